@@ -1,0 +1,47 @@
+package dev.ipg.core.tensor;
+
+/**
+ * The float kernels of the engine. Two implementations exist: {@link ScalarKernels}, the
+ * specification, and {@code VectorKernels} (Vector API); {@link KernelsProvider#lookup()} picks
+ * one at start-up. Arrays are flat row-major; offsets are in elements.
+ *
+ * <p>Every kernel is deterministic: its result does not depend on the number of threads of the
+ * {@link Parallel} pool it runs on (work is split over outputs, never over a reduction).
+ */
+public interface Kernels {
+
+    /** A short name for logs and benchmark reports, e.g. "vector-512" or "scalar". */
+    String name();
+
+    /**
+     * {@code out[i, j] = sum_k x[i, k] * w[j, k]} for {@code i < m}, {@code j < w.rows()}: the
+     * product {@code x · wᵀ} of {@code nn.Linear}. {@code x} is {@code [m, w.cols()]} at {@code xOff},
+     * {@code out} is {@code [m, w.rows()]} at {@code outOff}. Runs on {@code pool}.
+     */
+    void matmul(Parallel pool, float[] x, int xOff, int m, Matrix w, float[] out, int outOff);
+
+    /** {@code sum_i a[ao + i] * b[bo + i]} for {@code i < n}. */
+    float dot(float[] a, int ao, float[] b, int bo, int n);
+
+    /** {@code y[yo + i] += alpha * x[xo + i]} for {@code i < n}. */
+    void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n);
+
+    /** {@code x[off + i] *= alpha} for {@code i < n}. */
+    void scale(float[] x, int off, int n, float alpha);
+
+    /**
+     * RMSNorm of one row: {@code out[i] = x[i] / sqrt(mean(x²) + eps) * (weightOffset + w[i])};
+     * returns the reciprocal root-mean-square {@code 1/sqrt(mean(x²) + eps)} (backward needs it).
+     * {@code weightOffset} is 0 for Llama-style norms. {@code out} may equal {@code x}.
+     */
+    float rmsnorm(float[] x, int xo, Matrix weight, float weightOffset, float eps, float[] out, int oo, int n);
+
+    /**
+     * LayerNorm of one row: {@code out[i] = (x[i] - mean) / sqrt(var + eps) * w[i] + b[i]}
+     * (biased variance, as torch); returns the reciprocal standard deviation. {@code bias} may be null.
+     */
+    float layernorm(float[] x, int xo, Matrix weight, Matrix bias, float eps, float[] out, int oo, int n);
+
+    /** In-place numerically stable softmax of {@code x[off .. off + n)}. */
+    void softmax(float[] x, int off, int n);
+}

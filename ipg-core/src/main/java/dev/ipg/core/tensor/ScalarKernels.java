@@ -1,0 +1,103 @@
+package dev.ipg.core.tensor;
+
+/**
+ * The reference implementation of {@link Kernels}: plain loops, float accumulation in index
+ * order. Every other implementation is tested against this one.
+ */
+public final class ScalarKernels implements Kernels {
+
+    @Override
+    public String name() {
+        return "scalar";
+    }
+
+    @Override
+    public void matmul(Parallel pool, float[] x, int xOff, int m, Matrix w, float[] out, int outOff) {
+        // x is (m, K), w is (N, K), out is (m, N)
+        int n = w.rows();
+        int k = w.cols();
+        pool.forRange(n, 16, (j0, j1) -> {
+            float[] row = new float[k];
+            for (int j = j0; j < j1; j++) {
+                w.copyRow(j, row, 0);
+                for (int i = 0; i < m; i++) {
+                    out[outOff + i * n + j] = dot(x, xOff + i * k, row, 0, k);
+                }
+            }
+        });
+    }
+
+    @Override
+    public float dot(float[] a, int ao, float[] b, int bo, int n) {
+        float s = 0f;
+        for (int i = 0; i < n; i++) {
+            s += a[ao + i] * b[bo + i];
+        }
+        return s;
+    }
+
+    @Override
+    public void axpy(float alpha, float[] x, int xo, float[] y, int yo, int n) {
+        for (int i = 0; i < n; i++) {
+            y[yo + i] += alpha * x[xo + i];
+        }
+    }
+
+    @Override
+    public void scale(float[] x, int off, int n, float alpha) {
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= alpha;
+        }
+    }
+
+    @Override
+    public float rmsnorm(float[] x, int xo, Matrix weight, float weightOffset, float eps, float[] out, int oo, int n) {
+        float ss = 0f;
+        for (int i = 0; i < n; i++) {
+            ss += x[xo + i] * x[xo + i];
+        }
+        float inv = (float) (1.0 / Math.sqrt(ss / n + eps));
+        for (int i = 0; i < n; i++) {
+            out[oo + i] = x[xo + i] * inv * (weightOffset + weight.getFlat(i));
+        }
+        return inv;
+    }
+
+    @Override
+    public float layernorm(float[] x, int xo, Matrix weight, Matrix bias, float eps, float[] out, int oo, int n) {
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            sum += x[xo + i];
+        }
+        float mean = sum / n;
+        float var = 0f;
+        for (int i = 0; i < n; i++) {
+            float d = x[xo + i] - mean;
+            var += d * d;
+        }
+        float inv = (float) (1.0 / Math.sqrt(var / n + eps));
+        for (int i = 0; i < n; i++) {
+            float v = (x[xo + i] - mean) * inv * weight.getFlat(i);
+            out[oo + i] = bias == null ? v : v + bias.getFlat(i);
+        }
+        return inv;
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        float sum = 0f;
+        for (int i = 0; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        for (int i = 0; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+}
