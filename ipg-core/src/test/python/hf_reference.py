@@ -557,6 +557,9 @@ class Model:
             prefix = "transformer."  # GPT2LMHeadModel saves its GPT2Model under "transformer."
         self.weights = Weights(tensors, dtype, prefix)
         self.dtype = dtype
+        if self.cfg.arch != GPT2 and not self.cfg.tie_word_embeddings and "lm_head.weight" not in tensors:
+            print("hf_reference: warning: tie_word_embeddings is false but lm_head.weight is absent;"
+                  " using model.embed_tokens.weight as lm_head", file=sys.stderr)
 
     def site_names(self) -> List[str]:
         names = []

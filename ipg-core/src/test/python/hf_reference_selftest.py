@@ -23,6 +23,7 @@ import tempfile
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # keep the source tree free of __pycache__
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import hf_reference as ref  # noqa: E402
 
