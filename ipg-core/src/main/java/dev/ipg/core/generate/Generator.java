@@ -1,0 +1,180 @@
+package dev.ipg.core.generate;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Batch;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.KVCache;
+import dev.ipg.core.model.Transformer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.function.Function;
+
+/**
+ * Batched generation with a KV cache: all prompts are prefilled in one forward pass, then each
+ * step feeds one new token per unfinished sequence. Sequence i draws from its own random stream
+ * (the i-th split of the seed), so results do not depend on the thread count or on which other
+ * sequences share the batch.
+ */
+public final class Generator {
+
+    /** Why a sequence stopped. */
+    public enum Finish { EOS, STOP_STRING, MAX_TOKENS, CONTEXT }
+
+    /** One finished sequence: generated ids (an end-of-sequence id, if produced, is the last). */
+    public record Completion(int[] prompt, int[] tokens, Finish finish) {
+    }
+
+    /**
+     * @param sampling      token choice
+     * @param maxNewTokens  generation budget per sequence
+     * @param eosIds        ids that end a sequence
+     * @param stopStrings   texts that end a sequence once they appear in the decoded completion
+     * @param decoder       turns generated ids into text (needed only with stop strings)
+     */
+    public record Options(SamplingParams sampling, int maxNewTokens, Set<Integer> eosIds, List<String> stopStrings,
+                          Function<int[], String> decoder) {
+        public Options {
+            if (maxNewTokens < 0) {
+                throw new IpgException("max new tokens must be >= 0, got " + maxNewTokens);
+            }
+            eosIds = Set.copyOf(eosIds);
+            stopStrings = List.copyOf(stopStrings);
+            if (!stopStrings.isEmpty() && decoder == null) {
+                throw new IllegalArgumentException("stop strings need a decoder");
+            }
+        }
+    }
+
+    /** Receives each token as soon as it is chosen. */
+    @FunctionalInterface
+    public interface Listener {
+        void onToken(int sequence, int token);
+    }
+
+    private final Transformer model;
+
+    public Generator(Transformer model) {
+        this.model = model;
+    }
+
+    /** Generates a completion for each prompt. */
+    public List<Completion> generate(List<int[]> prompts, Options opt, Hooks hooks, Listener listener) {
+        int n = prompts.size();
+        int vocab = model.config().vocabSize();
+        int longest = 0;
+        for (int i = 0; i < n; i++) {
+            if (prompts.get(i).length == 0) {
+                throw new IpgException("prompt " + i + " is empty: at least one token is needed");
+            }
+            longest = Math.max(longest, prompts.get(i).length);
+        }
+        if (longest > model.config().maxPositions()) {
+            throw new IpgException("prompt of " + longest + " tokens is longer than the model's context of "
+                    + model.config().maxPositions() + " positions");
+        }
+        KVCache cache = model.newCache(n, longest + opt.maxNewTokens());
+        SplittableRandom base = new SplittableRandom(opt.sampling().seed());
+        SplittableRandom[] rng = new SplittableRandom[n];
+        for (int i = 0; i < n; i++) {
+            rng[i] = base.split();
+        }
+        Sampler sampler = new Sampler(opt.sampling());
+        List<List<Integer>> out = new ArrayList<>();
+        Finish[] finish = new Finish[n];
+        for (int i = 0; i < n; i++) {
+            out.add(new ArrayList<>());
+        }
+
+        // Prefill: all prompts as one batch; logits of each prompt's last row.
+        int total = prompts.stream().mapToInt(p -> p.length).sum();
+        int[] tok = new int[total];
+        int[] seq = new int[total];
+        int[] pos = new int[total];
+        int[] lastRow = new int[n];
+        int r = 0;
+        for (int i = 0; i < n; i++) {
+            int[] p = prompts.get(i);
+            for (int t = 0; t < p.length; t++, r++) {
+                tok[r] = p[t];
+                seq[r] = i;
+                pos[r] = t;
+            }
+            lastRow[i] = r - 1;
+        }
+        int[] active = new int[n];
+        for (int i = 0; i < n; i++) {
+            active[i] = i;
+        }
+        if (opt.maxNewTokens() == 0) {
+            Arrays.fill(finish, Finish.MAX_TOKENS);
+            return collect(prompts, out, finish);
+        }
+        float[] logits = model.forward(new Batch(tok, seq, pos), cache, hooks, lastRow);
+        int nActive = n;
+        while (nActive > 0) {
+            int[] nextTok = new int[nActive];
+            int[] nextSeq = new int[nActive];
+            int[] nextPos = new int[nActive];
+            int m = 0;
+            for (int a = 0; a < nActive; a++) {
+                int s = active[a];
+                int t = sampler.sample(logits, a * vocab, vocab, rng[s]);
+                out.get(s).add(t);
+                if (listener != null) {
+                    listener.onToken(s, t);
+                }
+                Finish f = null;
+                if (opt.eosIds().contains(t)) {
+                    f = Finish.EOS;
+                } else if (!opt.stopStrings().isEmpty() && endsWithStop(out.get(s), opt)) {
+                    f = Finish.STOP_STRING;
+                } else if (out.get(s).size() >= opt.maxNewTokens()) {
+                    f = Finish.MAX_TOKENS;
+                } else if (cache.length(s) >= cache.capacity()) {
+                    f = Finish.CONTEXT;
+                }
+                if (f != null) {
+                    finish[s] = f;
+                    continue;
+                }
+                nextTok[m] = t;
+                nextSeq[m] = s;
+                nextPos[m] = cache.length(s);
+                active[m] = s;
+                m++;
+            }
+            nActive = m;
+            if (m == 0) {
+                break;
+            }
+            int[] rows = new int[m];
+            for (int i = 0; i < m; i++) {
+                rows[i] = i;
+            }
+            logits = model.forward(new Batch(Arrays.copyOf(nextTok, m), Arrays.copyOf(nextSeq, m), Arrays.copyOf(nextPos, m)),
+                    cache, hooks, rows);
+        }
+        return collect(prompts, out, finish);
+    }
+
+    private static boolean endsWithStop(List<Integer> generated, Options opt) {
+        String text = opt.decoder().apply(generated.stream().mapToInt(Integer::intValue).toArray());
+        for (String s : opt.stopStrings()) {
+            if (!s.isEmpty() && text.contains(s)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static List<Completion> collect(List<int[]> prompts, List<List<Integer>> out, Finish[] finish) {
+        List<Completion> res = new ArrayList<>();
+        for (int i = 0; i < prompts.size(); i++) {
+            res.add(new Completion(prompts.get(i).clone(), out.get(i).stream().mapToInt(Integer::intValue).toArray(), finish[i]));
+        }
+        return res;
+    }
+}

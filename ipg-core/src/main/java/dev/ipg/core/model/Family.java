@@ -1,0 +1,44 @@
+package dev.ipg.core.model;
+
+import dev.ipg.core.IpgException;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The checkpoint families ipg reads. A family fixes only what config.json does not say: the
+ * defaults of a few flags and the tensor names. The forward pass is the same code for all.
+ */
+public enum Family {
+    LLAMA("LlamaForCausalLM"),
+    MISTRAL("MistralForCausalLM"),
+    QWEN2("Qwen2ForCausalLM"),
+    QWEN3("Qwen3ForCausalLM"),
+    GPT2("GPT2LMHeadModel");
+
+    private final String architecture;
+
+    Family(String architecture) {
+        this.architecture = architecture;
+    }
+
+    /** The Hugging Face {@code architectures[0]} value. */
+    public String architecture() {
+        return architecture;
+    }
+
+    /** Looks up the family of an {@code architectures} entry. */
+    public static Family of(String architecture) {
+        for (Family f : values()) {
+            if (f.architecture.equals(architecture)) {
+                return f;
+            }
+        }
+        throw new IpgException("unsupported architecture '" + architecture + "' in config.json; ipg reads "
+                + String.join(", ", supported()));
+    }
+
+    /** The architectures ipg reads. */
+    public static List<String> supported() {
+        return Arrays.stream(values()).map(Family::architecture).toList();
+    }
+}

@@ -1,0 +1,67 @@
+package dev.ipg.core.model;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What to do at each hook site during a forward pass: interventions (applied in the order added)
+ * and readers (which see the activation after every intervention at that site).
+ */
+public final class Hooks {
+
+    /** Receives a site's activations: {@code batch.rows()} rows of {@code width} components. */
+    @FunctionalInterface
+    public interface Reader {
+        void read(Site site, float[] act, int width, Batch batch);
+    }
+
+    private final Map<Site, List<Intervention>> interventions = new HashMap<>();
+    private final Map<Site, List<Reader>> readers = new HashMap<>();
+
+    /** No hooks. */
+    public static Hooks none() {
+        return new Hooks();
+    }
+
+    public Hooks intervene(Site site, Intervention intervention) {
+        interventions.computeIfAbsent(site, s -> new ArrayList<>()).add(intervention);
+        return this;
+    }
+
+    public Hooks read(Site site, Reader reader) {
+        readers.computeIfAbsent(site, s -> new ArrayList<>()).add(reader);
+        return this;
+    }
+
+    /** All sites with an intervention or a reader. */
+    public java.util.Set<Site> sites() {
+        var s = new java.util.HashSet<>(interventions.keySet());
+        s.addAll(readers.keySet());
+        return s;
+    }
+
+    boolean isEmpty() {
+        return interventions.isEmpty() && readers.isEmpty();
+    }
+
+    /** Applies the interventions at {@code site}, then lets the readers see the result. */
+    public void apply(Site site, float[] act, int width, Batch batch) {
+        if (isEmpty()) {
+            return;
+        }
+        List<Intervention> iv = interventions.get(site);
+        if (iv != null) {
+            for (Intervention i : iv) {
+                i.apply(site, act, width, batch);
+            }
+        }
+        List<Reader> rd = readers.get(site);
+        if (rd != null) {
+            for (Reader r : rd) {
+                r.read(site, act, width, batch);
+            }
+        }
+    }
+}

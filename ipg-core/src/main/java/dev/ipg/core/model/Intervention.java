@@ -1,0 +1,63 @@
+package dev.ipg.core.model;
+
+/**
+ * A change applied to a site's activations at every position the forward pass computes
+ * (prompt and generated alike, in decode and full-sequence modes).
+ */
+public sealed interface Intervention {
+
+    /**
+     * Modifies {@code act}, which holds {@code batch.rows()} rows of {@code width} components
+     * ({@code act[r * width + i]}), in place.
+     */
+    void apply(Site site, float[] act, int width, Batch batch);
+
+    /** Multiplies component i by {@code gamma[i]} (gamma 0 suppresses, > 1 enhances). */
+    record Scale(float[] gamma) implements Intervention {
+        @Override
+        public void apply(Site site, float[] act, int width, Batch batch) {
+            checkWidth(site, gamma.length, width);
+            for (int r = 0; r < batch.rows(); r++) {
+                int o = r * width;
+                for (int i = 0; i < width; i++) {
+                    act[o + i] *= gamma[i];
+                }
+            }
+        }
+    }
+
+    /** Adds {@code vector} to every row. */
+    record Add(float[] vector) implements Intervention {
+        @Override
+        public void apply(Site site, float[] act, int width, Batch batch) {
+            checkWidth(site, vector.length, width);
+            for (int r = 0; r < batch.rows(); r++) {
+                int o = r * width;
+                for (int i = 0; i < width; i++) {
+                    act[o + i] += vector[i];
+                }
+            }
+        }
+    }
+
+    /** Any other change, given as a function. */
+    record Callback(Function fn) implements Intervention {
+        @Override
+        public void apply(Site site, float[] act, int width, Batch batch) {
+            fn.apply(site, act, width, batch);
+        }
+    }
+
+    /** The body of a {@link Callback}. */
+    @FunctionalInterface
+    interface Function {
+        void apply(Site site, float[] act, int width, Batch batch);
+    }
+
+    private static void checkWidth(Site site, int have, int width) {
+        if (have != width) {
+            throw new dev.ipg.core.IpgException("intervention on " + site + " has " + have
+                    + " components, the site has " + width);
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package dev.ipg.core.model;
+
+import java.util.Arrays;
+
+/**
+ * Keys and values of every layer for a fixed number of sequence slots. Storage per (layer, slot)
+ * grows by doubling up to the slot's capacity, so short sequences use little memory.
+ * Layout per (layer, slot): {@code [pos][kvHead][headDim]}.
+ */
+public final class KVCache {
+
+    private final int layers;
+    private final int rowWidth;
+    private final int capacity;
+    private final float[][][] keys;   // [layer][slot] -> (len, kvHeads * headDim)
+    private final float[][][] values;
+    private final int[] length;
+
+    /** A cache for {@code slots} sequences of at most {@code capacity} positions each. */
+    public KVCache(ModelConfig config, int slots, int capacity) {
+        this.layers = config.numLayers();
+        this.rowWidth = config.numKvHeads() * config.headDim();
+        this.capacity = capacity;
+        this.keys = new float[layers][slots][];
+        this.values = new float[layers][slots][];
+        this.length = new int[slots];
+        for (int l = 0; l < layers; l++) {
+            for (int s = 0; s < slots; s++) {
+                keys[l][s] = new float[0];
+                values[l][s] = new float[0];
+            }
+        }
+    }
+
+    public int slots() {
+        return length.length;
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Number of positions stored for {@code slot}. */
+    public int length(int slot) {
+        return length[slot];
+    }
+
+    /** Forgets everything stored for {@code slot} (keeps its memory). */
+    public void clear(int slot) {
+        length[slot] = 0;
+    }
+
+    /** Width of one cached row: kvHeads * headDim. */
+    int rowWidth() {
+        return rowWidth;
+    }
+
+    float[] keys(int layer, int slot) {
+        return keys[layer][slot];
+    }
+
+    float[] values(int layer, int slot) {
+        return values[layer][slot];
+    }
+
+    /** Makes room for positions {@code [0, newLength)} of {@code slot} in every layer. */
+    void reserve(int slot, int newLength) {
+        if (newLength > capacity) {
+            throw new IllegalStateException("sequence slot " + slot + " needs " + newLength
+                    + " positions, cache capacity is " + capacity);
+        }
+        int need = newLength * rowWidth;
+        for (int l = 0; l < layers; l++) {
+            if (keys[l][slot].length < need) {
+                int grown = Math.min(capacity * rowWidth, Math.max(need, keys[l][slot].length * 2));
+                keys[l][slot] = Arrays.copyOf(keys[l][slot], grown);
+                values[l][slot] = Arrays.copyOf(values[l][slot], grown);
+            }
+        }
+    }
+
+    void setLength(int slot, int newLength) {
+        length[slot] = newLength;
+    }
+
+    /** Bytes held by the cache's arrays. */
+    public long bytes() {
+        long b = 0;
+        for (int l = 0; l < layers; l++) {
+            for (int s = 0; s < length.length; s++) {
+                b += 4L * (keys[l][s].length + values[l][s].length);
+            }
+        }
+        return b;
+    }
+}

@@ -1,0 +1,188 @@
+package dev.ipg.core.model;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.io.Checkpoint;
+import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.Matrix;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The tensors of a model as zero-copy {@link Matrix} views over the checkpoint, in the
+ * {@code nn.Linear} layout {@code [out, in]} the kernels expect. Every shape is checked against
+ * the config. GPT-2's Conv1D weights, stored {@code [in, out]}, are transposed once into an
+ * off-heap arena owned by this object.
+ */
+public final class Weights implements AutoCloseable {
+
+    /** One transformer block. Optional tensors (biases, q/k norms, LayerNorm biases) are null when absent. */
+    public record Layer(
+            Matrix attnNorm, Matrix attnNormBias,
+            Matrix q, Matrix qBias, Matrix k, Matrix kBias, Matrix v, Matrix vBias,
+            Matrix o, Matrix oBias,
+            Matrix qNorm, Matrix kNorm,
+            Matrix mlpNorm, Matrix mlpNormBias,
+            Matrix gate, Matrix gateBias, Matrix up, Matrix upBias, Matrix down, Matrix downBias) {
+    }
+
+    private final Arena arena;
+    private final List<Layer> layers;
+    private final Matrix embed;
+    private final Matrix posEmbed;
+    private final Matrix finalNorm;
+    private final Matrix finalNormBias;
+    private final Matrix lmHead;
+
+    private Weights(Arena arena, List<Layer> layers, Matrix embed, Matrix posEmbed, Matrix finalNorm,
+                    Matrix finalNormBias, Matrix lmHead) {
+        this.arena = arena;
+        this.layers = List.copyOf(layers);
+        this.embed = embed;
+        this.posEmbed = posEmbed;
+        this.finalNorm = finalNorm;
+        this.finalNormBias = finalNormBias;
+        this.lmHead = lmHead;
+    }
+
+    public Layer layer(int i) {
+        return layers.get(i);
+    }
+
+    /** Token embedding {@code [V, d]}. */
+    public Matrix embed() {
+        return embed;
+    }
+
+    /** Learned position embedding {@code [P, d]}, or null. */
+    public Matrix posEmbed() {
+        return posEmbed;
+    }
+
+    public Matrix finalNorm() {
+        return finalNorm;
+    }
+
+    public Matrix finalNormBias() {
+        return finalNormBias;
+    }
+
+    /** LM head {@code [V, d]} (the embedding when tied). */
+    public Matrix lmHead() {
+        return lmHead;
+    }
+
+    /** Binds the tensors of {@code ckpt} for a model with {@code cfg}. */
+    public static Weights bind(ModelConfig cfg, Checkpoint ckpt) {
+        return cfg.family() == Family.GPT2 ? bindGpt2(cfg, ckpt) : bindLlamaLike(cfg, ckpt);
+    }
+
+    private static Weights bindLlamaLike(ModelConfig c, Checkpoint ck) {
+        int d = c.hiddenSize();
+        int qw = c.numHeads() * c.headDim();
+        int kvw = c.numKvHeads() * c.headDim();
+        int ff = c.intermediateSize();
+        List<Layer> layers = new ArrayList<>();
+        for (int i = 0; i < c.numLayers(); i++) {
+            String p = "model.layers." + i + ".";
+            String a = p + "self_attn.";
+            String m = p + "mlp.";
+            layers.add(new Layer(
+                    ck.matrix(p + "input_layernorm.weight", 1, d), null,
+                    ck.matrix(a + "q_proj.weight", qw, d), c.qkvBias() ? ck.matrix(a + "q_proj.bias", 1, qw) : null,
+                    ck.matrix(a + "k_proj.weight", kvw, d), c.qkvBias() ? ck.matrix(a + "k_proj.bias", 1, kvw) : null,
+                    ck.matrix(a + "v_proj.weight", kvw, d), c.qkvBias() ? ck.matrix(a + "v_proj.bias", 1, kvw) : null,
+                    ck.matrix(a + "o_proj.weight", d, qw), c.oBias() ? ck.matrix(a + "o_proj.bias", 1, d) : null,
+                    c.qkNorm() ? ck.matrix(a + "q_norm.weight", 1, c.headDim()) : null,
+                    c.qkNorm() ? ck.matrix(a + "k_norm.weight", 1, c.headDim()) : null,
+                    ck.matrix(p + "post_attention_layernorm.weight", 1, d), null,
+                    ck.matrix(m + "gate_proj.weight", ff, d), c.mlpBias() ? ck.matrix(m + "gate_proj.bias", 1, ff) : null,
+                    ck.matrix(m + "up_proj.weight", ff, d), c.mlpBias() ? ck.matrix(m + "up_proj.bias", 1, ff) : null,
+                    ck.matrix(m + "down_proj.weight", d, ff), c.mlpBias() ? ck.matrix(m + "down_proj.bias", 1, d) : null));
+        }
+        Matrix embed = ck.matrix("model.embed_tokens.weight", c.vocabSize(), d);
+        Matrix head;
+        if (c.tieEmbeddings()) {
+            head = embed;
+        } else if (ck.has("lm_head.weight")) {
+            head = ck.matrix("lm_head.weight", c.vocabSize(), d);
+        } else {
+            throw new IpgException("tensor lm_head.weight is missing from " + ck.dir()
+                    + " and config.json does not set tie_word_embeddings");
+        }
+        return new Weights(null, layers, embed, null, ck.matrix("model.norm.weight", 1, d), null, head);
+    }
+
+    private static Weights bindGpt2(ModelConfig c, Checkpoint ck) {
+        String pre = ck.has("transformer.wte.weight") ? "transformer." : "";
+        int d = c.hiddenSize();
+        int ff = c.intermediateSize();
+        Arena arena = Arena.ofShared();
+        try {
+            List<Layer> layers = new ArrayList<>();
+            for (int i = 0; i < c.numLayers(); i++) {
+                String p = pre + "h." + i + ".";
+                // Conv1D stores [in, out]; transpose to [out, in].
+                Matrix qkv = transpose(ck.matrix(p + "attn.c_attn.weight", d, 3 * d), arena);
+                Matrix qkvB = ck.matrix(p + "attn.c_attn.bias", 1, 3 * d);
+                layers.add(new Layer(
+                        ck.matrix(p + "ln_1.weight", 1, d), ck.matrix(p + "ln_1.bias", 1, d),
+                        qkv.rowSlice(0, d), vectorSlice(qkvB, 0, d),
+                        qkv.rowSlice(d, 2 * d), vectorSlice(qkvB, d, d),
+                        qkv.rowSlice(2 * d, 3 * d), vectorSlice(qkvB, 2 * d, d),
+                        transpose(ck.matrix(p + "attn.c_proj.weight", d, d), arena), ck.matrix(p + "attn.c_proj.bias", 1, d),
+                        null, null,
+                        ck.matrix(p + "ln_2.weight", 1, d), ck.matrix(p + "ln_2.bias", 1, d),
+                        null, null,
+                        transpose(ck.matrix(p + "mlp.c_fc.weight", d, ff), arena), ck.matrix(p + "mlp.c_fc.bias", 1, ff),
+                        transpose(ck.matrix(p + "mlp.c_proj.weight", ff, d), arena), ck.matrix(p + "mlp.c_proj.bias", 1, d)));
+            }
+            Matrix wte = ck.matrix(pre + "wte.weight", c.vocabSize(), d);
+            return new Weights(arena, layers, wte, ck.matrix(pre + "wpe.weight", c.maxPositions(), d),
+                    ck.matrix(pre + "ln_f.weight", 1, d), ck.matrix(pre + "ln_f.bias", 1, d), wte);
+        } catch (RuntimeException e) {
+            arena.close();
+            throw e;
+        }
+    }
+
+    /** Elements {@code [from, from + len)} of a vector ({@code [1, n]} matrix); no copy. */
+    static Matrix vectorSlice(Matrix v, int from, int len) {
+        long b = v.dtype().bytes();
+        return new Matrix(v.data().asSlice(from * b, len * b), v.dtype(), 1, len);
+    }
+
+    /** A transposed copy of {@code m} in {@code arena}, same dtype. */
+    static Matrix transpose(Matrix m, Arena arena) {
+        int rows = m.rows();
+        int cols = m.cols();
+        int eb = m.dtype().bytes();
+        MemorySegment dst = arena.allocate((long) rows * cols * eb, 64);
+        MemorySegment src = m.data();
+        for (int r = 0; r < rows; r++) {
+            for (int col = 0; col < cols; col++) {
+                MemorySegment.copy(src, ((long) r * cols + col) * eb, dst, ((long) col * rows + r) * eb, eb);
+            }
+        }
+        return new Matrix(dst, m.dtype(), cols, rows);
+    }
+
+    /** The dtypes present among the projection weights, e.g. [BF16]. */
+    public List<DType> dtypes() {
+        List<DType> out = new ArrayList<>();
+        for (Matrix m : new Matrix[] {embed, lmHead, layers.getFirst().q(), layers.getFirst().down()}) {
+            if (!out.contains(m.dtype())) {
+                out.add(m.dtype());
+            }
+        }
+        return out;
+    }
+
+    @Override
+    public void close() {
+        if (arena != null) {
+            arena.close();
+        }
+    }
+}
