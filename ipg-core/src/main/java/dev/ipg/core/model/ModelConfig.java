@@ -3,6 +3,7 @@ package dev.ipg.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.nn.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;

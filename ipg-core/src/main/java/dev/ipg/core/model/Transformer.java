@@ -2,6 +2,14 @@ package dev.ipg.core.model;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Checkpoint;
+import dev.ipg.core.nn.Activation;
+import dev.ipg.core.nn.Attention;
+import dev.ipg.core.nn.Embedding;
+import dev.ipg.core.nn.LayerNorm;
+import dev.ipg.core.nn.Linear;
+import dev.ipg.core.nn.Mlp;
+import dev.ipg.core.nn.RmsNorm;
+import dev.ipg.core.nn.Rope;
 import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
@@ -92,35 +100,52 @@ public final class Transformer implements AutoCloseable {
      * order (an empty array when none are listed).
      */
     public float[] forward(Batch batch, KVCache cache, Hooks hooks, int[] logitRows) {
-        int rows = batch.rows();
-        int d = config.hiddenSize();
+        return logits(forwardHidden(batch, cache, hooks, null), logitRows);
+    }
+
+    /**
+     * Runs {@code batch} through every block and returns the residual stream leaving the last
+     * one, before the final norm (R, d). When {@code tape} is non-null, records what the reverse
+     * mode needs.
+     */
+    public float[] forwardHidden(Batch batch, KVCache cache, Hooks hooks, Tape tape) {
         Map<Integer, Integer> newLength = validate(batch, cache);
         for (var e : newLength.entrySet()) {
             cache.reserve(e.getKey(), e.getValue());
         }
         // x is (R, d): the residual stream
-        float[] x = new float[rows * d];
-        embed(batch, x);
+        float[] x = Embedding.forward(weights.embed(), weights.posEmbed(), batch.tokens(), batch.pos());
         for (int l = 0; l < config.numLayers(); l++) {
-            block(l, batch, cache, hooks, x);
+            block(l, batch, cache, hooks, x, tape != null && tape.records(l) ? tape.start(l) : null);
         }
         for (var e : newLength.entrySet()) {
             cache.setLength(e.getKey(), e.getValue());
         }
-        return logits(x, logitRows);
+        if (tape != null) {
+            tape.finish(batch, x);
+        }
+        return x;
+    }
+
+    /** Final norm of rows {@code rows} of the residual {@code x} (R, d): returns (rows.length, d); inv gets the norms. */
+    public float[] finalNorm(float[] x, int[] rows, float[] inv) {
+        int d = config.hiddenSize();
+        float[] sel = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(x, rows[i] * d, sel, i * d, d);
+        }
+        float[] h = new float[sel.length];
+        norm(sel, rows.length, weights.finalNorm(), weights.finalNormBias(), h, inv);
+        return h;
     }
 
     /** Logits of the listed rows of the final residual stream {@code x} (R, d). */
     private float[] logits(float[] x, int[] logitRows) {
-        int d = config.hiddenSize();
         int n = logitRows.length;
         if (n == 0) {
             return new float[0];
         }
-        float[] h = new float[n * d];
-        for (int i = 0; i < n; i++) {
-            norm(x, logitRows[i] * d, weights.finalNorm(), weights.finalNormBias(), h, i * d);
-        }
+        float[] h = finalNorm(x, logitRows, null);
         float[] out = new float[n * config.vocabSize()];
         kernels.matmul(pool, h, 0, n, weights.lmHead(), out, 0);
         return out;
@@ -156,57 +181,53 @@ public final class Transformer implements AutoCloseable {
         return next;
     }
 
-    private void embed(Batch batch, float[] x) {
-        int d = config.hiddenSize();
-        Matrix pe = weights.posEmbed();
-        float[] tmp = pe == null ? null : new float[d];
-        for (int r = 0; r < batch.rows(); r++) {
-            weights.embed().copyRow(batch.tokens()[r], x, r * d);
-            if (pe != null) {
-                pe.copyRow(batch.pos()[r], tmp, 0);
-                kernels.axpy(1f, tmp, 0, x, r * d, d);
-            }
-        }
+    /** The attention shape of this model. */
+    public Attention.Shape attentionShape() {
+        return new Attention.Shape(config.numHeads(), config.numKvHeads(), config.headDim(), config.slidingWindow());
     }
 
-    private void block(int l, Batch batch, KVCache cache, Hooks hooks, float[] x) {
+    /** RoPE inverse frequencies, or null with learned positions. */
+    public double[] invFreq() {
+        return invFreq;
+    }
+
+    private void block(int l, Batch batch, KVCache cache, Hooks hooks, float[] x, Tape.Layer tape) {
         Weights.Layer w = weights.layer(l);
         int rows = batch.rows();
         int d = config.hiddenSize();
         int heads = config.numHeads();
         int kvHeads = config.numKvHeads();
         int hd = config.headDim();
-        int qw = heads * hd;
         int kvw = kvHeads * hd;
+        float eps = config.normEps();
 
         hooks.apply(new Site(l, Site.Kind.RESID_PRE), x, d, batch);
-
+        float[] inv1 = tape == null ? null : new float[rows];
+        if (tape != null) {
+            tape.xIn = x.clone();
+            tape.inv1 = inv1;
+        }
         // h = norm1(x), (R, d)
         float[] h = new float[rows * d];
-        for (int r = 0; r < rows; r++) {
-            norm(x, r * d, w.attnNorm(), w.attnNormBias(), h, r * d);
-        }
-        float[] q = linear(h, rows, w.q(), w.qBias());   // (R, H*hd)
-        float[] k = linear(h, rows, w.k(), w.kBias());   // (R, Hkv*hd)
-        float[] v = linear(h, rows, w.v(), w.vBias());   // (R, Hkv*hd)
+        norm(x, rows, w.attnNorm(), w.attnNormBias(), h, inv1);
+        float[] q = Linear.forward(kernels, pool, h, rows, w.q(), w.qBias());   // (R, H*hd)
+        float[] k = Linear.forward(kernels, pool, h, rows, w.k(), w.kBias());   // (R, Hkv*hd)
+        float[] v = Linear.forward(kernels, pool, h, rows, w.v(), w.vBias());   // (R, Hkv*hd)
         if (config.qkNorm()) {
-            for (int i = 0; i < rows * heads; i++) {
-                kernels.rmsnorm(q, i * hd, w.qNorm(), 0f, config.normEps(), q, i * hd, hd);
+            float[] invQ = tape == null ? null : new float[rows * heads];
+            float[] invK = tape == null ? null : new float[rows * kvHeads];
+            if (tape != null) {
+                tape.qPre = q.clone();
+                tape.kPre = k.clone();
+                tape.invQ = invQ;
+                tape.invK = invK;
             }
-            for (int i = 0; i < rows * kvHeads; i++) {
-                kernels.rmsnorm(k, i * hd, w.kNorm(), 0f, config.normEps(), k, i * hd, hd);
-            }
+            RmsNorm.forward(kernels, q, rows * heads, hd, w.qNorm(), eps, q, invQ);
+            RmsNorm.forward(kernels, k, rows * kvHeads, hd, w.kNorm(), eps, k, invK);
         }
         if (invFreq != null) {
-            for (int r = 0; r < rows; r++) {
-                int p = batch.pos()[r];
-                for (int hh = 0; hh < heads; hh++) {
-                    rope(q, r * qw + hh * hd, p);
-                }
-                for (int hh = 0; hh < kvHeads; hh++) {
-                    rope(k, r * kvw + hh * hd, p);
-                }
-            }
+            Rope.forward(q, rows, heads, hd, batch.pos(), invFreq);
+            Rope.forward(k, rows, kvHeads, hd, batch.pos(), invFreq);
         }
         for (int r = 0; r < rows; r++) {
             int s = batch.seq()[r];
@@ -214,115 +235,53 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(k, r * kvw, cache.keys(l, s), p * kvw, kvw);
             System.arraycopy(v, r * kvw, cache.values(l, s), p * kvw, kvw);
         }
-        float[] z = attention(l, batch, cache, q);       // (R, H*hd)
-        hooks.apply(new Site(l, Site.Kind.ATTN_Z), z, qw, batch);
+        float[] z = Attention.forward(kernels, pool, attentionShape(), q, batch.seq(), batch.pos(),
+                s -> cache.keys(l, s), s -> cache.values(l, s));       // (R, H*hd)
+        hooks.apply(new Site(l, Site.Kind.ATTN_Z), z, heads * hd, batch);
 
-        float[] a = linear(z, rows, w.o(), w.oBias());   // (R, d)
+        float[] a = Linear.forward(kernels, pool, z, rows, w.o(), w.oBias());   // (R, d)
         kernels.axpy(1f, a, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_MID), x, d, batch);
+        float[] inv2 = tape == null ? null : new float[rows];
+        float[] h2 = new float[rows * d];
+        norm(x, rows, w.mlpNorm(), w.mlpNormBias(), h2, inv2);
 
-        for (int r = 0; r < rows; r++) {
-            norm(x, r * d, w.mlpNorm(), w.mlpNormBias(), h, r * d);
-        }
         int ff = config.intermediateSize();
-        float[] m = linear(h, rows, w.up(), w.upBias());  // (R, ff)
         Activation act = config.activation();
+        float[] u = Linear.forward(kernels, pool, h2, rows, w.up(), w.upBias());   // (R, ff)
+        float[] g = null;
+        float[] m;
         if (w.gate() != null) {
-            float[] g = linear(h, rows, w.gate(), w.gateBias());
-            for (int i = 0; i < rows * ff; i++) {
-                m[i] = act.apply(g[i]) * m[i];
-            }
+            g = Linear.forward(kernels, pool, h2, rows, w.gate(), w.gateBias());
+            m = Mlp.gatedForward(act, g, u, rows * ff);
         } else {
-            for (int i = 0; i < rows * ff; i++) {
-                m[i] = act.apply(m[i]);
-            }
+            m = Mlp.plainForward(act, u, rows * ff);
         }
         hooks.apply(new Site(l, Site.Kind.MLP_POST), m, ff, batch);
-        float[] down = linear(m, rows, w.down(), w.downBias());  // (R, d)
+        if (tape != null) {
+            tape.h1 = h;
+            tape.q = q;
+            tape.z = z;
+            tape.xMid = x.clone();
+            tape.inv2 = inv2;
+            tape.h2 = h2;
+            tape.g = g;
+            tape.u = u;
+            tape.m = m;
+        }
+        float[] down = Linear.forward(kernels, pool, m, rows, w.down(), w.downBias());  // (R, d)
         kernels.axpy(1f, down, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_POST), x, d, batch);
     }
 
-    /**
-     * Causal attention of every row over its sequence's cached keys and values, positions
-     * {@code [start, pos]} (start > 0 only with a sliding window). Returns z (R, H*hd).
-     */
-    private float[] attention(int l, Batch batch, KVCache cache, float[] q) {
-        int rows = batch.rows();
-        int heads = config.numHeads();
-        int hd = config.headDim();
-        int group = heads / config.numKvHeads();
-        int kvw = cache.rowWidth();
-        int qw = heads * hd;
-        float scale = (float) (1.0 / Math.sqrt(hd));
-        int window = config.slidingWindow();
-        float[] z = new float[rows * qw];
-        int maxLen = 0;
-        for (int p : batch.pos()) {
-            maxLen = Math.max(maxLen, p + 1);
-        }
-        int scoresLen = maxLen;
-        pool.forRange(rows * heads, 1, (from, to) -> {
-            float[] scores = new float[scoresLen];
-            for (int i = from; i < to; i++) {
-                int r = i / heads;
-                int hh = i % heads;
-                int p = batch.pos()[r];
-                int start = window > 0 ? Math.max(0, p - window + 1) : 0;
-                float[] keys = cache.keys(l, batch.seq()[r]);
-                float[] vals = cache.values(l, batch.seq()[r]);
-                int kvOff = (hh / group) * hd;
-                int qOff = r * qw + hh * hd;
-                int n = p + 1 - start;
-                for (int t = 0; t < n; t++) {
-                    scores[t] = kernels.dot(q, qOff, keys, (start + t) * kvw + kvOff, hd) * scale;
-                }
-                kernels.softmax(scores, 0, n);
-                for (int t = 0; t < n; t++) {
-                    kernels.axpy(scores[t], vals, (start + t) * kvw + kvOff, z, qOff, hd);
-                }
-            }
-        });
-        return z;
-    }
-
-    /** Rotates one head in place, rotate-half convention: pairs (i, i + hd/2) by angle pos * invFreq[i]. */
-    private void rope(float[] a, int off, int pos) {
-        int half = config.headDim() / 2;
-        for (int i = 0; i < half; i++) {
-            double angle = pos * invFreq[i];
-            float c = (float) Math.cos(angle);
-            float s = (float) Math.sin(angle);
-            float x1 = a[off + i];
-            float x2 = a[off + half + i];
-            a[off + i] = x1 * c - x2 * s;
-            a[off + half + i] = x2 * c + x1 * s;
-        }
-    }
-
-    /** Applies the block's norm to one row. */
-    private void norm(float[] x, int xo, Matrix weight, Matrix bias, float[] out, int oo) {
+    /** Applies the model's norm (RMSNorm or LayerNorm) to each of {@code rows} rows of width d. */
+    private void norm(float[] x, int rows, Matrix weight, Matrix bias, float[] out, float[] inv) {
+        int d = config.hiddenSize();
         if (config.norm() == ModelConfig.NormType.RMS) {
-            kernels.rmsnorm(x, xo, weight, 0f, config.normEps(), out, oo, config.hiddenSize());
+            RmsNorm.forward(kernels, x, rows, d, weight, config.normEps(), out, inv);
         } else {
-            kernels.layernorm(x, xo, weight, bias, config.normEps(), out, oo, config.hiddenSize());
+            LayerNorm.forward(kernels, x, rows, d, weight, bias, config.normEps(), out, inv);
         }
-    }
-
-    /** {@code x W^T + b} for R rows: returns (R, W.rows). */
-    private float[] linear(float[] x, int rows, Matrix w, Matrix bias) {
-        int n = w.rows();
-        float[] out = new float[rows * n];
-        kernels.matmul(pool, x, 0, rows, w, out, 0);
-        if (bias != null) {
-            for (int r = 0; r < rows; r++) {
-                int o = r * n;
-                for (int j = 0; j < n; j++) {
-                    out[o + j] += bias.getFlat(j);
-                }
-            }
-        }
-        return out;
     }
 
     @Override

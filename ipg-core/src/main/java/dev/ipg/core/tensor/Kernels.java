@@ -44,4 +44,46 @@ public interface Kernels {
 
     /** In-place numerically stable softmax of {@code x[off .. off + n)}. */
     void softmax(float[] x, int off, int n);
+
+    /**
+     * Backward of {@link #matmul} with respect to its input: {@code dx[i, k] += sum_j dy[i, j] * w[j, k]}
+     * for {@code i < m}. {@code dy} is {@code [m, w.rows()]} at {@code dyOff}, {@code dx} is
+     * {@code [m, w.cols()]} at {@code dxOff}. Split over columns k, so deterministic. The default
+     * streams each weight row once and accumulates with {@link #axpy}.
+     */
+    default void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        int n = w.rows();
+        int k = w.cols();
+        pool.forRange(k, 64, (k0, k1) -> {
+            int len = k1 - k0;
+            float[] row = new float[len];
+            for (int j = 0; j < n; j++) {
+                w.copyRow(j, k0, row, 0, len);
+                for (int i = 0; i < m; i++) {
+                    float g = dy[dyOff + i * n + j];
+                    if (g != 0f) {
+                        axpy(g, row, 0, dx, dxOff + i * k + k0, len);
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Backward of {@link #matmul} with respect to the weight: {@code dw[j, k] += sum_i dy[i, j] * x[i, k]}
+     * for {@code i < m}; {@code dy} is {@code [m, n]}, {@code x} is {@code [m, k]}, {@code dw} is
+     * {@code [n, k]}. Split over rows j of dw, so deterministic.
+     */
+    default void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
+        pool.forRange(n, 8, (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                for (int i = 0; i < m; i++) {
+                    float g = dy[i * n + j];
+                    if (g != 0f) {
+                        axpy(g, x, i * k, dw, j * k, k);
+                    }
+                }
+            }
+        });
+    }
 }

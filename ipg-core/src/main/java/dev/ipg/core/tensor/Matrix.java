@@ -63,6 +63,18 @@ public record Matrix(MemorySegment data, DType dtype, int rows, int cols) {
         }
     }
 
+    /** Copies {@code len} elements of row {@code r} from column {@code c0} as float32 into {@code dst[off ..]}. */
+    public void copyRow(int r, int c0, float[] dst, int off, int len) {
+        long base = (long) r * cols + c0;
+        if (dtype == DType.F32) {
+            MemorySegment.copy(data, F32_LE, base * 4, dst, off, len);
+            return;
+        }
+        for (int c = 0; c < len; c++) {
+            dst[off + c] = getFlat(base + c);
+        }
+    }
+
     /** A view of rows {@code [from, to)}; no copy. */
     public Matrix rowSlice(int from, int to) {
         if (from < 0 || to > rows || from > to) {

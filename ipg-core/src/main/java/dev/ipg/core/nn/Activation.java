@@ -1,4 +1,4 @@
-package dev.ipg.core.model;
+package dev.ipg.core.nn;
 
 import dev.ipg.core.IpgException;
 
