@@ -55,11 +55,13 @@ public final class KVCache {
         return rowWidth;
     }
 
-    float[] keys(int layer, int slot) {
+    /** Keys of (layer, slot), (capacity so far, kvHeads * headDim); positions beyond length are unused. */
+    public float[] keys(int layer, int slot) {
         return keys[layer][slot];
     }
 
-    float[] values(int layer, int slot) {
+    /** Values of (layer, slot), laid out as {@link #keys}. */
+    public float[] values(int layer, int slot) {
         return values[layer][slot];
     }
 

@@ -10,11 +10,18 @@ public final class Tape {
 
     /** One block's saved activations; shapes for R rows. */
     public static final class Layer {
+        /** Whether the weight-gradient inputs (h1, z, h2, m) are kept. */
+        public final boolean forWeights;
+
+        Layer(boolean forWeights) {
+            this.forWeights = forWeights;
+        }
+
         /** Residual entering the block, after hooks (R, d). */
         public float[] xIn;
         /** Reciprocal norms of the first norm (R). */
         public float[] inv1;
-        /** First norm output (R, d). */
+        /** First norm output (R, d); weight mode only. */
         public float[] h1;
         /** Queries and keys before q/k-norm (Qwen3 only) (R, H*hd), (R, Hkv*hd), and their reciprocal norms. */
         public float[] qPre;
@@ -23,18 +30,18 @@ public final class Tape {
         public float[] invK;
         /** Queries after RoPE (R, H*hd). */
         public float[] q;
-        /** Attention output after hooks (R, H*hd). */
+        /** Attention output after hooks (R, H*hd); weight mode only. */
         public float[] z;
         /** Residual after the attention sub-block, after hooks (R, d). */
         public float[] xMid;
         public float[] inv2;
-        /** Second norm output (R, d). */
+        /** Second norm output (R, d); weight mode only. */
         public float[] h2;
         /** Gate pre-activation (R, ff), or null for plain MLPs. */
         public float[] g;
         /** Up projection (gated) or fc pre-activation (plain) (R, ff). */
         public float[] u;
-        /** MLP activation after hooks (R, ff). */
+        /** MLP activation after hooks (R, ff); weight mode only. */
         public float[] m;
     }
 
@@ -78,7 +85,7 @@ public final class Tape {
     }
 
     Layer start(int l) {
-        layers[l] = new Layer();
+        layers[l] = new Layer(weights);
         return layers[l];
     }
 

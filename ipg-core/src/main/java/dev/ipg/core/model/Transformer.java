@@ -242,6 +242,9 @@ public final class Transformer implements AutoCloseable {
         float[] a = Linear.forward(kernels, pool, z, rows, w.o(), w.oBias());   // (R, d)
         kernels.axpy(1f, a, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_MID), x, d, batch);
+        if (tape != null) {
+            tape.xMid = x.clone();
+        }
         float[] inv2 = tape == null ? null : new float[rows];
         float[] h2 = new float[rows * d];
         norm(x, rows, w.mlpNorm(), w.mlpNormBias(), h2, inv2);
@@ -259,15 +262,16 @@ public final class Transformer implements AutoCloseable {
         }
         hooks.apply(new Site(l, Site.Kind.MLP_POST), m, ff, batch);
         if (tape != null) {
-            tape.h1 = h;
             tape.q = q;
-            tape.z = z;
-            tape.xMid = x.clone();
             tape.inv2 = inv2;
-            tape.h2 = h2;
             tape.g = g;
             tape.u = u;
-            tape.m = m;
+            if (tape.forWeights) {
+                tape.h1 = h;
+                tape.z = z;
+                tape.h2 = h2;
+                tape.m = m;
+            }
         }
         float[] down = Linear.forward(kernels, pool, m, rows, w.down(), w.downBias());  // (R, d)
         kernels.axpy(1f, down, 0, x, 0, rows * d);

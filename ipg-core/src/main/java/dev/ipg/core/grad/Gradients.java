@@ -1,0 +1,168 @@
+package dev.ipg.core.grad;
+
+import dev.ipg.core.model.Family;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.model.Weights;
+import dev.ipg.core.tensor.Matrix;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Gradient buffers shaped like the model's weights (engine layout, {@code [out, in]}); null where
+ * the model has no such tensor. With tied embeddings {@link #lmHead()} is the same array as
+ * {@link #embed()}, so both contributions add up.
+ */
+public final class Gradients {
+
+    /** One block's gradients. */
+    public static final class Layer {
+        public float[] attnNorm;
+        public float[] attnNormBias;
+        public float[] q;
+        public float[] qBias;
+        public float[] k;
+        public float[] kBias;
+        public float[] v;
+        public float[] vBias;
+        public float[] o;
+        public float[] oBias;
+        public float[] qNorm;
+        public float[] kNorm;
+        public float[] mlpNorm;
+        public float[] mlpNormBias;
+        public float[] gate;
+        public float[] gateBias;
+        public float[] up;
+        public float[] upBias;
+        public float[] down;
+        public float[] downBias;
+    }
+
+    private final Layer[] layers;
+    private final float[] embed;
+    private final float[] posEmbed;
+    private final float[] finalNorm;
+    private final float[] finalNormBias;
+    private final float[] lmHead;
+    private final Family family;
+
+    private Gradients(Family family, Layer[] layers, float[] embed, float[] posEmbed, float[] finalNorm, float[] finalNormBias,
+                      float[] lmHead) {
+        this.family = family;
+        this.layers = layers;
+        this.embed = embed;
+        this.posEmbed = posEmbed;
+        this.finalNorm = finalNorm;
+        this.finalNormBias = finalNormBias;
+        this.lmHead = lmHead;
+    }
+
+    /** Zero buffers for every weight of {@code model}. */
+    public static Gradients zerosLike(Transformer model) {
+        Weights w = model.weights();
+        int n = model.config().numLayers();
+        Layer[] layers = new Layer[n];
+        for (int l = 0; l < n; l++) {
+            Weights.Layer wl = w.layer(l);
+            Layer g = new Layer();
+            g.attnNorm = zeros(wl.attnNorm());
+            g.attnNormBias = zeros(wl.attnNormBias());
+            g.q = zeros(wl.q());
+            g.qBias = zeros(wl.qBias());
+            g.k = zeros(wl.k());
+            g.kBias = zeros(wl.kBias());
+            g.v = zeros(wl.v());
+            g.vBias = zeros(wl.vBias());
+            g.o = zeros(wl.o());
+            g.oBias = zeros(wl.oBias());
+            g.qNorm = zeros(wl.qNorm());
+            g.kNorm = zeros(wl.kNorm());
+            g.mlpNorm = zeros(wl.mlpNorm());
+            g.mlpNormBias = zeros(wl.mlpNormBias());
+            g.gate = zeros(wl.gate());
+            g.gateBias = zeros(wl.gateBias());
+            g.up = zeros(wl.up());
+            g.upBias = zeros(wl.upBias());
+            g.down = zeros(wl.down());
+            g.downBias = zeros(wl.downBias());
+            layers[l] = g;
+        }
+        float[] embed = zeros(w.embed());
+        float[] head = w.lmHead() == w.embed() ? embed : zeros(w.lmHead());
+        return new Gradients(model.config().family(), layers, embed, zeros(w.posEmbed()), zeros(w.finalNorm()),
+                zeros(w.finalNormBias()), head);
+    }
+
+    private static float[] zeros(Matrix m) {
+        return m == null ? null : new float[Math.toIntExact(m.size())];
+    }
+
+    public Layer layer(int l) {
+        return layers[l];
+    }
+
+    public float[] embed() {
+        return embed;
+    }
+
+    public float[] posEmbed() {
+        return posEmbed;
+    }
+
+    public float[] finalNorm() {
+        return finalNorm;
+    }
+
+    public float[] finalNormBias() {
+        return finalNormBias;
+    }
+
+    public float[] lmHead() {
+        return lmHead;
+    }
+
+    /**
+     * Every buffer under its Hugging Face tensor name (Llama-like families; the layouts agree
+     * there). A tied LM head appears once, as the embedding.
+     */
+    public Map<String, float[]> byName() {
+        if (family == Family.GPT2) {
+            throw new UnsupportedOperationException("named gradients are provided for Llama-like checkpoints only");
+        }
+        Map<String, float[]> m = new LinkedHashMap<>();
+        m.put("model.embed_tokens.weight", embed);
+        for (int l = 0; l < layers.length; l++) {
+            Layer g = layers[l];
+            String p = "model.layers." + l + ".";
+            put(m, p + "input_layernorm.weight", g.attnNorm);
+            put(m, p + "self_attn.q_proj.weight", g.q);
+            put(m, p + "self_attn.q_proj.bias", g.qBias);
+            put(m, p + "self_attn.k_proj.weight", g.k);
+            put(m, p + "self_attn.k_proj.bias", g.kBias);
+            put(m, p + "self_attn.v_proj.weight", g.v);
+            put(m, p + "self_attn.v_proj.bias", g.vBias);
+            put(m, p + "self_attn.o_proj.weight", g.o);
+            put(m, p + "self_attn.o_proj.bias", g.oBias);
+            put(m, p + "self_attn.q_norm.weight", g.qNorm);
+            put(m, p + "self_attn.k_norm.weight", g.kNorm);
+            put(m, p + "post_attention_layernorm.weight", g.mlpNorm);
+            put(m, p + "mlp.gate_proj.weight", g.gate);
+            put(m, p + "mlp.gate_proj.bias", g.gateBias);
+            put(m, p + "mlp.up_proj.weight", g.up);
+            put(m, p + "mlp.up_proj.bias", g.upBias);
+            put(m, p + "mlp.down_proj.weight", g.down);
+            put(m, p + "mlp.down_proj.bias", g.downBias);
+        }
+        m.put("model.norm.weight", finalNorm);
+        if (lmHead != embed) {
+            m.put("lm_head.weight", lmHead);
+        }
+        return m;
+    }
+
+    private static void put(Map<String, float[]> m, String name, float[] g) {
+        if (g != null) {
+            m.put(name, g);
+        }
+    }
+}

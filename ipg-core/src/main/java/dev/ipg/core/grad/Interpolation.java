@@ -1,0 +1,37 @@
+package dev.ipg.core.grad;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Site;
+
+/**
+ * The path of Integrated Policy Gradient at one site: the activation the model runs on is
+ * {@code h'_i + alpha_i (h_{t,i} - h'_i)}, one coefficient per component shared by all positions
+ * {@code t >= positionsFrom} (earlier positions keep {@code h}).
+ *
+ * @param site          where
+ * @param baseline      h' (d), or null for the zero baseline
+ * @param alpha         alpha (d)
+ * @param positionsFrom first interpolated position (0: every position, prompt included)
+ */
+public record Interpolation(Site site, float[] baseline, float[] alpha, int positionsFrom) {
+
+    public Interpolation {
+        if (baseline != null && baseline.length != alpha.length) {
+            throw new IpgException("baseline has " + baseline.length + " components, alpha has " + alpha.length);
+        }
+        if (positionsFrom < 0) {
+            throw new IpgException("positionsFrom must be >= 0");
+        }
+    }
+
+    /** alpha = a for every one of {@code width} components, zero baseline, all positions. */
+    public static Interpolation uniform(Site site, int width, float a) {
+        float[] alpha = new float[width];
+        java.util.Arrays.fill(alpha, a);
+        return new Interpolation(site, null, alpha, 0);
+    }
+
+    float base(int i) {
+        return baseline == null ? 0f : baseline[i];
+    }
+}

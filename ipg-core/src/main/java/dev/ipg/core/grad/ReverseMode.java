@@ -1,0 +1,417 @@
+package dev.ipg.core.grad;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Batch;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Intervention;
+import dev.ipg.core.model.KVCache;
+import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Tape;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.model.Weights;
+import dev.ipg.core.nn.Activation;
+import dev.ipg.core.nn.Attention;
+import dev.ipg.core.nn.Embedding;
+import dev.ipg.core.nn.LayerNorm;
+import dev.ipg.core.nn.Linear;
+import dev.ipg.core.nn.Mlp;
+import dev.ipg.core.nn.RmsNorm;
+import dev.ipg.core.nn.Rope;
+import dev.ipg.core.nn.TokenLogProbs;
+import dev.ipg.core.tensor.Kernels;
+import dev.ipg.core.tensor.Matrix;
+import dev.ipg.core.tensor.Parallel;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reverse mode through the model's teacher-forced pass. Several trajectories of different
+ * lengths are packed into one pass (each is its own sequence, so nothing is padded); results
+ * come back per trajectory.
+ *
+ * <p>For a site, only the blocks at and above the site's layer are recorded and
+ * back-propagated. For weights, everything is.
+ */
+public final class ReverseMode {
+
+    /** Per-trajectory results of {@link #siteGradients}. */
+    public record SiteResult(double objective, float[] logProbs, float[] scaleGrad, float[] siteGrad, float[] activation) {
+    }
+
+    /** Result of {@link #weightGradients}: the objective of every trajectory and the summed gradients. */
+    public record WeightResult(double[] objectives, Gradients gradients) {
+    }
+
+    private final Transformer model;
+    private final ModelConfig cfg;
+    private final Kernels k;
+    private final Parallel pool;
+    private long budgetBytes;
+    private long logitChunkBytes = 64L << 20;
+
+    public ReverseMode(Transformer model) {
+        this.model = model;
+        this.cfg = model.config();
+        this.k = model.kernels();
+        this.pool = model.pool();
+        Runtime rt = Runtime.getRuntime();
+        this.budgetBytes = (long) (0.85 * (rt.maxMemory() - (rt.totalMemory() - rt.freeMemory())));
+    }
+
+    /** Caps the working set; a request planned above it is refused before anything is allocated. */
+    public ReverseMode budget(long bytes) {
+        this.budgetBytes = bytes;
+        return this;
+    }
+
+    public long budget() {
+        return budgetBytes;
+    }
+
+    /**
+     * Bytes of activations, tape, KV cache and gradient buffers a call will hold at its peak,
+     * for {@code rows} packed positions (weights, which are mapped, not counted).
+     */
+    public long plannedBytes(int rows, Site site, boolean weights) {
+        long d = cfg.hiddenSize();
+        long qw = (long) cfg.numHeads() * cfg.headDim();
+        long kvw = (long) cfg.numKvHeads() * cfg.headDim();
+        long ff = cfg.intermediateSize();
+        long layersTaped = weights ? cfg.numLayers() : cfg.numLayers() - site.layer();
+        long perTapedLayer = 3 * d + qw + 2 * ff + (cfg.qkNorm() ? qw + kvw : 0) + (weights ? 2 * d + qw + ff : 0);
+        long cache = 2L * cfg.numLayers() * kvw;
+        long transient_ = 6 * d + 3 * qw + 4 * kvw + 4 * ff;
+        long siteBuffers = weights ? 0 : 3L * site.width(cfg);
+        long floats = rows * (layersTaped * perTapedLayer + cache + transient_ + siteBuffers);
+        long chunk = TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes);
+        floats += chunk * (cfg.vocabSize() + d);
+        if (weights) {
+            floats += 2 * cfg.parameterCount();
+        }
+        return 4 * floats;
+    }
+
+    /** A one-line description of the plan, e.g. for a progress display. */
+    public String describePlan(int rows, Site site, boolean weights) {
+        return String.format(Locale.ROOT, "reverse mode over %d positions, %s: planned working set %.1f MiB (budget %.1f MiB)",
+                rows, weights ? "all weights" : "site " + site, plannedBytes(rows, site, weights) / 1048576.0,
+                budgetBytes / 1048576.0);
+    }
+
+    private void checkBudget(int rows, Site site, boolean weights) {
+        long need = plannedBytes(rows, site, weights);
+        if (need > budgetBytes) {
+            throw new IpgException(String.format(Locale.ROOT,
+                    "reverse mode over %d positions needs about %.0f MiB, more than the budget of %.0f MiB; "
+                            + "use shorter trajectories, fewer per call, or a larger heap (IPG_HEAP)",
+                    rows, need / 1048576.0, budgetBytes / 1048576.0));
+        }
+    }
+
+    /**
+     * For each trajectory: the objective, per-token log-probabilities, {@code dL/dalpha} (d) and,
+     * when {@code wantSiteGrad}, {@code dL/dh} at the site (T, d) and the site's activation before
+     * interpolation (T, d).
+     */
+    public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad) {
+        Site site = interp.site().checkIn(cfg);
+        int width = site.width(cfg);
+        if (interp.alpha().length != width) {
+            throw new IpgException("alpha has " + interp.alpha().length + " components, site " + site + " has " + width);
+        }
+        Packed p = pack(trajectories);
+        checkBudget(p.batch.rows(), site, false);
+        float[] original = new float[p.batch.rows() * width];
+        Hooks hooks = Hooks.none().intervene(site, new Intervention.Callback((s, act, w, b) -> {
+            System.arraycopy(act, 0, original, 0, act.length);
+            for (int r = 0; r < b.rows(); r++) {
+                if (b.pos()[r] < interp.positionsFrom()) {
+                    continue;
+                }
+                int o = r * w;
+                for (int i = 0; i < w; i++) {
+                    float base = interp.base(i);
+                    act[o + i] = base + interp.alpha()[i] * (act[o + i] - base);
+                }
+            }
+        }));
+        Tape tape = new Tape(cfg.numLayers(), site.layer(), false);
+        float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
+        KVCache cache = model.newCache(trajectories.size(), p.longest);
+        float[] logp = head(p, cache, hooks, tape, dx, null);
+        float[] g = null;
+        for (int l = cfg.numLayers() - 1; l >= site.layer() && g == null; l--) {
+            Capture cap = new Capture(l == site.layer() ? site.kind() : null);
+            dx = blockBackward(l, tape, cache, dx, cap, null);
+            g = cap.grad;
+        }
+        List<SiteResult> out = new ArrayList<>();
+        for (int s = 0; s < trajectories.size(); s++) {
+            Trajectory t = trajectories.get(s);
+            int r0 = p.rowStart[s];
+            int n = t.tokens().length;
+            float[] scale = new float[width];
+            for (int r = r0; r < r0 + n; r++) {
+                if (p.batch.pos()[r] < interp.positionsFrom()) {
+                    continue;
+                }
+                for (int i = 0; i < width; i++) {
+                    scale[i] += (original[r * width + i] - interp.base(i)) * g[r * width + i];
+                }
+            }
+            float[] lp = new float[t.scored()];
+            double obj = 0;
+            for (int j = 0; j < t.scored(); j++) {
+                lp[j] = logp[p.scoredStart[s] + j];
+                obj += (double) t.weight(t.from() + j) * lp[j];
+            }
+            float[] sg = null;
+            float[] act = null;
+            if (wantSiteGrad) {
+                sg = new float[n * width];
+                act = new float[n * width];
+                System.arraycopy(g, r0 * width, sg, 0, n * width);
+                System.arraycopy(original, r0 * width, act, 0, n * width);
+            }
+            out.add(new SiteResult(obj, lp, scale, sg, act));
+        }
+        return out;
+    }
+
+    /**
+     * Gradients of {@code sum over trajectories of L} with respect to every weight (Llama-like
+     * families), plus each trajectory's objective.
+     */
+    public WeightResult weightGradients(List<Trajectory> trajectories) {
+        Packed p = pack(trajectories);
+        checkBudget(p.batch.rows(), new Site(0, Site.Kind.RESID_PRE), true);
+        Gradients grads = Gradients.zerosLike(model);
+        Tape tape = new Tape(cfg.numLayers(), 0, true);
+        float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
+        KVCache cache = model.newCache(trajectories.size(), p.longest);
+        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads);
+        for (int l = cfg.numLayers() - 1; l >= 0; l--) {
+            dx = blockBackward(l, tape, cache, dx, new Capture(null), grads.layer(l));
+        }
+        Embedding.backward(dx, cfg.hiddenSize(), p.batch.tokens(), p.batch.pos(), grads.embed(), grads.posEmbed());
+        double[] obj = new double[trajectories.size()];
+        for (int s = 0; s < trajectories.size(); s++) {
+            Trajectory t = trajectories.get(s);
+            for (int j = 0; j < t.scored(); j++) {
+                obj[s] += (double) t.weight(t.from() + j) * logp[p.scoredStart[s] + j];
+            }
+        }
+        return new WeightResult(obj, grads);
+    }
+
+    /** Log-probabilities of every trajectory's scored tokens, forward only (no tape). */
+    public List<float[]> logProbs(List<Trajectory> trajectories, Hooks hooks) {
+        Packed p = pack(trajectories);
+        KVCache cache = model.newCache(trajectories.size(), p.longest);
+        float[] x = model.forwardHidden(p.batch, cache, hooks, null);
+        float[] h = model.finalNorm(x, p.scoredRows, null);
+        float[] lp = TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets,
+                p.weights, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null);
+        List<float[]> out = new ArrayList<>();
+        for (int s = 0; s < trajectories.size(); s++) {
+            float[] a = new float[trajectories.get(s).scored()];
+            System.arraycopy(lp, p.scoredStart[s], a, 0, a.length);
+            out.add(a);
+        }
+        return out;
+    }
+
+    // ----------------------------------------------------------------------------------------
+
+    /** Trajectories packed as sequences 0..n-1 of one batch, with the rows that score each token. */
+    private record Packed(Batch batch, int[] rowStart, int[] scoredRows, int[] targets, float[] weights,
+                          int[] scoredStart, int longest) {
+    }
+
+    private Packed pack(List<Trajectory> ts) {
+        if (ts.isEmpty()) {
+            throw new IpgException("no trajectories");
+        }
+        int rows = 0;
+        int scored = 0;
+        int longest = 0;
+        for (Trajectory t : ts) {
+            rows += t.tokens().length;
+            scored += t.scored();
+            longest = Math.max(longest, t.tokens().length);
+        }
+        int[] tok = new int[rows];
+        int[] seq = new int[rows];
+        int[] pos = new int[rows];
+        int[] rowStart = new int[ts.size()];
+        int[] scoredRows = new int[scored];
+        int[] targets = new int[scored];
+        float[] weights = new float[scored];
+        int[] scoredStart = new int[ts.size()];
+        int r = 0;
+        int j = 0;
+        for (int s = 0; s < ts.size(); s++) {
+            Trajectory t = ts.get(s);
+            rowStart[s] = r;
+            scoredStart[s] = j;
+            for (int i = 0; i < t.tokens().length; i++) {
+                tok[r + i] = t.tokens()[i];
+                seq[r + i] = s;
+                pos[r + i] = i;
+            }
+            // the row at position i - 1 predicts token i
+            for (int i = t.from(); i < t.tokens().length; i++) {
+                scoredRows[j] = r + i - 1;
+                targets[j] = t.tokens()[i];
+                weights[j] = t.weight(i);
+                j++;
+            }
+            r += t.tokens().length;
+        }
+        return new Packed(new Batch(tok, seq, pos), rowStart, scoredRows, targets, weights, scoredStart, longest);
+    }
+
+    /**
+     * Forward with a tape, then the LM head and log-softmax of the scored rows, forward and
+     * backward; accumulates dL/dx of the final residual into dx. Returns the scored log-probs.
+     */
+    private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads) {
+        float[] x = model.forwardHidden(p.batch, cache, hooks, tape);
+        int n = p.scoredRows.length;
+        int d = cfg.hiddenSize();
+        float[] inv = new float[n];
+        float[] h = model.finalNorm(x, p.scoredRows, inv);
+        float[] dh = new float[n * d];
+        Weights w = model.weights();
+        float[] dHead = grads == null ? null : grads.lmHead();
+        float[] logp = TokenLogProbs.forwardBackward(k, pool, h, n, w.lmHead(), p.targets, p.weights,
+                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead);
+        // back through the final norm, scattered to the scored rows
+        float[] xs = new float[n * d];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(x, p.scoredRows[i] * d, xs, i * d, d);
+        }
+        float[] dxs = new float[n * d];
+        normBackward(dh, xs, n, w.finalNorm(), inv, dxs, grads == null ? null : grads.finalNorm(),
+                grads == null ? null : grads.finalNormBias());
+        for (int i = 0; i < n; i++) {
+            k.axpy(1f, dxs, i * d, dx, p.scoredRows[i] * d, d);
+        }
+        return logp;
+    }
+
+    /** Where a block's backward stops and what gradient it hands over. */
+    private static final class Capture {
+        final Site.Kind stopAt;
+        float[] grad;
+
+        Capture(Site.Kind stopAt) {
+            this.stopAt = stopAt;
+        }
+
+        boolean stop(Site.Kind here, float[] g) {
+            if (here == stopAt) {
+                grad = g;
+                return true;
+            }
+            return false;
+        }
+    }
+
+    /**
+     * Back through block l: dx is dL/d(resid_post); returns dL/d(resid_pre), or stops early at the
+     * captured site. lg receives weight gradients when non-null.
+     */
+    private float[] blockBackward(int l, Tape tape, KVCache cache, float[] dx, Capture cap, Gradients.Layer lg) {
+        Tape.Layer t = tape.layer(l);
+        Weights.Layer w = model.weights().layer(l);
+        Batch b = tape.batch();
+        int rows = b.rows();
+        int d = cfg.hiddenSize();
+        int ff = cfg.intermediateSize();
+        int heads = cfg.numHeads();
+        int kvHeads = cfg.numKvHeads();
+        int hd = cfg.headDim();
+        int kvw = kvHeads * hd;
+        if (cap.stop(Site.Kind.RESID_POST, dx)) {
+            return dx;
+        }
+        // x_post = x_mid + m Wdᵀ + bd
+        float[] dm = new float[rows * ff];
+        Linear.backward(k, pool, dx, rows, w.down(), t.m, dm, lg == null ? null : lg.down, lg == null ? null : lg.downBias);
+        if (cap.stop(Site.Kind.MLP_POST, dm)) {
+            return dx;
+        }
+        Activation act = cfg.activation();
+        float[] dh2 = new float[rows * d];
+        float[] du = new float[rows * ff];
+        if (w.gate() != null) {
+            float[] dg = new float[rows * ff];
+            Mlp.gatedBackward(act, dm, t.g, t.u, rows * ff, dg, du);
+            Linear.backward(k, pool, dg, rows, w.gate(), t.h2, dh2, lg == null ? null : lg.gate, lg == null ? null : lg.gateBias);
+        } else {
+            Mlp.plainBackward(act, dm, t.u, rows * ff, du);
+        }
+        Linear.backward(k, pool, du, rows, w.up(), t.h2, dh2, lg == null ? null : lg.up, lg == null ? null : lg.upBias);
+        float[] dxMid = dx.clone();
+        normBackward(dh2, t.xMid, rows, w.mlpNorm(), t.inv2, dxMid, lg == null ? null : lg.mlpNorm,
+                lg == null ? null : lg.mlpNormBias);
+        if (cap.stop(Site.Kind.RESID_MID, dxMid)) {
+            return dxMid;
+        }
+        // x_mid = x_in + z Woᵀ + bo
+        float[] dz = new float[rows * heads * hd];
+        Linear.backward(k, pool, dxMid, rows, w.o(), t.z, dz, lg == null ? null : lg.o, lg == null ? null : lg.oBias);
+        if (cap.stop(Site.Kind.ATTN_Z, dz)) {
+            return dxMid;
+        }
+        int slots = cache.slots();
+        float[][] dKeys = new float[slots][];
+        float[][] dValues = new float[slots][];
+        for (int s = 0; s < slots; s++) {
+            dKeys[s] = new float[cache.length(s) * kvw];
+            dValues[s] = new float[cache.length(s) * kvw];
+        }
+        float[] dq = new float[rows * heads * hd];
+        Attention.backward(k, pool, model.attentionShape(), dz, t.q, b.seq(), b.pos(),
+                s -> cache.keys(l, s), s -> cache.values(l, s), dq, s -> dKeys[s], s -> dValues[s]);
+        float[] dk = new float[rows * kvw];
+        float[] dv = new float[rows * kvw];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(dKeys[b.seq()[r]], b.pos()[r] * kvw, dk, r * kvw, kvw);
+            System.arraycopy(dValues[b.seq()[r]], b.pos()[r] * kvw, dv, r * kvw, kvw);
+        }
+        if (model.invFreq() != null) {
+            Rope.backward(dq, rows, heads, hd, b.pos(), model.invFreq());
+            Rope.backward(dk, rows, kvHeads, hd, b.pos(), model.invFreq());
+        }
+        if (cfg.qkNorm()) {
+            float[] dqPre = new float[dq.length];
+            float[] dkPre = new float[dk.length];
+            RmsNorm.backward(dq, t.qPre, rows * heads, hd, w.qNorm(), t.invQ, dqPre, lg == null ? null : lg.qNorm);
+            RmsNorm.backward(dk, t.kPre, rows * kvHeads, hd, w.kNorm(), t.invK, dkPre, lg == null ? null : lg.kNorm);
+            dq = dqPre;
+            dk = dkPre;
+        }
+        float[] dh1 = new float[rows * d];
+        Linear.backward(k, pool, dq, rows, w.q(), t.h1, dh1, lg == null ? null : lg.q, lg == null ? null : lg.qBias);
+        Linear.backward(k, pool, dk, rows, w.k(), t.h1, dh1, lg == null ? null : lg.k, lg == null ? null : lg.kBias);
+        Linear.backward(k, pool, dv, rows, w.v(), t.h1, dh1, lg == null ? null : lg.v, lg == null ? null : lg.vBias);
+        float[] dxIn = dxMid;
+        normBackward(dh1, t.xIn, rows, w.attnNorm(), t.inv1, dxIn, lg == null ? null : lg.attnNorm,
+                lg == null ? null : lg.attnNormBias);
+        cap.stop(Site.Kind.RESID_PRE, dxIn);
+        return dxIn;
+    }
+
+    private void normBackward(float[] dy, float[] x, int rows, Matrix w, float[] inv, float[] dx, float[] dw, float[] db) {
+        int d = cfg.hiddenSize();
+        if (cfg.norm() == ModelConfig.NormType.RMS) {
+            RmsNorm.backward(dy, x, rows, d, w, inv, dx, dw);
+        } else {
+            LayerNorm.backward(dy, x, rows, d, w, inv, dx, dw, db);
+        }
+    }
+}

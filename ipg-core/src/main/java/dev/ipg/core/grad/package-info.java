@@ -1,0 +1,8 @@
+/**
+ * Reverse mode for the model's full-sequence (teacher-forced) pass: gradients of a weighted sum
+ * of token log-probabilities with respect to per-component interpolation coefficients at a hook
+ * site (what Integrated Policy Gradient needs), to the site activation per position, and to all
+ * weights (training). The LM head is processed in row chunks so T x V logits never exist at once.
+ * Depends on {@code model} and {@code nn}.
+ */
+package dev.ipg.core.grad;
