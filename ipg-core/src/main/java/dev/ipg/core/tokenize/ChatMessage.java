@@ -1,0 +1,27 @@
+package dev.ipg.core.tokenize;
+
+import java.util.Objects;
+
+/**
+ * One turn of a conversation, as the {@code messages} list of a chat template sees it: a {@code
+ * role} ({@code system}, {@code user}, {@code assistant}, {@code tool}) and its text.
+ */
+public record ChatMessage(String role, String content) {
+
+    public ChatMessage {
+        Objects.requireNonNull(role, "role");
+        Objects.requireNonNull(content, "content");
+    }
+
+    public static ChatMessage system(String content) {
+        return new ChatMessage("system", content);
+    }
+
+    public static ChatMessage user(String content) {
+        return new ChatMessage("user", content);
+    }
+
+    public static ChatMessage assistant(String content) {
+        return new ChatMessage("assistant", content);
+    }
+}
