@@ -1,0 +1,59 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.generate.GenerationDefaults;
+import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.Parallel;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Spec;
+
+/** {@code ipg inspect}: what a model directory holds. */
+@Command(name = "inspect", mixinStandardHelpOptions = true,
+        description = "Show a model's architecture, parameter count, dtypes and hook sites.")
+final class InspectCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions opts;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter out = spec.commandLine().getOut();
+        try (Parallel pool = Parallel.serial(); Transformer m = opts.load(pool)) {
+            ModelConfig c = m.config();
+            out.printf(Locale.ROOT, "model         %s%n", m.dir().toAbsolutePath().normalize());
+            out.printf(Locale.ROOT, "architecture  %s (%s)%n", c.family().architecture(), c.family().name().toLowerCase(Locale.ROOT));
+            out.printf(Locale.ROOT, "parameters    %,d%n", c.parameterCount());
+            out.printf(Locale.ROOT, "dtypes        %s%n", m.weights().dtypes());
+            out.printf(Locale.ROOT, "files         %s%n", m.checkpoint().files().stream().map(p -> p.getFileName().toString()).toList());
+            out.printf(Locale.ROOT, "layers        %d%n", c.numLayers());
+            out.printf(Locale.ROOT, "hidden        %d%n", c.hiddenSize());
+            out.printf(Locale.ROOT, "heads         %d query, %d key/value, head_dim %d%n", c.numHeads(), c.numKvHeads(), c.headDim());
+            out.printf(Locale.ROOT, "mlp           %d, %s%s%n", c.intermediateSize(), c.activation().name().toLowerCase(Locale.ROOT),
+                    c.gatedMlp() ? " gated" : "");
+            out.printf(Locale.ROOT, "norm          %s, eps %s%n", c.norm(), c.normEps());
+            out.printf(Locale.ROOT, "positions     %s%n", c.positions() == ModelConfig.PositionType.ROPE
+                    ? "rope theta " + c.rope().theta() + " scaling " + c.rope().scalingType() : "learned");
+            out.printf(Locale.ROOT, "vocab         %d%n", c.vocabSize());
+            out.printf(Locale.ROOT, "context       %d%n", c.maxPositions());
+            out.printf(Locale.ROOT, "tied head     %s%n", c.tieEmbeddings());
+            GenerationDefaults g = GenerationDefaults.load(m.dir());
+            var eos = g.eosTokenIds().isEmpty() ? c.eosTokenIds() : g.eosTokenIds();
+            out.printf(Locale.ROOT, "eos ids       %s%n", eos);
+            out.printf(Locale.ROOT, "tokenizer     %s%n", Files.exists(m.dir().resolve("tokenizer.json")) ? "tokenizer.json" : "(none)");
+            out.println("sites         (L = 0.." + (c.numLayers() - 1) + ")");
+            for (Site.Kind k : Site.Kind.values()) {
+                out.printf(Locale.ROOT, "  blocks.L.%-16s width %d%n", k.suffix(), new Site(0, k).width(c));
+            }
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,40 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.KernelsProvider;
+import dev.ipg.core.tensor.Parallel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Options shared by every command that loads a model. */
+final class ModelOptions {
+
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, *.safetensors, tokenizer files).")
+    Path model;
+
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Worker threads (default: all available processors). Results do not depend on it.")
+    Integer threads;
+
+    Path dir() {
+        if (!Files.isDirectory(model)) {
+            throw new IpgException(model + " is not a directory");
+        }
+        return model;
+    }
+
+    Parallel pool() {
+        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
+        if (n < 1) {
+            throw new IpgException("--threads must be >= 1, got " + n);
+        }
+        return Parallel.of(n);
+    }
+
+    Transformer load(Parallel pool) {
+        return Transformer.load(dir(), KernelsProvider.lookup(), pool);
+    }
+}

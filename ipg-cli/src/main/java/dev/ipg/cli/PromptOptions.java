@@ -1,0 +1,63 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.tokenize.ChatMessage;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Option;
+
+/** How a prompt is given and turned into token ids. */
+final class PromptOptions {
+
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt text.")
+    String prompt;
+
+    @Option(names = "--chat", description = "Wrap the prompt in the model's chat template (tokenizer_config.json) "
+            + "as a user message, with the assistant turn opened.")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
+    String system;
+
+    @Option(names = "--no-thinking", description = "With --chat: pass enable_thinking=false to the template (Qwen3).")
+    boolean noThinking;
+
+    /** The text the model sees (after the chat template, if any). */
+    String render(Tokenizer tok) {
+        if (prompt == null) {
+            throw new IpgException("--prompt is required");
+        }
+        if (!chat) {
+            if (system != null) {
+                throw new IpgException("--system needs --chat");
+            }
+            return prompt;
+        }
+        if (!tok.hasChatTemplate()) {
+            throw new IpgException("--chat: the model's tokenizer_config.json has no chat_template");
+        }
+        List<ChatMessage> msgs = new ArrayList<>();
+        if (system != null) {
+            msgs.add(new ChatMessage("system", system));
+        }
+        msgs.add(new ChatMessage("user", prompt));
+        Map<String, Object> extra = new HashMap<>();
+        if (noThinking) {
+            extra.put("enable_thinking", false);
+        }
+        return tok.chatTemplate().render(msgs, true, extra);
+    }
+
+    /** Token ids of the prompt: chat-rendered text carries its own special tokens. */
+    int[] encode(Tokenizer tok) {
+        String text = render(tok);
+        int[] ids = tok.encode(text, !chat);
+        if (ids.length == 0) {
+            throw new IpgException("the prompt encodes to no tokens");
+        }
+        return ids;
+    }
+}
