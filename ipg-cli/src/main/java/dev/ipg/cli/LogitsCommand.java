@@ -1,6 +1,9 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.grad.Interpolation;
+import dev.ipg.core.grad.ReverseMode;
+import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ActivationCache;
 import dev.ipg.core.model.Batch;
@@ -54,6 +57,19 @@ final class LogitsCommand implements Callable<Integer> {
             description = "Sites to record, e.g. blocks.3.hook_resid_post,blocks.3.mlp.hook_post.")
     List<String> cache = new ArrayList<>();
 
+    @Option(names = "--grad-site", paramLabel = "SITE",
+            description = "Also write grad [T, d] = dL/dh at SITE and scale_grad [d] = dL/dalpha (alpha = 1, zero baseline), "
+                    + "L = sum of log p(x_t | x_<t) for t >= --from.")
+    String gradSite;
+
+    @Option(names = "--from", paramLabel = "K", defaultValue = "1",
+            description = "First scored position of L (default: ${DEFAULT-VALUE}).")
+    int from;
+
+    @Option(names = "--max-memory", paramLabel = "SIZE",
+            description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85% of the free heap).")
+    String maxMemory;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -89,6 +105,25 @@ final class LogitsCommand implements Callable<Integer> {
             double secs = (System.nanoTime() - t0) / 1e9;
             SafetensorsWriter w = new SafetensorsWriter();
             w.add("logits", logits, new long[] {t, m.config().vocabSize()}, DType.F32);
+            if (gradSite != null) {
+                Site gs = Site.parse(gradSite).checkIn(m.config());
+                int width = gs.width(m.config());
+                ReverseMode rm = new ReverseMode(m);
+                if (maxMemory != null) {
+                    rm.budget(Sizes.parse(maxMemory, "--max-memory"));
+                }
+                if (rm.plannedBytes(t, gs, false) <= rm.budget()) {
+                    err.println("[" + rm.describePlan(t, gs, false) + "]");
+                }
+                long g0 = System.nanoTime();
+                var res = rm.siteGradients(List.of(new Trajectory(ids, from)), Interpolation.uniform(gs, width, 1f), true).getFirst();
+                err.printf(Locale.ROOT, "[backward to %s in %.2f s; L = %.6f]%n", gs, (System.nanoTime() - g0) / 1e9, res.objective());
+                w.add("grad", res.siteGrad(), new long[] {t, width}, DType.F32);
+                w.add("scale_grad", res.scaleGrad(), new long[] {width}, DType.F32);
+                w.add("loss", new float[] {(float) res.objective()}, new long[] {1}, DType.F32);
+                w.metadata("ipg.grad_site", gs.toString());
+                w.metadata("ipg.from", Integer.toString(from));
+            }
             for (Site s : sites) {
                 w.add(s.toString(), rec.get(s, 0), new long[] {t, s.width(m.config())}, DType.F32);
             }
@@ -97,8 +132,8 @@ final class LogitsCommand implements Callable<Integer> {
             w.metadata("ipg.token_ids", Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(",")));
             w.metadata("ipg.kernels", m.kernels().name());
             w.write(out);
-            err.printf(Locale.ROOT, "[%d tokens in %.2f s; wrote logits%s to %s]%n", t, secs,
-                    sites.isEmpty() ? "" : " and " + sites.size() + " site(s)", out);
+            err.printf(Locale.ROOT, "[%d tokens in %.2f s; wrote logits%s%s to %s]%n", t, secs,
+                    sites.isEmpty() ? "" : ", " + sites.size() + " site(s)", gradSite == null ? "" : ", grad and scale_grad", out);
         }
         return 0;
     }

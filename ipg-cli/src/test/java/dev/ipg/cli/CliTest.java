@@ -88,6 +88,40 @@ class CliTest {
     }
 
     @Test
+    void logitsWithAGradientSiteWritesGradAndScaleGrad() throws IOException {
+        Path out = tmp.resolve("g.safetensors");
+        Run r = run("logits", "--model", model.toString(), "--token-ids", "5,17,9,200,31,7", "--out", out.toString(),
+                "--cache", "blocks.0.mlp.hook_post", "--grad-site", "blocks.0.mlp.hook_post", "--from", "2");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.err().contains("planned working set"), r.err());
+        try (SafetensorsFile f = SafetensorsFile.open(out)) {
+            var g = f.matrix("grad");
+            var h = f.matrix("blocks.0.mlp.hook_post");
+            var sg = f.matrix("scale_grad");
+            assertEquals(6, g.rows());
+            assertEquals(96, g.cols());
+            assertEquals(96, sg.cols());
+            for (int i = 0; i < 96; i++) {
+                double sum = 0;
+                for (int t = 0; t < 6; t++) {
+                    sum += (double) h.get(t, i) * g.get(t, i);
+                }
+                assertEquals(sum, sg.getFlat(i), 1e-5 * Math.max(1, Math.abs(sum)), "component " + i);
+            }
+            // positions 0 and 1 are prompt: the last position's gradient is zero (nothing after it is scored)
+            float last = 0;
+            for (int i = 0; i < 96; i++) {
+                last += Math.abs(g.get(5, i));
+            }
+            assertEquals(0f, last, 0f);
+        }
+        Run bad = run("logits", "--model", model.toString(), "--token-ids", "5,17", "--out", tmp.resolve("b.safetensors").toString(),
+                "--grad-site", "blocks.0.hook_resid_post", "--max-memory", "1k");
+        assertOneLineError(bad, "more than the budget");
+        assertFalse(Files.exists(tmp.resolve("b.safetensors")));
+    }
+
+    @Test
     void generateIsSeededAndStreams() {
         Run a = run("generate", "--model", model.toString(), "--prompt", "Hi", "--temperature", "1", "--seed", "3",
                 "--max-new-tokens", "8");

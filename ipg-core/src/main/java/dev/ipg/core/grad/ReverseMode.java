@@ -85,7 +85,7 @@ public final class ReverseMode {
         long transient_ = 6 * d + 3 * qw + 4 * kvw + 4 * ff;
         long siteBuffers = weights ? 0 : 3L * site.width(cfg);
         long floats = rows * (layersTaped * perTapedLayer + cache + transient_ + siteBuffers);
-        long chunk = TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes);
+        long chunk = Math.min(rows, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes));
         floats += chunk * (cfg.vocabSize() + d);
         if (weights) {
             floats += 2 * cfg.parameterCount();
