@@ -1,0 +1,145 @@
+package dev.ipg.bench;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.grad.Interpolation;
+import dev.ipg.core.grad.ReverseMode;
+import dev.ipg.core.grad.Trajectory;
+import dev.ipg.core.model.Family;
+import dev.ipg.core.model.RandomCheckpoint;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.KernelsProvider;
+import dev.ipg.core.tensor.Parallel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.ZonedDateTime;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Forward + backward to a site (what one IPG trajectory costs), tokens/s at several lengths, and
+ * peak memory, side by side with PyTorch autograd on the same checkpoint.
+ */
+@Command(name = "grad", mixinStandardHelpOptions = true,
+        description = "Forward + backward-to-site tokens/s and peak memory of ipg vs PyTorch autograd.")
+public final class GradBench implements Callable<Integer> {
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Checkpoint (default: a random Qwen2.5-0.5B-shaped one).")
+    Path model;
+
+    @Option(names = "--shape", defaultValue = "qwen2.5-0.5b", description = "Shape of the random checkpoint: qwen2.5-0.5b or qwen2.5-1.5b.")
+    String shape;
+
+    @Option(names = "--dtype", defaultValue = "F32", description = "Weight dtype of the random checkpoint (default: ${DEFAULT-VALUE}).")
+    DType dtype;
+
+    @Option(names = "--work", defaultValue = "bench-out")
+    Path work;
+
+    @Option(names = "--threads", defaultValue = "2")
+    int threads;
+
+    @Option(names = "--lengths", split = ",", defaultValue = "256,1024")
+    List<Integer> lengths;
+
+    @Option(names = "--site", defaultValue = "hook_resid_post", description = "Site kind (default: ${DEFAULT-VALUE}).")
+    String siteKind;
+
+    @Option(names = "--site-layer", description = "Layer of the site (default: the middle one).")
+    Integer siteLayer;
+
+    @Option(names = "--python", defaultValue = "/usr/bin/python3")
+    String python;
+
+    @Option(names = "--no-torch")
+    boolean noTorch;
+
+    @Option(names = "--out", paramLabel = "FILE")
+    Path out;
+
+    static RandomCheckpoint.Spec spec(String shape, DType dtype) {
+        return switch (shape) {
+            case "qwen2.5-0.5b" -> ModelBench.qwen05(dtype);
+            case "qwen2.5-1.5b" -> new RandomCheckpoint.Spec(Family.QWEN2, 1536, 28, 12, 2, 0, 8960, 151936, 32768, dtype, true,
+                    false, false);
+            default -> throw new IllegalArgumentException("unknown shape " + shape);
+        };
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Path dir = model;
+        if (dir == null) {
+            dir = work.resolve(shape + "-shape-" + dtype.name().toLowerCase(Locale.ROOT));
+            if (!Files.exists(dir.resolve("model.safetensors"))) {
+                System.err.println("[bench] writing random checkpoint " + dir);
+                RandomCheckpoint.write(dir, spec(shape, dtype), 1);
+            }
+        }
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode all = json.createObjectNode();
+        all.put("date", ZonedDateTime.now().toString());
+        all.put("machine", BenchEnv.machine());
+        all.put("model", dir.toString());
+        ObjectNode ipg = all.putObject("ipg");
+        String siteName;
+        try (Parallel pool = Parallel.of(threads); Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool)) {
+            int layer = siteLayer != null ? siteLayer : m.config().numLayers() / 2;
+            Site site = Site.parse("blocks." + layer + "." + siteKind).checkIn(m.config());
+            siteName = site.toString();
+            ipg.put("site", siteName);
+            ipg.put("kernels", m.kernels().name());
+            ReverseMode rm = new ReverseMode(m);
+            run(m, rm, site, 16);   // warm-up
+            for (int t : lengths) {
+                System.err.println("[bench] " + rm.describePlan(t, site, false));
+                double best = Double.MAX_VALUE;
+                for (int i = 0; i < 2; i++) {
+                    best = Math.min(best, run(m, rm, site, t));
+                }
+                ipg.put("T" + t + "_tokens_per_s", t / best);
+                ipg.put("T" + t + "_seconds", best);
+                ipg.put("T" + t + "_planned_mb", rm.plannedBytes(t, site, false) / 1048576.0);
+                ipg.put("rss_peak_mb_after_T" + t, BenchEnv.peakRssMb());
+                System.err.printf(Locale.ROOT, "[bench] ipg fwd+bwd T=%d: %.1f tokens/s, peak RSS %.0f MB%n", t, t / best,
+                        BenchEnv.peakRssMb());
+            }
+        }
+        JsonNode torch = null;
+        if (!noTorch) {
+            String kind = siteName.substring(siteName.indexOf('.', "blocks.".length()) + 1);
+            int layer = Integer.parseInt(siteName.split("\\.")[1]);
+            torch = BenchEnv.runJson(List.of(python, BenchEnv.script("torch_model_bench.py").toString(), "--model", dir.toString(),
+                    "--threads", Integer.toString(threads), "--phases", "fwd_bwd", "--site", kind, "--site-layer",
+                    Integer.toString(layer), "--grad-lens", String.join(",", lengths.stream().map(String::valueOf).toList())));
+            all.set("torch", torch);
+        }
+        System.out.printf(Locale.ROOT, "%-28s %12s %12s %8s%n", "fwd+bwd to " + siteName, "ipg tok/s", "torch tok/s", "ratio");
+        for (int t : lengths) {
+            double a = ipg.path("T" + t + "_tokens_per_s").asDouble();
+            double b = torch == null ? Double.NaN : torch.path("fwd_bwd").path("T" + t + "_tokens_per_s").asDouble(Double.NaN);
+            System.out.printf(Locale.ROOT, "%-28s %12.1f %12.1f %8s%n", "T = " + t, a, b,
+                    Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", a / b));
+        }
+        System.out.printf(Locale.ROOT, "peak RSS: ipg %.0f MB%s%n", ipg.path("rss_peak_mb_after_T" + lengths.getLast()).asDouble(),
+                torch == null ? "" : String.format(Locale.ROOT, ", torch %.0f MB", torch.path("peak_rss_mb").asDouble()));
+        if (out != null) {
+            Files.createDirectories(out.toAbsolutePath().getParent());
+            Files.writeString(out, json.writerWithDefaultPrettyPrinter().writeValueAsString(all));
+        }
+        return 0;
+    }
+
+    private static double run(Transformer m, ReverseMode rm, Site site, int t) {
+        int[] ids = ModelBench.tokens(t, m.config().vocabSize(), t);
+        long t0 = System.nanoTime();
+        rm.siteGradients(List.of(new Trajectory(ids, 1)), Interpolation.uniform(site, site.width(m.config()), 1f), false);
+        return (System.nanoTime() - t0) / 1e9;
+    }
+}
