@@ -1,0 +1,274 @@
+package dev.ipg.core.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.ipg.core.IpgException;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.text.Normalizer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * A problem set read from a JSONL file, one JSON object per line (blank lines are skipped).
+ *
+ * <p>Shapes recognized from the fields of the first line, in this order:
+ * <ul>
+ *   <li>{@link Shape#MATH500}: {@code problem, answer, unique_id} (also {@code solution,
+ *       subject, level}); id = {@code unique_id};
+ *   <li>{@link Shape#AIME}: {@code id, problem, answer} (also {@code solution}); id = {@code id};
+ *   <li>{@link Shape#GSM8K}: {@code question, answer}, where the answer is a worked solution
+ *       whose last line is {@code #### 42}; gold = the text after the last {@code "#### "}
+ *       with commas removed; id = {@code <file-stem>-<index>} (index from 0 over the
+ *       non-blank lines).
+ * </ul>
+ * An explicit {@link FieldMapping} ({@link Shape#CUSTOM}) names the fields instead; its answer
+ * value is the gold as written, or read the GSM8K way when it contains {@code "#### "}. Field
+ * values may be JSON strings or numbers. Ids must be unique within the file.
+ *
+ * <p>Every problem with the file (missing file, line that is not a JSON object, missing or
+ * empty field, duplicate id, no problems) is an {@link IpgException} naming the file and line.
+ *
+ * @param name     the file name, for messages and reports
+ * @param source   the file read
+ * @param shape    the recognized shape, or {@code CUSTOM}
+ * @param mapping  the fields used
+ * @param problems the problems in file order
+ */
+public record Dataset(String name, Path source, Shape shape, FieldMapping mapping, List<Problem> problems) {
+
+    /** The recognized dataset layouts. */
+    public enum Shape {
+        GSM8K(FieldMapping.GSM8K),
+        MATH500(FieldMapping.MATH500),
+        AIME(FieldMapping.AIME),
+        /** Fields named by an explicit mapping. */
+        CUSTOM(null);
+
+        private final FieldMapping mapping;
+
+        Shape(FieldMapping mapping) {
+            this.mapping = mapping;
+        }
+
+        /** The fields this shape reads ({@code null} for {@code CUSTOM}). */
+        public FieldMapping mapping() {
+            return mapping;
+        }
+    }
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+    private static final String GSM8K_MARK = "#### ";
+
+    public Dataset {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(shape, "shape");
+        Objects.requireNonNull(mapping, "mapping");
+        problems = List.copyOf(problems);
+    }
+
+    /** Loads {@code file}, recognizing its shape from the first line. */
+    public static Dataset load(Path file) {
+        return load(file, null);
+    }
+
+    /** Loads {@code file} with the given fields; {@code null} recognizes the shape. */
+    public static Dataset load(Path file, FieldMapping mapping) {
+        if (!Files.exists(file)) {
+            throw new IpgException("dataset " + file + " does not exist");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new IpgException("dataset " + file + " is not a file");
+        }
+        String stem = stem(file);
+        Shape shape = mapping == null ? null : Shape.CUSTOM;
+        var problems = new ArrayList<Problem>();
+        var idLines = new HashMap<String, Integer>();
+        int lineNumber = 0;
+        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String line;
+            while ((line = reader.readLine()) != null) {
+                lineNumber++;
+                if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+                    line = line.substring(1); // byte order mark
+                }
+                if (line.isBlank()) {
+                    continue;
+                }
+                JsonNode node = parseLine(file, lineNumber, line);
+                if (shape == null) {
+                    shape = detect(file, lineNumber, node);
+                    mapping = shape.mapping();
+                }
+                var problem = problem(file, lineNumber, node, line, shape, mapping, stem, problems.size());
+                var previous = idLines.putIfAbsent(problem.id(), lineNumber);
+                if (previous != null) {
+                    throw new IpgException(file + " line " + lineNumber + ": id '" + problem.id()
+                            + "' already used on line " + previous);
+                }
+                problems.add(problem);
+            }
+        } catch (CharacterCodingException e) {
+            throw new IpgException(file + " line " + (lineNumber + 1) + ": not valid UTF-8");
+        } catch (IOException e) {
+            throw new IpgException("cannot read dataset " + file + ": " + e.getMessage());
+        }
+        if (problems.isEmpty()) {
+            throw new IpgException("dataset " + file + " holds no problems");
+        }
+        return new Dataset(file.getFileName().toString(), file, shape, mapping, problems);
+    }
+
+    /** The number of problems. */
+    public int size() {
+        return problems.size();
+    }
+
+    /** The problem at {@code index}. */
+    public Problem get(int index) {
+        return problems.get(index);
+    }
+
+    /**
+     * What {@code a} and {@code b} share (ids, identical normalized questions); a support set
+     * and an evaluation set must share nothing.
+     */
+    public static Overlap disjoint(Dataset a, Dataset b) {
+        var idsB = new HashSet<String>();
+        var questionsB = new LinkedHashMap<String, String>();
+        for (var p : b.problems) {
+            idsB.add(p.id());
+            questionsB.putIfAbsent(normalizeQuestion(p.question()), p.id());
+        }
+        var shared = new ArrayList<String>();
+        var same = new ArrayList<Overlap.SameQuestion>();
+        for (var p : a.problems) {
+            if (idsB.contains(p.id())) {
+                shared.add(p.id());
+            }
+            var other = questionsB.get(normalizeQuestion(p.question()));
+            if (other != null) {
+                same.add(new Overlap.SameQuestion(p.id(), other));
+            }
+        }
+        return new Overlap(a.name, b.name, shared, same);
+    }
+
+    /** Throws an {@link IpgException} describing the overlap unless {@code a} and {@code b} are disjoint. */
+    public static void requireDisjoint(Dataset a, Dataset b) {
+        var overlap = disjoint(a, b);
+        if (!overlap.isDisjoint()) {
+            throw new IpgException(overlap.describe());
+        }
+    }
+
+    /** The form questions are compared in: NFKC, lower case, whitespace runs as one space. */
+    public static String normalizeQuestion(String q) {
+        return Normalizer.normalize(q, Normalizer.Form.NFKC).toLowerCase(Locale.ROOT)
+                .replaceAll("\\s+", " ").strip();
+    }
+
+    /** The GSM8K gold: the text after the last {@code "#### "}, stripped, commas removed; null without one. */
+    public static String gsm8kGold(String answer) {
+        int at = answer.lastIndexOf(GSM8K_MARK);
+        if (at < 0) {
+            return null;
+        }
+        return answer.substring(at + GSM8K_MARK.length()).strip().replace(",", "");
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    private static JsonNode parseLine(Path file, int lineNumber, String line) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            String why = e.getOriginalMessage();
+            why = why == null ? "" : ": " + why.lines().findFirst().orElse("");
+            throw new IpgException(file + " line " + lineNumber + ": not valid JSON" + why);
+        }
+        if (node == null || !node.isObject()) {
+            throw new IpgException(file + " line " + lineNumber + ": expected a JSON object");
+        }
+        return node;
+    }
+
+    private static Shape detect(Path file, int lineNumber, JsonNode node) {
+        if (node.has("problem") && node.has("answer") && node.has("unique_id")) {
+            return Shape.MATH500;
+        }
+        if (node.has("id") && node.has("problem") && node.has("answer")) {
+            return Shape.AIME;
+        }
+        if (node.has("question") && node.has("answer")) {
+            return Shape.GSM8K;
+        }
+        throw new IpgException("cannot tell the shape of " + file + " from line " + lineNumber
+                + " (fields: " + fieldNames(node) + "); expected GSM8K (question, answer), MATH-500 "
+                + "(problem, answer, unique_id) or AIME (id, problem, answer), or give a field mapping "
+                + "question=FIELD,answer=FIELD[,id=FIELD]");
+    }
+
+    private static Problem problem(Path file, int lineNumber, JsonNode node, String line, Shape shape,
+            FieldMapping mapping, String stem, int index) {
+        String question = text(file, lineNumber, node, mapping.question());
+        String answer = text(file, lineNumber, node, mapping.answer());
+        String gold = gsm8kGold(answer);
+        if (gold == null) {
+            if (shape == Shape.GSM8K) {
+                throw new IpgException(file + " line " + lineNumber + ": GSM8K answer has no '"
+                        + GSM8K_MARK.strip() + " ' line with the final answer");
+            }
+            gold = answer.strip();
+        }
+        if (gold.isEmpty()) {
+            throw new IpgException(file + " line " + lineNumber + ": empty gold answer in field '"
+                    + mapping.answer() + "'");
+        }
+        String id = mapping.id() == null ? stem + "-" + index : text(file, lineNumber, node, mapping.id()).strip();
+        return new Problem(id, question, gold, line);
+    }
+
+    private static String text(Path file, int lineNumber, JsonNode node, String field) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            throw new IpgException(file + " line " + lineNumber + ": no field '" + field + "' (fields: "
+                    + fieldNames(node) + ")");
+        }
+        if (!value.isTextual() && !value.isNumber()) {
+            throw new IpgException(file + " line " + lineNumber + ": field '" + field
+                    + "' is not a string or number");
+        }
+        String s = value.asText();
+        if (s.isBlank()) {
+            throw new IpgException(file + " line " + lineNumber + ": field '" + field + "' is empty");
+        }
+        return s;
+    }
+
+    private static String fieldNames(JsonNode node) {
+        var names = new ArrayList<String>();
+        for (Iterator<String> it = node.fieldNames(); it.hasNext(); ) {
+            names.add(it.next());
+        }
+        return String.join(", ", names);
+    }
+
+    private static String stem(Path file) {
+        String name = file.getFileName().toString();
+        int dot = name.indexOf('.');
+        return dot > 0 ? name.substring(0, dot) : name;
+    }
+}

@@ -1,0 +1,35 @@
+package dev.ipg.core.eval;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.util.Objects;
+
+/**
+ * One problem of a {@link Dataset}.
+ *
+ * @param id       unique within its dataset: the id field, else {@code <file-stem>-<index>}
+ * @param question the question text given to the model
+ * @param gold     the gold final answer (for GSM8K the text after {@code ####}, commas removed)
+ * @param raw      the problem's JSONL line as read, with every field (subject, level, ...)
+ */
+public record Problem(String id, String question, String gold, String raw) {
+
+    private static final JsonMapper JSON = JsonMapper.builder().build();
+
+    public Problem {
+        Objects.requireNonNull(id, "id");
+        Objects.requireNonNull(question, "question");
+        Objects.requireNonNull(gold, "gold");
+        Objects.requireNonNull(raw, "raw");
+    }
+
+    /** The raw line parsed as JSON (a fresh tree on each call). */
+    public JsonNode json() {
+        try {
+            return JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("raw line of problem " + id + " is not JSON", e);
+        }
+    }
+}

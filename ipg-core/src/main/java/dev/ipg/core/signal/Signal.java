@@ -1,0 +1,234 @@
+package dev.ipg.core.signal;
+
+import dev.ipg.core.IpgException;
+import java.math.BigDecimal;
+import java.util.List;
+import java.util.Objects;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An outcome signal J(tau): a scalar reward for one whole generated trajectory. Build one from
+ * a command-line spec with {@link Signals#parse}; {@link #spec()} gives the spec back.
+ *
+ * <p>A signal may own a process ({@link External}), so signals are {@link AutoCloseable}; closing
+ * one that owns nothing does nothing.
+ */
+public sealed interface Signal extends AutoCloseable
+        permits Signal.Correct, Signal.Length, Signal.Reflection, Signal.RegexMatch, Signal.Weighted,
+                External {
+
+    /** The reward of one trajectory. */
+    double reward(Sample s);
+
+    /** The rewards of several trajectories, in order (an external verifier gets them as a batch). */
+    default double[] rewards(List<Sample> samples) {
+        var r = new double[samples.size()];
+        for (int i = 0; i < r.length; i++) {
+            r[i] = reward(samples.get(i));
+        }
+        return r;
+    }
+
+    /** The spec that {@link Signals#parse} turns into this signal. */
+    String spec();
+
+    @Override
+    default void close() {}
+
+    /**
+     * 1 when the {@link AnswerExtractor extracted} final answer is
+     * {@link AnswerEquivalence#equivalent equivalent} to the sample's gold answer, else 0.
+     * A sample without a gold answer is a user error.
+     */
+    record Correct() implements Signal {
+        @Override
+        public double reward(Sample s) {
+            if (s.gold() == null || s.gold().isBlank()) {
+                throw new IpgException("signal 'correct' needs a gold answer, but sample " + s.id()
+                        + " has none");
+            }
+            var answer = AnswerExtractor.extract(s.completion());
+            return answer.isPresent() && AnswerEquivalence.equivalent(answer.get(), s.gold()) ? 1 : 0;
+        }
+
+        @Override
+        public String spec() {
+            return "correct";
+        }
+    }
+
+    /** The number of generated tokens. */
+    record Length() implements Signal {
+        @Override
+        public double reward(Sample s) {
+            return s.generatedTokens();
+        }
+
+        @Override
+        public String spec() {
+            return "length";
+        }
+    }
+
+    /**
+     * How many times the reflection words occur in the completion, counted case-insensitively as
+     * whole words or phrases: "wait" counts in "Wait," but not in "awaited"; whitespace inside a
+     * phrase matches any run of whitespace.
+     *
+     * @param words the words or phrases, non-empty
+     */
+    record Reflection(List<String> words) implements Signal {
+
+        /** The paper's reflection words. */
+        public static final List<String> DEFAULT_WORDS = List.of("wait", "but", "double-check", "hmm");
+
+        public Reflection {
+            words = List.copyOf(words);
+            if (words.isEmpty()) {
+                throw new IllegalArgumentException("no reflection words");
+            }
+            for (String w : words) {
+                if (w.isBlank()) {
+                    throw new IllegalArgumentException("blank reflection word");
+                }
+            }
+        }
+
+        /** The default words {@link #DEFAULT_WORDS}. */
+        public Reflection() {
+            this(DEFAULT_WORDS);
+        }
+
+        @Override
+        public double reward(Sample s) {
+            var sb = new StringBuilder("(?<![\\p{L}\\p{N}_])(?:");
+            for (int i = 0; i < words.size(); i++) {
+                if (i > 0) {
+                    sb.append('|');
+                }
+                var parts = words.get(i).strip().split("\\s+");
+                for (int p = 0; p < parts.length; p++) {
+                    sb.append(p > 0 ? "\\s+" : "").append(Pattern.quote(parts[p]));
+                }
+            }
+            sb.append(")(?![\\p{L}\\p{N}_])");
+            Matcher m = Pattern.compile(sb.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE)
+                    .matcher(s.completion());
+            int count = 0;
+            while (m.find()) {
+                count++;
+            }
+            return count;
+        }
+
+        @Override
+        public String spec() {
+            return words.equals(DEFAULT_WORDS) ? "reflection" : "reflection:" + String.join(",", words);
+        }
+    }
+
+    /**
+     * 1 when the pattern is found anywhere in the completion ({@link Matcher#find()}), else 0.
+     * {@code ^} and {@code $} anchor at the whole completion unless the pattern enables
+     * {@code (?m)}.
+     */
+    record RegexMatch(Pattern pattern) implements Signal {
+        public RegexMatch {
+            Objects.requireNonNull(pattern, "pattern");
+        }
+
+        @Override
+        public double reward(Sample s) {
+            return pattern.matcher(s.completion()).find() ? 1 : 0;
+        }
+
+        @Override
+        public String spec() {
+            return "regex:" + pattern.pattern();
+        }
+    }
+
+    /**
+     * A weighted sum of signals, sum_k weight_k * J_k.
+     *
+     * @param terms at least one term
+     */
+    record Weighted(List<Term> terms) implements Signal {
+
+        /** One term weight * signal. */
+        public record Term(double weight, Signal signal) {
+            public Term {
+                Objects.requireNonNull(signal, "signal");
+                if (!Double.isFinite(weight)) {
+                    throw new IllegalArgumentException("weight " + weight);
+                }
+            }
+        }
+
+        public Weighted {
+            terms = List.copyOf(terms);
+            if (terms.isEmpty()) {
+                throw new IllegalArgumentException("no terms");
+            }
+        }
+
+        @Override
+        public double reward(Sample s) {
+            double sum = 0;
+            for (var t : terms) {
+                sum += t.weight() * t.signal().reward(s);
+            }
+            return sum;
+        }
+
+        @Override
+        public double[] rewards(List<Sample> samples) {
+            var sum = new double[samples.size()];
+            for (var t : terms) {
+                var r = t.signal().rewards(samples);
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += t.weight() * r[i];
+                }
+            }
+            return sum;
+        }
+
+        /** Terms joined by " + " / " - ", weights written only when not 1. */
+        @Override
+        public String spec() {
+            var sb = new StringBuilder();
+            for (var t : terms) {
+                double w = t.weight();
+                if (sb.isEmpty()) {
+                    sb.append(w < 0 ? "-" : "");
+                } else {
+                    sb.append(w < 0 ? " - " : " + ");
+                }
+                double abs = Math.abs(w);
+                if (abs != 1) {
+                    sb.append(BigDecimal.valueOf(abs).stripTrailingZeros().toPlainString()).append('*');
+                }
+                sb.append(t.signal().spec());
+            }
+            return sb.toString();
+        }
+
+        @Override
+        public void close() {
+            RuntimeException first = null;
+            for (var t : terms) {
+                try {
+                    t.signal().close();
+                } catch (RuntimeException e) {
+                    if (first == null) {
+                        first = e;
+                    }
+                }
+            }
+            if (first != null) {
+                throw first;
+            }
+        }
+    }
+}

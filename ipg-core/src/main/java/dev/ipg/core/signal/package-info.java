@@ -1,0 +1,7 @@
+/**
+ * Outcome signals J(tau): the reward a whole generated trajectory earns (answer correctness,
+ * generated length, reflection words, a regular expression, an external verifier process, and
+ * weighted sums of these), with the answer extraction and equivalence rules that
+ * {@code correct} relies on. Depends only on {@code dev.ipg.core} and Jackson.
+ */
+package dev.ipg.core.signal;
