@@ -27,7 +27,7 @@ import java.util.stream.Stream;
  * and holds the tensors the index assigns to it (tensors a shard holds but the index does not list
  * are not part of the checkpoint, as in transformers).
  */
-public final class Checkpoint implements AutoCloseable {
+public final class Checkpoint implements AutoCloseable, TensorSource {
 
     /** The index of a sharded checkpoint. */
     public static final String INDEX_FILE = "model.safetensors.index.json";
@@ -165,6 +165,11 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** The model directory. */
+    @Override
+    public String describe() {
+        return dir.toString();
+    }
+
     public Path dir() {
         return dir;
     }
@@ -175,6 +180,7 @@ public final class Checkpoint implements AutoCloseable {
     }
 
     /** Whether the checkpoint has a tensor of that name. */
+    @Override
     public boolean has(String name) {
         return owner.containsKey(name);
     }
@@ -205,6 +211,7 @@ public final class Checkpoint implements AutoCloseable {
      *
      * @throws IpgException naming the tensor, its file, its shape and the expected one otherwise
      */
+    @Override
     public Matrix matrix(String name, int rows, int cols) {
         SafetensorsFile f = file(name);
         TensorInfo t = f.info(name);

@@ -53,6 +53,14 @@ public final class Transformer implements AutoCloseable {
                 ? config.rope().inverseFrequencies(config.headDim()) : null;
     }
 
+    /**
+     * A model over tensors that are not a checkpoint directory (heap arrays while training).
+     * Closing it does not close the source.
+     */
+    public static Transformer of(ModelConfig config, dev.ipg.core.io.TensorSource source, Kernels kernels, Parallel pool) {
+        return new Transformer(null, config, null, Weights.bind(config, source), kernels, pool);
+    }
+
     /** Loads a Hugging Face model directory (config.json + safetensors). */
     public static Transformer load(Path dir, Kernels kernels, Parallel pool) {
         ModelConfig config = ModelConfig.load(dir);
@@ -291,6 +299,8 @@ public final class Transformer implements AutoCloseable {
     @Override
     public void close() {
         weights.close();
-        checkpoint.close();
+        if (checkpoint != null) {
+            checkpoint.close();
+        }
     }
 }

@@ -1,7 +1,7 @@
 package dev.ipg.core.model;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.io.Checkpoint;
+import dev.ipg.core.io.TensorSource;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Matrix;
 import java.lang.foreign.Arena;
@@ -74,11 +74,11 @@ public final class Weights implements AutoCloseable {
     }
 
     /** Binds the tensors of {@code ckpt} for a model with {@code cfg}. */
-    public static Weights bind(ModelConfig cfg, Checkpoint ckpt) {
+    public static Weights bind(ModelConfig cfg, TensorSource ckpt) {
         return cfg.family() == Family.GPT2 ? bindGpt2(cfg, ckpt) : bindLlamaLike(cfg, ckpt);
     }
 
-    private static Weights bindLlamaLike(ModelConfig c, Checkpoint ck) {
+    private static Weights bindLlamaLike(ModelConfig c, TensorSource ck) {
         int d = c.hiddenSize();
         int qw = c.numHeads() * c.headDim();
         int kvw = c.numKvHeads() * c.headDim();
@@ -108,13 +108,13 @@ public final class Weights implements AutoCloseable {
         } else if (ck.has("lm_head.weight")) {
             head = ck.matrix("lm_head.weight", c.vocabSize(), d);
         } else {
-            throw new IpgException("tensor lm_head.weight is missing from " + ck.dir()
+            throw new IpgException("tensor lm_head.weight is missing from " + ck.describe()
                     + " and config.json does not set tie_word_embeddings");
         }
         return new Weights(null, layers, embed, null, ck.matrix("model.norm.weight", 1, d), null, head);
     }
 
-    private static Weights bindGpt2(ModelConfig c, Checkpoint ck) {
+    private static Weights bindGpt2(ModelConfig c, TensorSource ck) {
         String pre = ck.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.hiddenSize();
         int ff = c.intermediateSize();
