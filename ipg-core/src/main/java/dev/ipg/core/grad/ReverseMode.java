@@ -16,6 +16,7 @@ import dev.ipg.core.nn.Embedding;
 import dev.ipg.core.nn.LayerNorm;
 import dev.ipg.core.nn.Linear;
 import dev.ipg.core.nn.Mlp;
+import dev.ipg.core.nn.Policy;
 import dev.ipg.core.nn.RmsNorm;
 import dev.ipg.core.nn.Rope;
 import dev.ipg.core.nn.TokenLogProbs;
@@ -116,6 +117,15 @@ public final class ReverseMode {
      * interpolation (T, d).
      */
     public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad) {
+        return siteGradients(trajectories, interp, wantSiteGrad, Policy.softmax());
+    }
+
+    /**
+     * As {@link #siteGradients(List, Interpolation, boolean)}, with log-probabilities taken under
+     * {@code policy} (the temperature / top-k / top-p distribution the tokens were sampled from).
+     */
+    public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad,
+                                          Policy policy) {
         Site site = interp.site().checkIn(cfg);
         int width = site.width(cfg);
         if (interp.alpha().length != width) {
@@ -140,7 +150,7 @@ public final class ReverseMode {
         Tape tape = new Tape(cfg.numLayers(), site.layer(), false);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
-        float[] logp = head(p, cache, hooks, tape, dx, null);
+        float[] logp = head(p, cache, hooks, tape, dx, null, policy);
         float[] g = null;
         for (int l = cfg.numLayers() - 1; l >= site.layer() && g == null; l--) {
             Capture cap = new Capture(l == site.layer() ? site.kind() : null);
@@ -191,7 +201,7 @@ public final class ReverseMode {
         Tape tape = new Tape(cfg.numLayers(), 0, true);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
-        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads);
+        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax());
         for (int l = cfg.numLayers() - 1; l >= 0; l--) {
             dx = blockBackward(l, tape, cache, dx, new Capture(null), grads.layer(l));
         }
@@ -208,12 +218,17 @@ public final class ReverseMode {
 
     /** Log-probabilities of every trajectory's scored tokens, forward only (no tape). */
     public List<float[]> logProbs(List<Trajectory> trajectories, Hooks hooks) {
+        return logProbs(trajectories, hooks, Policy.softmax());
+    }
+
+    /** Log-probabilities of every trajectory's scored tokens under {@code policy}, forward only. */
+    public List<float[]> logProbs(List<Trajectory> trajectories, Hooks hooks, Policy policy) {
         Packed p = pack(trajectories);
         KVCache cache = model.newCache(trajectories.size(), p.longest);
         float[] x = model.forwardHidden(p.batch, cache, hooks, null);
         float[] h = model.finalNorm(x, p.scoredRows, null);
         float[] lp = TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets,
-                p.weights, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null);
+                p.weights, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null, policy);
         List<float[]> out = new ArrayList<>();
         for (int s = 0; s < trajectories.size(); s++) {
             float[] a = new float[trajectories.get(s).scored()];
@@ -277,7 +292,7 @@ public final class ReverseMode {
      * Forward with a tape, then the LM head and log-softmax of the scored rows, forward and
      * backward; accumulates dL/dx of the final residual into dx. Returns the scored log-probs.
      */
-    private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads) {
+    private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads, Policy policy) {
         float[] x = model.forwardHidden(p.batch, cache, hooks, tape);
         int n = p.scoredRows.length;
         int d = cfg.hiddenSize();
@@ -287,7 +302,7 @@ public final class ReverseMode {
         Weights w = model.weights();
         float[] dHead = grads == null ? null : grads.lmHead();
         float[] logp = TokenLogProbs.forwardBackward(k, pool, h, n, w.lmHead(), p.targets, p.weights,
-                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead);
+                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead, policy);
         // back through the final norm, scattered to the scored rows
         float[] xs = new float[n * d];
         for (int i = 0; i < n; i++) {

@@ -5,16 +5,21 @@ import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
 
 /**
- * The LM head and log-softmax of scored rows, forward and backward in one pass, chunked over
- * rows so that at most {@code chunk x V} logits exist at once (never T x V):
+ * The LM head and the log-probability of scored tokens under a {@link Policy}, forward and
+ * backward in one pass, chunked over rows so that at most {@code chunk x V} logits exist at once
+ * (never T x V). With K the policy's kept set for the row (every token for the plain softmax) and
+ * p the renormalized tempered distribution on it:
  *
  * <pre>
- *   l = h Wᵀ                     // (c, V) for a chunk of c rows
- *   logp_r = l[r, y_r] - logsumexp(l[r])
+ *   l = h Wᵀ                                  // (c, V) for a chunk of c rows
+ *   logp_r = l[r, y_r] / T - logsumexp_{j in K}(l[r, j] / T)
  *   L = sum_r w_r logp_r
- *   dl[r] = w_r (onehot(y_r) - softmax(l[r]))
+ *   dl[r, j] = w_r (1[j = y_r] - p_j 1[j in K]) / T
  *   dh += dl W ;  dW += dlᵀ h
  * </pre>
+ *
+ * A target outside K (possible only when recomputed logits differ from those it was sampled
+ * from by rounding) is added to K.
  */
 public final class TokenLogProbs {
 
@@ -26,40 +31,82 @@ public final class TokenLogProbs {
         return (int) Math.max(1, Math.min(512, bytes / (4L * vocab)));
     }
 
+    /** {@link #forwardBackward(Kernels, Parallel, float[], int, Matrix, int[], float[], int, float[], float[], Policy)} under the plain softmax. */
+    public static float[] forwardBackward(Kernels k, Parallel pool, float[] h, int rows, Matrix head, int[] targets,
+                                          float[] weights, int chunk, float[] dh, float[] dW) {
+        return forwardBackward(k, pool, h, rows, head, targets, weights, chunk, dh, dW, Policy.softmax());
+    }
+
     /**
      * h is (R, d), the final-normed hidden states of the scored rows; targets and weights are (R).
      * Returns logp (R). Accumulates dh (R, d) when non-null and dW (V, d) when non-null.
      */
     public static float[] forwardBackward(Kernels k, Parallel pool, float[] h, int rows, Matrix head, int[] targets,
-                                          float[] weights, int chunk, float[] dh, float[] dW) {
+                                          float[] weights, int chunk, float[] dh, float[] dW, Policy policy) {
         int d = head.cols();
         int v = head.rows();
         float[] logp = new float[rows];
-        float[] hc = new float[Math.min(chunk, Math.max(rows, 1)) * d];
-        float[] l = new float[Math.min(chunk, Math.max(rows, 1)) * v];
+        int c0 = Math.min(chunk, Math.max(rows, 1));
+        float[] hc = new float[c0 * d];
+        float[] l = new float[c0 * v];
+        boolean grad = dh != null || dW != null;
+        float[] scratch = policy.untruncated() ? null : new float[v];
+        int[] ids = policy.untruncated() ? null : new int[v + 1];
+        float[] probs = policy.untruncated() ? null : new float[v + 1];
+        double invT = 1.0 / policy.temperature();
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int c = Math.min(chunk, rows - r0);
             System.arraycopy(h, r0 * d, hc, 0, c * d);
             k.matmul(pool, hc, 0, c, head, l, 0);
             for (int i = 0; i < c; i++) {
                 int o = i * v;
-                float max = Float.NEGATIVE_INFINITY;
-                for (int j = 0; j < v; j++) {
-                    max = Math.max(max, l[o + j]);
-                }
-                double sum = 0;
-                for (int j = 0; j < v; j++) {
-                    sum += Math.exp(l[o + j] - max);
-                }
-                double lse = max + Math.log(sum);
                 int y = targets[r0 + i];
-                logp[r0 + i] = (float) (l[o + y] - lse);
-                if (dh != null || dW != null) {
-                    float w = weights[r0 + i];
+                float w = weights[r0 + i];
+                if (policy.untruncated()) {
+                    float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < v; j++) {
-                        l[o + j] = (float) (-w * Math.exp(l[o + j] - lse));
+                        max = Math.max(max, l[o + j]);
                     }
-                    l[o + y] += w;
+                    double sum = 0;
+                    for (int j = 0; j < v; j++) {
+                        sum += Math.exp((l[o + j] - max) * invT);
+                    }
+                    double lse = max * invT + Math.log(sum);
+                    logp[r0 + i] = (float) (l[o + y] * invT - lse);
+                    if (grad) {
+                        for (int j = 0; j < v; j++) {
+                            l[o + j] = (float) (-w * Math.exp(l[o + j] * invT - lse) * invT);
+                        }
+                        l[o + y] += (float) (w * invT);
+                    }
+                } else {
+                    int n = policy.distribution(l, o, v, scratch, ids, probs);
+                    int at = -1;
+                    for (int j = 0; j < n; j++) {
+                        if (ids[j] == y) {
+                            at = j;
+                            break;
+                        }
+                    }
+                    if (at < 0) {
+                        // the target sits just outside the recomputed kept set: add it
+                        double py = Math.exp((l[o + y] - l[o + ids[0]]) * invT) * probs[0];
+                        double z = 1 + py;
+                        for (int j = 0; j < n; j++) {
+                            probs[j] = (float) (probs[j] / z);
+                        }
+                        ids[n] = y;
+                        probs[n] = (float) (py / z);
+                        at = n++;
+                    }
+                    logp[r0 + i] = (float) Math.log(probs[at]);
+                    if (grad) {
+                        java.util.Arrays.fill(l, o, o + v, 0f);
+                        for (int j = 0; j < n; j++) {
+                            l[o + ids[j]] = (float) (-w * probs[j] * invT);
+                        }
+                        l[o + y] += (float) (w * invT);
+                    }
                 }
             }
             if (dh != null) {

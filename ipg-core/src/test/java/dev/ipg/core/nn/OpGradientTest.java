@@ -275,4 +275,48 @@ class OpGradientTest {
         }
         assertTrue(Math.abs(total - 1) < 1e-5, "softmax sums to " + total);
     }
+
+    @Test
+    void tokenLogProbsUnderATemperedNucleusPolicy() {
+        SplittableRandom r = new SplittableRandom(9);
+        int rows = 4;
+        int d = 6;
+        int v = 12;
+        float[] h = rand(r, rows * d, 1);
+        float[] w = rand(r, v * d, 1);
+        Policy policy = new Policy(0.7, 0, 0.8);
+        // targets: the most likely token of each row (always kept)
+        float[] logits = new float[rows * v];
+        k.matmul(pool, h, 0, rows, Matrix.of(w, v, d), logits, 0);
+        int[] y = new int[rows];
+        for (int i = 0; i < rows; i++) {
+            y[i] = dev.ipg.core.generate.Sampler.argmax(logits, i * v, v);
+        }
+        float[] wt = {1f, 0.5f, -1f, 2f};
+        Supplier<Double> f = () -> {
+            float[] lp = TokenLogProbs.forwardBackward(k, pool, h, rows, Matrix.of(w, v, d), y, wt, 2, null, null, policy);
+            double s = 0;
+            for (int i = 0; i < rows; i++) {
+                s += (double) wt[i] * lp[i];
+            }
+            return s;
+        };
+        float[] dh = new float[h.length];
+        TokenLogProbs.forwardBackward(k, pool, h, rows, Matrix.of(w, v, d), y, wt, 2, dh, null, policy);
+        check("policy logprob dh", h, dh, f);
+        // the kept tokens' probabilities sum to one and each equals exp(logp)
+        float[] scratch = new float[v];
+        int[] ids = new int[v];
+        float[] probs = new float[v];
+        int n = policy.distribution(logits, 0, v, scratch, ids, probs);
+        double total = 0;
+        for (int j = 0; j < n; j++) {
+            float[] one = TokenLogProbs.forwardBackward(k, pool, h, 1, Matrix.of(w, v, d), new int[] {ids[j]}, new float[] {1}, 1,
+                    null, null, policy);
+            assertTrue(Math.abs(Math.exp(one[0]) - probs[j]) < 1e-5, "token " + ids[j]);
+            total += Math.exp(one[0]);
+        }
+        assertTrue(n < v, "the nucleus should drop some of 12 tokens");
+        assertTrue(Math.abs(total - 1) < 1e-5, "kept probabilities sum to " + total);
+    }
 }

@@ -1,0 +1,150 @@
+package dev.ipg.core.nn;
+
+import java.util.Arrays;
+
+/**
+ * The distribution a sampler draws the next token from, as a function of the logits: divide by
+ * the temperature, keep the top-k (k = 0: all), then the smallest prefix of the sorted
+ * distribution whose mass reaches top-p (1: all), renormalize. Sampling and the policy-gradient
+ * log-probability both use this one definition, so {@code log pi(a)} is the log-probability of the
+ * distribution the token was actually drawn from (its kept set held fixed, which it is almost
+ * everywhere).
+ */
+public record Policy(double temperature, int topK, double topP) {
+
+    public Policy {
+        if (!(temperature > 0) || Double.isInfinite(temperature)) {
+            throw new IllegalArgumentException("a stochastic policy needs a temperature > 0, got " + temperature);
+        }
+        if (topK < 0 || !(topP > 0 && topP <= 1)) {
+            throw new IllegalArgumentException("bad top-k " + topK + " / top-p " + topP);
+        }
+    }
+
+    /** The plain softmax policy (temperature 1, nothing truncated). */
+    public static Policy softmax() {
+        return new Policy(1, 0, 1);
+    }
+
+    /** Whether every token stays in the support. */
+    public boolean untruncated() {
+        return (topK == 0) && topP >= 1;
+    }
+
+    /**
+     * The kept tokens and their renormalized probabilities for one row of logits. Tokens in
+     * {@code ids[0..n)}, probabilities in {@code probs[0..n)} (same order: descending
+     * probability, ties by id), n returned. {@code scratch} must have room for vocab floats and
+     * {@code ids} for vocab ints.
+     */
+    public int distribution(float[] logits, int off, int vocab, float[] scratch, int[] ids, float[] probs) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, logits[off + i]);
+        }
+        double invT = 1.0 / temperature;
+        double total = 0;
+        for (int i = 0; i < vocab; i++) {
+            float p = (float) Math.exp((logits[off + i] - max) * invT);
+            scratch[i] = p;
+            total += p;
+        }
+        int n;
+        if (untruncated()) {
+            for (int i = 0; i < vocab; i++) {
+                ids[i] = i;
+                probs[i] = (float) (scratch[i] / total);
+            }
+            return vocab;
+        }
+        if (topK > 0 && topK < vocab) {
+            n = topKIds(scratch, vocab, topK, ids);
+            total = 0;
+            for (int i = 0; i < n; i++) {
+                total += scratch[ids[i]];
+            }
+        } else {
+            n = nucleusSuperset(scratch, vocab, total, ids);
+        }
+        sortByProbability(scratch, ids, n);
+        if (topP < 1) {
+            double target = topP * total;
+            double cum = 0;
+            int kept = 0;
+            while (kept < n && cum < target) {
+                cum += scratch[ids[kept++]];
+            }
+            n = Math.max(1, kept);
+        }
+        double mass = 0;
+        for (int i = 0; i < n; i++) {
+            mass += scratch[ids[i]];
+        }
+        for (int i = 0; i < n; i++) {
+            probs[i] = (float) (scratch[ids[i]] / mass);
+        }
+        return n;
+    }
+
+    private static int topKIds(float[] p, int vocab, int k, int[] ids) {
+        float[] copy = Arrays.copyOf(p, vocab);
+        Arrays.sort(copy);
+        float kth = copy[vocab - k];
+        int n = 0;
+        for (int i = 0; i < vocab && n < k; i++) {
+            if (p[i] > kth) {
+                ids[n++] = i;
+            }
+        }
+        for (int i = 0; i < vocab && n < k; i++) {
+            if (p[i] == kth) {
+                ids[n++] = i;
+            }
+        }
+        return n;
+    }
+
+    /**
+     * All ids with weight at least t, for the largest t in a decreasing ladder whose set already
+     * holds topP of the mass (every id outside is lighter than every id inside, so the nucleus is
+     * a prefix of this set once sorted).
+     */
+    private int nucleusSuperset(float[] p, int vocab, double total, int[] ids) {
+        float max = 0;
+        for (int i = 0; i < vocab; i++) {
+            max = Math.max(max, p[i]);
+        }
+        double target = topP * total;
+        for (double t = max * 1e-2; t > max * 1e-12; t *= 1e-2) {
+            int n = 0;
+            double mass = 0;
+            for (int i = 0; i < vocab; i++) {
+                if (p[i] >= t) {
+                    ids[n++] = i;
+                    mass += p[i];
+                }
+            }
+            if (mass >= target) {
+                return n;
+            }
+        }
+        for (int i = 0; i < vocab; i++) {
+            ids[i] = i;
+        }
+        return vocab;
+    }
+
+    private static void sortByProbability(float[] p, int[] ids, int n) {
+        Integer[] boxed = new Integer[n];
+        for (int i = 0; i < n; i++) {
+            boxed[i] = ids[i];
+        }
+        Arrays.sort(boxed, (a, b) -> {
+            int c = Float.compare(p[b], p[a]);
+            return c != 0 ? c : Integer.compare(a, b);
+        });
+        for (int i = 0; i < n; i++) {
+            ids[i] = boxed[i];
+        }
+    }
+}
