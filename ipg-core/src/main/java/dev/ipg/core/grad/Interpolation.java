@@ -31,7 +31,35 @@ public record Interpolation(Site site, float[] baseline, float[] alpha, int posi
         return new Interpolation(site, null, alpha, 0);
     }
 
-    float base(int i) {
+    /** alpha = a for every component, given baseline (null: zero), interpolating positions >= positionsFrom. */
+    public static Interpolation at(Site site, int width, double a, float[] baseline, int positionsFrom) {
+        float[] alpha = new float[width];
+        java.util.Arrays.fill(alpha, (float) a);
+        return new Interpolation(site, baseline, alpha, positionsFrom);
+    }
+
+    /** h'_i, the baseline of component i. */
+    public float base(int i) {
         return baseline == null ? 0f : baseline[i];
+    }
+
+    /** Replaces rows of {@code act} (rows of {@code width}) at positions >= positionsFrom by h' + alpha (h - h'). */
+    public void apply(float[] act, int width, dev.ipg.core.model.Batch batch) {
+        for (int r = 0; r < batch.rows(); r++) {
+            if (batch.pos()[r] < positionsFrom) {
+                continue;
+            }
+            int o = r * width;
+            for (int i = 0; i < width; i++) {
+                float b = base(i);
+                act[o + i] = b + alpha[i] * (act[o + i] - b);
+            }
+        }
+    }
+
+    /** Hooks that run the model on this path point (for generation and forward passes). */
+    public dev.ipg.core.model.Hooks hooks() {
+        return dev.ipg.core.model.Hooks.none().intervene(site,
+                new dev.ipg.core.model.Intervention.Callback((s, act, w, b) -> apply(act, w, b)));
     }
 }

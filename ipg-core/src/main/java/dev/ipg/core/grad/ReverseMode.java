@@ -136,16 +136,7 @@ public final class ReverseMode {
         float[] original = new float[p.batch.rows() * width];
         Hooks hooks = Hooks.none().intervene(site, new Intervention.Callback((s, act, w, b) -> {
             System.arraycopy(act, 0, original, 0, act.length);
-            for (int r = 0; r < b.rows(); r++) {
-                if (b.pos()[r] < interp.positionsFrom()) {
-                    continue;
-                }
-                int o = r * w;
-                for (int i = 0; i < w; i++) {
-                    float base = interp.base(i);
-                    act[o + i] = base + interp.alpha()[i] * (act[o + i] - base);
-                }
-            }
+            interp.apply(act, w, b);
         }));
         Tape tape = new Tape(cfg.numLayers(), site.layer(), false);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];

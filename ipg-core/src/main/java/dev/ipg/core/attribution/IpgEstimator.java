@@ -1,0 +1,329 @@
+package dev.ipg.core.attribution;
+
+import dev.ipg.core.generate.Generator;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.grad.Interpolation;
+import dev.ipg.core.grad.ReverseMode;
+import dev.ipg.core.grad.Trajectory;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.nn.Policy;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Integrated Policy Gradient of one prompt at one site (ipg-method.md §3):
+ *
+ * <pre>
+ *   IPG(i; x) = sum_k w_k (1/N) sum_n A_{n,k} d log pi(tau_{n,k}; h(alpha_k)) / d alpha_i
+ * </pre>
+ *
+ * with {@code h(alpha) = h' + alpha (h - h')} at every interpolated position, alpha shared by all
+ * positions, and {@code d log pi / d alpha_i = sum_t (h_{t,i} - h'_i) d log pi / d h_{t,i}} from one
+ * backward pass per group of trajectories. Trajectories come from the intervened model at each
+ * point (on-path) or from alpha = 1 with self-normalized importance weights (reuse-weighted).
+ */
+public final class IpgEstimator {
+
+    /** Scores generated completions (token ids, end-of-sequence included if produced). */
+    @FunctionalInterface
+    public interface Scorer {
+        double[] rewards(List<int[]> completions);
+    }
+
+    /**
+     * One path point.
+     *
+     * @param alpha       alpha_k
+     * @param weight      quadrature weight w_k
+     * @param rewards     r_n
+     * @param advantages  A_n
+     * @param weights     importance weights (reuse-weighted; 1/N on-path)
+     * @param jbar        estimate of Jbar(alpha_k)
+     * @param completions generated ids of each trajectory
+     */
+    public record Node(double alpha, double weight, double[] rewards, double[] advantages, double[] weights, double jbar,
+                       List<int[]> completions) {
+    }
+
+    /**
+     * The attribution of one prompt at one site.
+     *
+     * @param ipg             IPG(i; x), one score per component
+     * @param nodes           the path points
+     * @param jbar0           Jbar(0) estimate
+     * @param jbar1           Jbar(1) estimate
+     * @param rewards0        rewards of the samples at alpha = 0 (empty when reused from a node or reweighted)
+     * @param rewards1        rewards of the samples at alpha = 1 (empty when reused from a node)
+     * @param samplingSeconds time spent generating
+     * @param backwardSeconds time spent in the reverse mode
+     * @param generatedTokens tokens generated in all
+     */
+    public record Result(float[] ipg, List<Node> nodes, double jbar0, double jbar1, double[] rewards0, double[] rewards1,
+                         double samplingSeconds, double backwardSeconds, long generatedTokens) {
+
+        /** sum_i IPG_i, the left side of completeness. */
+        public double sum() {
+            double s = 0;
+            for (float v : ipg) {
+                s += v;
+            }
+            return s;
+        }
+
+        /** Jbar(alpha_1) - Jbar(0): the part of the change a right Riemann sum cannot see. */
+        public double firstStep() {
+            return nodes.getFirst().jbar() - jbar0;
+        }
+    }
+
+    private final Transformer model;
+    private final IpgOptions opt;
+    private final Set<Integer> eosIds;
+    private final Scorer scorer;
+    private final ReverseMode reverse;
+    private final Policy policy;
+
+    public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer) {
+        this.model = model;
+        this.opt = opt;
+        this.eosIds = Set.copyOf(eosIds);
+        this.scorer = scorer;
+        this.reverse = new ReverseMode(model);
+        this.policy = opt.policy();
+    }
+
+    public ReverseMode reverseMode() {
+        return reverse;
+    }
+
+    /** IPG of {@code prompt} at {@code site} with baseline h' ({@code baseline}, null: zero). */
+    public Result attribute(int[] prompt, Site site, float[] baseline, long seed) {
+        return opt.sampling() == IpgOptions.SamplingMode.ON_PATH
+                ? onPath(prompt, site, baseline, seed) : reuseWeighted(prompt, site, baseline, seed);
+    }
+
+    private int positionsFrom(int[] prompt) {
+        return opt.positions() == IpgOptions.Positions.GENERATED ? prompt.length : 0;
+    }
+
+    private Interpolation at(Site site, double alpha, float[] baseline, int[] prompt) {
+        return Interpolation.at(site, site.width(model.config()), alpha, baseline, positionsFrom(prompt));
+    }
+
+    private long tokens;
+    private long samplingNanos;
+    private long backwardNanos;
+
+    /** N completions of the prompt from the model run at path point alpha. */
+    private List<int[]> sample(int[] prompt, Interpolation interp, long seed) {
+        long t0 = System.nanoTime();
+        var o = new Generator.Options(new SamplingParams(opt.temperature(), opt.topK(), opt.topP(), seed), opt.maxNewTokens(),
+                eosIds, List.of(), null);
+        Hooks hooks = interp == null ? Hooks.none() : interp.hooks();
+        List<int[]> out = new ArrayList<>();
+        for (var c : new Generator(model).generate(Collections.nCopies(opt.samples(), prompt), o, hooks, null)) {
+            out.add(c.tokens());
+            tokens += c.tokens().length;
+        }
+        samplingNanos += System.nanoTime() - t0;
+        return out;
+    }
+
+    private static List<Trajectory> trajectories(int[] prompt, List<int[]> completions) {
+        List<Trajectory> ts = new ArrayList<>();
+        for (int[] c : completions) {
+            int[] all = new int[prompt.length + c.length];
+            System.arraycopy(prompt, 0, all, 0, prompt.length);
+            System.arraycopy(c, 0, all, prompt.length, c.length);
+            ts.add(new Trajectory(all, prompt.length));
+        }
+        return ts;
+    }
+
+    private Result onPath(int[] prompt, Site site, float[] baseline, long seed) {
+        tokens = 0;
+        samplingNanos = 0;
+        backwardNanos = 0;
+        int width = site.width(model.config());
+        Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
+        double[] acc = new double[width];
+        List<Node> nodes = new ArrayList<>();
+        int n = opt.samples();
+        for (int k = 0; k < rule.nodes().length; k++) {
+            double alpha = rule.nodes()[k];
+            Interpolation interp = at(site, alpha, baseline, prompt);
+            List<int[]> comps = sample(prompt, interp, Seeds.derive(seed, k));
+            double[] r = scorer.rewards(comps);
+            double[] a = opt.advantage().of(r);
+            double[] w = new double[n];
+            java.util.Arrays.fill(w, 1.0 / n);
+            List<int[]> active = new ArrayList<>();
+            List<Double> coef = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                if (a[i] != 0) {
+                    active.add(comps.get(i));
+                    coef.add(a[i] / n);
+                }
+            }
+            if (!active.isEmpty()) {
+                long t0 = System.nanoTime();
+                var res = reverse.siteGradients(trajectories(prompt, active), interp, false, policy);
+                backwardNanos += System.nanoTime() - t0;
+                for (int j = 0; j < res.size(); j++) {
+                    float[] g = res.get(j).scaleGrad();
+                    double c = coef.get(j) * rule.weights()[k];
+                    for (int i = 0; i < width; i++) {
+                        acc[i] += c * g[i];
+                    }
+                }
+            }
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, Advantage.mean(r), comps));
+        }
+        double[] r0 = {};
+        double[] r1 = {};
+        double jbar0;
+        double jbar1;
+        Node first = nodes.getFirst();
+        Node last = nodes.getLast();
+        if (first.alpha() == 0) {
+            jbar0 = first.jbar();
+        } else {
+            r0 = scorer.rewards(sample(prompt, at(site, 0, baseline, prompt), Seeds.derive(seed, -1)));
+            jbar0 = Advantage.mean(r0);
+        }
+        if (last.alpha() == 1) {
+            jbar1 = last.jbar();
+        } else {
+            r1 = scorer.rewards(sample(prompt, null, Seeds.derive(seed, -2)));
+            jbar1 = Advantage.mean(r1);
+        }
+        return new Result(toFloat(acc), nodes, jbar0, jbar1, r0, r1, samplingNanos / 1e9, backwardNanos / 1e9, tokens);
+    }
+
+    private Result reuseWeighted(int[] prompt, Site site, float[] baseline, long seed) {
+        tokens = 0;
+        samplingNanos = 0;
+        backwardNanos = 0;
+        int width = site.width(model.config());
+        Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
+        int n = opt.samples();
+        List<int[]> comps = sample(prompt, null, Seeds.derive(seed, -2));
+        double[] r = scorer.rewards(comps);
+        List<Trajectory> ts = trajectories(prompt, comps);
+        long t0 = System.nanoTime();
+        double[] lp1 = sums(reverse.logProbs(ts, Hooks.none(), policy));
+        backwardNanos += System.nanoTime() - t0;
+        double[] acc = new double[width];
+        List<Node> nodes = new ArrayList<>();
+        for (int k = 0; k < rule.nodes().length; k++) {
+            double alpha = rule.nodes()[k];
+            Interpolation interp = at(site, alpha, baseline, prompt);
+            t0 = System.nanoTime();
+            var res = reverse.siteGradients(ts, interp, false, policy);
+            backwardNanos += System.nanoTime() - t0;
+            double[] lw = new double[n];
+            for (int i = 0; i < n; i++) {
+                lw[i] = res.get(i).objective() - lp1[i];
+            }
+            double[] w = normalizedExp(lw);
+            double[] a = weightedAdvantages(r, w);
+            double jbar = 0;
+            for (int i = 0; i < n; i++) {
+                jbar += w[i] * r[i];
+            }
+            for (int j = 0; j < n; j++) {
+                double c = w[j] * a[j] * rule.weights()[k];
+                if (c != 0) {
+                    float[] g = res.get(j).scaleGrad();
+                    for (int i = 0; i < width; i++) {
+                        acc[i] += c * g[i];
+                    }
+                }
+            }
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, jbar, comps));
+        }
+        // Jbar(0) and Jbar(1) from the same samples: weights at alpha = 0, and plain means at 1
+        t0 = System.nanoTime();
+        double[] lp0 = sums(reverse.logProbs(ts, at(site, 0, baseline, prompt).hooks(), policy));
+        backwardNanos += System.nanoTime() - t0;
+        double[] lw0 = new double[n];
+        for (int i = 0; i < n; i++) {
+            lw0[i] = lp0[i] - lp1[i];
+        }
+        double[] w0 = normalizedExp(lw0);
+        double jbar0 = 0;
+        for (int i = 0; i < n; i++) {
+            jbar0 += w0[i] * r[i];
+        }
+        return new Result(toFloat(acc), nodes, jbar0, Advantage.mean(r), new double[0], r, samplingNanos / 1e9,
+                backwardNanos / 1e9, tokens);
+    }
+
+    /** Advantages under importance weights w (summing to 1): weighted leave-one-out or weighted GRPO. */
+    private double[] weightedAdvantages(double[] r, double[] w) {
+        int n = r.length;
+        double[] a = new double[n];
+        if (Advantage.allEqual(r)) {
+            return a;
+        }
+        double mean = 0;
+        for (int i = 0; i < n; i++) {
+            mean += w[i] * r[i];
+        }
+        if (opt.advantage() == Advantage.RLOO) {
+            for (int i = 0; i < n; i++) {
+                double rest = 1 - w[i];
+                a[i] = rest <= 1e-12 ? 0 : r[i] - (mean - w[i] * r[i]) / rest;
+            }
+        } else {
+            double var = 0;
+            for (int i = 0; i < n; i++) {
+                var += w[i] * (r[i] - mean) * (r[i] - mean);
+            }
+            double std = Math.sqrt(var * n / (n - 1.0));
+            for (int i = 0; i < n; i++) {
+                a[i] = (r[i] - mean) / (std + Advantage.EPS);
+            }
+        }
+        return a;
+    }
+
+    private static double[] normalizedExp(double[] lw) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double x : lw) {
+            max = Math.max(max, x);
+        }
+        double s = 0;
+        double[] w = new double[lw.length];
+        for (int i = 0; i < lw.length; i++) {
+            w[i] = Math.exp(lw[i] - max);
+            s += w[i];
+        }
+        for (int i = 0; i < lw.length; i++) {
+            w[i] /= s;
+        }
+        return w;
+    }
+
+    private static double[] sums(List<float[]> lps) {
+        double[] s = new double[lps.size()];
+        for (int i = 0; i < s.length; i++) {
+            for (float x : lps.get(i)) {
+                s[i] += x;
+            }
+        }
+        return s;
+    }
+
+    private static float[] toFloat(double[] a) {
+        float[] f = new float[a.length];
+        for (int i = 0; i < a.length; i++) {
+            f[i] = (float) a[i];
+        }
+        return f;
+    }
+}
