@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 @Command(name = "ipg", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Find and steer the internal components behind a language model's reasoning "
                 + "(Integrated Policy Gradient).",
-        subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, RandomModelCommand.class,
+        subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class, RandomModelCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -1,0 +1,489 @@
+package dev.ipg.core.attribution;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.Problem;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.io.SafetensorsWriter;
+import dev.ipg.core.model.ActivationCache;
+import dev.ipg.core.model.Batch;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.signal.Sample;
+import dev.ipg.core.signal.Signal;
+import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * An attribution run over a support set: IPG of every prompt at every site, persisted prompt by
+ * prompt (atomically, so an interrupted run resumes where it stopped), then aggregated into
+ * {@code scores.safetensors}, {@code top.csv} and {@code run.json} in the run directory.
+ *
+ * <pre>
+ *   RUN_DIR/run-config.json          what produced the results (a different one refuses to mix)
+ *   RUN_DIR/baseline.safetensors     the mean baseline per site (baseline = mean)
+ *   RUN_DIR/prompts/NNNNN.json       per prompt: rewards, Jbar curve, completeness, completions
+ *   RUN_DIR/prompts/NNNNN.safetensors  per prompt: IPG(i; x) per site
+ *   RUN_DIR/scores.safetensors       S_i = mean over prompts, per site, and per_prompt [M, d]
+ *   RUN_DIR/top.csv                  the top components of each site
+ *   RUN_DIR/run.json                 configuration, fingerprint, timings, per prompt results, completeness
+ * </pre>
+ */
+public final class AttributionRun {
+
+    /** What a run is, beside the model and data objects. */
+    public record Spec(List<Site> sites, IpgOptions options, String signalSpec, PromptFormat format, int topRows) {
+    }
+
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Transformer model;
+    private final Tokenizer tok;
+    private final Dataset data;
+    private final Signal signal;
+    private final Spec spec;
+    private final Set<Integer> eos;
+    private final Path dir;
+    private final ProgressListener progress;
+
+    public AttributionRun(Transformer model, Tokenizer tok, Dataset data, Signal signal, Spec spec, Set<Integer> eos, Path dir,
+                          ProgressListener progress) {
+        this.model = model;
+        this.tok = tok;
+        this.data = data;
+        this.signal = signal;
+        this.spec = spec;
+        this.eos = Set.copyOf(eos);
+        this.dir = dir;
+        this.progress = progress;
+        if (data.size() == 0) {
+            throw new IpgException("the support set " + data.source() + " has no problems");
+        }
+        for (Site s : spec.sites()) {
+            s.checkIn(model.config());
+        }
+    }
+
+    /** The configuration that identifies this run's results. */
+    ObjectNode config() {
+        IpgOptions o = spec.options();
+        ObjectNode c = JSON.createObjectNode();
+        c.put("method", "integrated-policy-gradient");
+        ObjectNode m = c.putObject("model");
+        m.put("architecture", model.config().family().architecture());
+        m.put("fingerprint", ModelFingerprint.of(model.dir(), model.checkpoint().files()));
+        ObjectNode d = c.putObject("dataset");
+        d.put("file", data.source().getFileName().toString());
+        d.put("sha256", ModelFingerprint.sha256(data.source()));
+        d.put("problems", data.size());
+        ArrayNode sites = c.putArray("sites");
+        spec.sites().forEach(s -> sites.add(s.toString()));
+        c.put("signal", spec.signalSpec());
+        ObjectNode f = c.putObject("prompt_format");
+        f.put("chat", spec.format().chat());
+        f.put("template", spec.format().chat() ? null : spec.format().template());
+        f.put("system", spec.format().system());
+        if (spec.format().enableThinking() != null) {
+            f.put("enable_thinking", spec.format().enableThinking());
+        }
+        ObjectNode h = c.putObject("hyperparameters");
+        h.put("steps", o.steps());
+        h.put("samples", o.samples());
+        h.put("temperature", o.temperature());
+        h.put("top_p", o.topP());
+        h.put("top_k", o.topK());
+        h.put("max_new_tokens", o.maxNewTokens());
+        h.put("advantage", o.advantage().name().toLowerCase(Locale.ROOT));
+        h.put("baseline", o.baseline().name().toLowerCase(Locale.ROOT));
+        h.put("sampling", o.sampling().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+        h.put("positions", o.positions().name().toLowerCase(Locale.ROOT));
+        h.put("quadrature", o.quadrature().cliName());
+        h.put("seed", o.seed());
+        ArrayNode eosIds = h.putArray("eos_token_ids");
+        new TreeSet<>(eos).forEach(eosIds::add);
+        return c;
+    }
+
+    /** Runs (or resumes) the attribution and writes the outputs. Returns run.json's content. */
+    public JsonNode run(int limit) {
+        int m = limit > 0 ? Math.min(limit, data.size()) : data.size();
+        long started = System.nanoTime();
+        ObjectNode config = config();
+        config.with("dataset").put("used", m);
+        prepareDirectory(config);
+        List<int[]> prompts = new ArrayList<>();
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < m; i++) {
+            Problem p = data.get(i);
+            texts.add(spec.format().render(p.question(), tok));
+            prompts.add(spec.format().encode(p.question(), tok));
+        }
+        Map<Site, float[]> baselines = baselines(prompts);
+        IpgOptions o = spec.options();
+        int done = 0;
+        for (int i = 0; i < m; i++) {
+            if (isDone(i)) {
+                done++;
+            }
+        }
+        progress.start("prompts", m, done);
+        for (int i = 0; i < m; i++) {
+            if (isDone(i)) {
+                continue;
+            }
+            Problem p = data.get(i);
+            String promptText = texts.get(i);
+            IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
+                List<Sample> samples = new ArrayList<>();
+                for (int[] c : comps) {
+                    samples.add(new Sample(p.id(), promptText, tok.decode(c, true), c.length, p.gold()));
+                }
+                return signal.rewards(samples);
+            });
+            ObjectNode pj = JSON.createObjectNode();
+            pj.put("index", i);
+            pj.put("id", p.id());
+            pj.put("question", p.question());
+            pj.put("gold", p.gold());
+            pj.put("prompt_tokens", prompts.get(i).length);
+            ObjectNode bySite = pj.putObject("sites");
+            SafetensorsWriter w = new SafetensorsWriter();
+            StringBuilder note = new StringBuilder();
+            for (int s = 0; s < spec.sites().size(); s++) {
+                Site site = spec.sites().get(s);
+                long seed = Seeds.derive(o.seed(), i, s);
+                IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
+                w.add(site.toString(), r.ipg(), new long[] {r.ipg().length}, DType.F32);
+                bySite.set(site.toString(), promptJson(r));
+                note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
+                        spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
+            }
+            // the scores first, the JSON last: a prompt counts as done once its JSON exists
+            w.write(dir.resolve("prompts").resolve(name(i) + ".safetensors"));
+            writeJson(dir.resolve("prompts").resolve(name(i) + ".json"), pj);
+            progress.advance(note.toString());
+        }
+        return aggregate(config, m, (System.nanoTime() - started) / 1e9);
+    }
+
+    private static String name(int i) {
+        return String.format(Locale.ROOT, "%05d", i);
+    }
+
+    private boolean isDone(int i) {
+        return Files.exists(dir.resolve("prompts").resolve(name(i) + ".json"))
+                && Files.exists(dir.resolve("prompts").resolve(name(i) + ".safetensors"));
+    }
+
+    private void prepareDirectory(ObjectNode config) {
+        try {
+            Files.createDirectories(dir.resolve("prompts"));
+        } catch (IOException e) {
+            throw new IpgException("cannot create run directory " + dir + ": " + e.getMessage());
+        }
+        Path cfg = dir.resolve("run-config.json");
+        if (Files.exists(cfg)) {
+            JsonNode old;
+            try {
+                old = JSON.readTree(Files.readString(cfg));
+            } catch (IOException e) {
+                throw new IpgException(cfg + " is not readable JSON: " + e.getMessage());
+            }
+            List<String> diff = new ArrayList<>();
+            differences("", old, config, diff);
+            // a different number of prompts used is fine: the run extends or is a prefix
+            diff.removeIf(s -> s.startsWith("dataset.used"));
+            if (!diff.isEmpty()) {
+                throw new IpgException(dir + " holds results of a different configuration (" + String.join("; ", diff)
+                        + "); use another --out or delete it");
+            }
+        }
+        writeJson(cfg, config);
+    }
+
+    private static void differences(String path, JsonNode a, JsonNode b, List<String> out) {
+        if (a.isObject() && b.isObject()) {
+            Set<String> keys = new TreeSet<>();
+            a.fieldNames().forEachRemaining(keys::add);
+            b.fieldNames().forEachRemaining(keys::add);
+            for (String k : keys) {
+                JsonNode x = a.get(k);
+                JsonNode y = b.get(k);
+                String p = path.isEmpty() ? k : path + "." + k;
+                if (x == null || y == null) {
+                    out.add(p + " " + (x == null ? "absent" : x) + " vs " + (y == null ? "absent" : y));
+                } else {
+                    differences(p, x, y, out);
+                }
+            }
+        } else if (a.isNumber() && b.isNumber()) {
+            if (a.decimalValue().compareTo(b.decimalValue()) != 0) {
+                out.add(path + " " + a + " vs " + b);
+            }
+        } else if (!a.equals(b)) {
+            out.add(path + " " + a + " vs " + b);
+        }
+    }
+
+    /** The baseline h' of every site: null (zero) or the mean activation over every support prompt position. */
+    private Map<Site, float[]> baselines(List<int[]> prompts) {
+        Map<Site, float[]> out = new java.util.HashMap<>();
+        if (spec.options().baseline() == IpgOptions.BaselineKind.ZERO) {
+            return out;
+        }
+        Path file = dir.resolve("baseline.safetensors");
+        if (Files.exists(file)) {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                String over = f.metadata().get("ipg.prompts");
+                if (over == null || Integer.parseInt(over) != prompts.size()) {
+                    throw new IpgException("the mean baseline in " + file + " was computed over " + over + " prompts, this run uses "
+                            + prompts.size() + "; use the same --limit or another --out");
+                }
+                for (Site s : spec.sites()) {
+                    var mtx = f.matrix(s.toString());
+                    float[] v = new float[mtx.cols()];
+                    mtx.copyRow(0, v, 0);
+                    out.put(s, v);
+                }
+                return out;
+            }
+        }
+        progress.message("computing the mean baseline over " + prompts.size() + " prompts");
+        Map<Site, double[]> sum = new java.util.HashMap<>();
+        long positions = 0;
+        for (int[] p : prompts) {
+            ActivationCache cache = new ActivationCache();
+            Hooks hooks = Hooks.none();
+            spec.sites().forEach(s -> hooks.read(s, cache));
+            model.forward(Batch.ofSequence(0, 0, p), model.newCache(1, p.length), hooks, new int[0]);
+            for (Site s : spec.sites()) {
+                int width = s.width(model.config());
+                float[] a = cache.get(s, 0);
+                double[] acc = sum.computeIfAbsent(s, x -> new double[width]);
+                for (int t = 0; t < p.length; t++) {
+                    for (int i = 0; i < width; i++) {
+                        acc[i] += a[t * width + i];
+                    }
+                }
+            }
+            positions += p.length;
+        }
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (Site s : spec.sites()) {
+            double[] acc = sum.get(s);
+            float[] mean = new float[acc.length];
+            for (int i = 0; i < acc.length; i++) {
+                mean[i] = (float) (acc[i] / positions);
+            }
+            out.put(s, mean);
+            w.add(s.toString(), mean, new long[] {1, mean.length}, DType.F32);
+        }
+        w.metadata("ipg.prompts", Integer.toString(prompts.size()));
+        w.metadata("ipg.positions", Long.toString(positions));
+        w.write(file);
+        return out;
+    }
+
+    private ObjectNode promptJson(IpgEstimator.Result r) {
+        ObjectNode j = JSON.createObjectNode();
+        ObjectNode c = j.putObject("completeness");
+        c.put("sum_ipg", r.sum());
+        c.put("jbar1_minus_jbar0", r.jbar1() - r.jbar0());
+        c.put("jbar_alpha1_minus_jbar0", r.firstStep());
+        c.put("jbar0", r.jbar0());
+        c.put("jbar1", r.jbar1());
+        ArrayNode curve = j.putArray("curve");
+        for (IpgEstimator.Node n : r.nodes()) {
+            ObjectNode p = curve.addObject();
+            p.put("alpha", n.alpha());
+            p.put("weight", n.weight());
+            p.put("jbar", n.jbar());
+            ArrayNode rw = p.putArray("rewards");
+            for (double x : n.rewards()) {
+                rw.add(x);
+            }
+            ArrayNode ad = p.putArray("advantages");
+            for (double x : n.advantages()) {
+                ad.add(x);
+            }
+            if (spec.options().sampling() == IpgOptions.SamplingMode.REUSE_WEIGHTED) {
+                ArrayNode iw = p.putArray("importance_weights");
+                for (double x : n.weights()) {
+                    iw.add(x);
+                }
+            }
+        }
+        ArrayNode r0 = j.putArray("rewards_alpha0");
+        for (double x : r.rewards0()) {
+            r0.add(x);
+        }
+        ArrayNode r1 = j.putArray("rewards_alpha1");
+        for (double x : r.rewards1()) {
+            r1.add(x);
+        }
+        ObjectNode t = j.putObject("timings");
+        t.put("sampling_s", r.samplingSeconds());
+        t.put("backward_s", r.backwardSeconds());
+        j.put("generated_tokens", r.generatedTokens());
+        // completions of the last path point (alpha closest to 1): evidence of what was scored
+        ArrayNode comps = j.putArray("completions_last_point");
+        IpgEstimator.Node last = r.nodes().getLast();
+        for (int n = 0; n < last.completions().size(); n++) {
+            ObjectNode cj = comps.addObject();
+            cj.put("text", tok.decode(last.completions().get(n), true));
+            cj.put("tokens", last.completions().get(n).length);
+            cj.put("reward", last.rewards()[n]);
+        }
+        return j;
+    }
+
+    private JsonNode aggregate(ObjectNode config, int m, double seconds) {
+        ObjectNode run = JSON.createObjectNode();
+        run.put("ipg_version", version());
+        run.set("config", config);
+        ArrayNode promptsOut = run.putArray("prompts");
+        SafetensorsWriter scores = new SafetensorsWriter();
+        ObjectNode completeness = run.putObject("completeness");
+        StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
+        double samplingS = 0;
+        double backwardS = 0;
+        long tokens = 0;
+        List<JsonNode> pjs = new ArrayList<>();
+        for (int i = 0; i < m; i++) {
+            try {
+                pjs.add(JSON.readTree(Files.readString(dir.resolve("prompts").resolve(name(i) + ".json"), StandardCharsets.UTF_8)));
+            } catch (IOException e) {
+                throw new IpgException("cannot read " + dir.resolve("prompts").resolve(name(i) + ".json") + ": " + e.getMessage());
+            }
+        }
+        for (JsonNode pj : pjs) {
+            ObjectNode slim = promptsOut.addObject();
+            slim.put("index", pj.get("index").asInt());
+            slim.put("id", pj.get("id").asText());
+            ObjectNode ss = slim.putObject("sites");
+            Iterator<Map.Entry<String, JsonNode>> it = pj.get("sites").fields();
+            while (it.hasNext()) {
+                var e = it.next();
+                ObjectNode so = ss.putObject(e.getKey());
+                so.set("completeness", e.getValue().get("completeness"));
+                ArrayNode curve = so.putArray("curve");
+                e.getValue().get("curve").forEach(n -> {
+                    ObjectNode c = curve.addObject();
+                    c.put("alpha", n.get("alpha").asDouble());
+                    c.put("jbar", n.get("jbar").asDouble());
+                    c.set("rewards", n.get("rewards"));
+                });
+                samplingS += e.getValue().at("/timings/sampling_s").asDouble();
+                backwardS += e.getValue().at("/timings/backward_s").asDouble();
+                tokens += e.getValue().get("generated_tokens").asLong();
+            }
+        }
+        for (Site site : spec.sites()) {
+            int width = site.width(model.config());
+            float[] perPrompt = new float[m * width];
+            for (int i = 0; i < m; i++) {
+                try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("prompts").resolve(name(i) + ".safetensors"))) {
+                    f.matrix(site.toString()).copyRow(0, perPrompt, i * width);
+                }
+            }
+            float[] mean = new float[width];
+            float[] se = new float[width];
+            int[] positive = new int[width];
+            for (int c = 0; c < width; c++) {
+                double s = 0;
+                double sq = 0;
+                for (int i = 0; i < m; i++) {
+                    double v = perPrompt[i * width + c];
+                    s += v;
+                    sq += v * v;
+                    positive[c] += v > 0 ? 1 : 0;
+                }
+                mean[c] = (float) (s / m);
+                se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1)) : Float.NaN;
+            }
+            String n = site.toString();
+            scores.add(n + "/scores", mean, new long[] {width}, DType.F32);
+            scores.add(n + "/per_prompt", perPrompt, new long[] {m, width}, DType.F32);
+            if (spec.sites().size() == 1) {
+                scores.add("scores", mean, new long[] {width}, DType.F32);
+                scores.add("per_prompt", perPrompt, new long[] {m, width}, DType.F32);
+            }
+            Integer[] order = new Integer[width];
+            for (int c = 0; c < width; c++) {
+                order[c] = c;
+            }
+            java.util.Arrays.sort(order, (a, b) -> Float.compare(mean[b], mean[a]));
+            for (int r = 0; r < Math.min(spec.topRows(), width); r++) {
+                int c = order[r];
+                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.8g,%.8g,%.8g,%d,%d%n", n, r + 1, c, mean[c], Math.abs(mean[c]), se[c],
+                        positive[c], m));
+            }
+            double sumScores = 0;
+            for (float v : mean) {
+                sumScores += v;
+            }
+            double delta = 0;
+            double first = 0;
+            for (JsonNode pj : pjs) {
+                JsonNode c = pj.get("sites").get(n).get("completeness");
+                delta += c.get("jbar1_minus_jbar0").asDouble() / m;
+                first += c.get("jbar_alpha1_minus_jbar0").asDouble() / m;
+            }
+            ObjectNode cs = completeness.putObject(n);
+            cs.put("sum_scores", sumScores);
+            cs.put("mean_jbar1_minus_jbar0", delta);
+            cs.put("gap", sumScores - delta);
+            cs.put("mean_jbar_alpha1_minus_jbar0", first);
+            cs.put("note", "sum_i S_i estimates the mean of Jbar(1) - Jbar(0) exactly only with the rloo advantage; "
+                    + "Jbar(alpha_1) - Jbar(0) is the part a right Riemann sum cannot see");
+        }
+        scores.metadata("ipg.config", config.toString());
+        scores.write(dir.resolve("scores.safetensors"));
+        AtomicFiles.write(dir.resolve("top.csv"), ch -> AtomicFiles.writeFully(ch,
+                java.nio.ByteBuffer.wrap(csv.toString().getBytes(StandardCharsets.UTF_8))));
+        ObjectNode t = run.putObject("timings");
+        t.put("wall_s_this_invocation", seconds);
+        t.put("sampling_s", samplingS);
+        t.put("backward_s", backwardS);
+        t.put("generated_tokens", tokens);
+        t.put("threads", model.pool().threads());
+        t.put("kernels", model.kernels().name());
+        writeJson(dir.resolve("run.json"), run);
+        return run;
+    }
+
+    static void writeJson(Path file, JsonNode node) {
+        byte[] bytes;
+        try {
+            bytes = JSON.writeValueAsBytes(node);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        AtomicFiles.write(file, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
+    }
+
+    private static String version() {
+        String v = AttributionRun.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}
