@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point of {@code ipg-bench}. */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the ipg engine, side by side with OpenBLAS and PyTorch in the same run.",
-        subcommands = {ModelBench.class, GradBench.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelBench.class, GradBench.class, IpgBench.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 
     @CommandLine.Spec
