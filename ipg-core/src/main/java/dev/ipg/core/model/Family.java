@@ -26,15 +26,26 @@ public enum Family {
         return architecture;
     }
 
-    /** Looks up the family of an {@code architectures} entry. */
+    /** The {@code ...ForSequenceClassification} head of a causal-LM architecture name, if it is one. */
+    static String classifierBase(String architecture) {
+        return architecture.endsWith("ForSequenceClassification") && !architecture.startsWith("GPT2")
+                ? architecture.replace("ForSequenceClassification", "ForCausalLM") : null;
+    }
+
+    /**
+     * Looks up the family of an {@code architectures} entry; {@code LlamaForSequenceClassification}
+     * and the like (reward models) map to their causal-LM family.
+     */
     public static Family of(String architecture) {
+        String base = classifierBase(architecture);
+        String name = base != null ? base : architecture;
         for (Family f : values()) {
-            if (f.architecture.equals(architecture)) {
+            if (f.architecture.equals(name)) {
                 return f;
             }
         }
         throw new IpgException("unsupported architecture '" + architecture + "' in config.json; ipg reads "
-                + String.join(", ", supported()));
+                + String.join(", ", supported()) + " (and their ...ForSequenceClassification reward models)");
     }
 
     /** The architectures ipg reads. */

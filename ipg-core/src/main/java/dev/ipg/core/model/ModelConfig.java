@@ -38,6 +38,7 @@ import java.util.List;
  * @param slidingWindow     attention window in tokens, or 0 for full causal attention
  * @param bosTokenId        beginning-of-sequence id from config.json, or -1
  * @param eosTokenIds       end-of-sequence ids from config.json (may be empty)
+ * @param numLabels         outputs of a sequence-classification head ({@code score.weight}), or 0 for a causal LM
  */
 public record ModelConfig(
         Family family,
@@ -62,7 +63,8 @@ public record ModelConfig(
         boolean tieEmbeddings,
         int slidingWindow,
         int bosTokenId,
-        List<Integer> eosTokenIds) {
+        List<Integer> eosTokenIds,
+        int numLabels) {
 
     public enum NormType { RMS, LAYER }
 
@@ -167,7 +169,7 @@ public record ModelConfig(
                     req(c, "vocab_size"), req(c, "n_positions"), NormType.LAYER,
                     (float) dbl(c, "layer_norm_epsilon", 1e-5), Activation.fromHf(str(c, "activation_function", "gelu_new")),
                     false, PositionType.LEARNED, null, true, true, true, false, true, 0,
-                    integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")));
+                    integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")), 0);
         }
         int d = req(c, "hidden_size");
         int heads = req(c, "num_attention_heads");
@@ -188,7 +190,24 @@ public record ModelConfig(
                 req(c, "vocab_size"), integer(c, "max_position_embeddings", 2048), NormType.RMS,
                 (float) dbl(c, "rms_norm_eps", 1e-6), Activation.fromHf(str(c, "hidden_act", "silu")), true,
                 PositionType.ROPE, rope(c), qkvBias, oBias, bool(c, "mlp_bias", false), family == Family.QWEN3,
-                bool(c, "tie_word_embeddings", false), window, integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")));
+                bool(c, "tie_word_embeddings", false), window, integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")),
+                Family.classifierBase(arch) == null ? 0 : numLabels(c));
+    }
+
+    /** num_labels, or the size of id2label, or 2 (the transformers default). */
+    private static int numLabels(JsonNode c) {
+        if (c.has("num_labels") && c.get("num_labels").canConvertToInt()) {
+            return c.get("num_labels").asInt();
+        }
+        if (c.has("id2label") && c.get("id2label").isObject()) {
+            return c.get("id2label").size();
+        }
+        return 2;
+    }
+
+    /** Whether this is a sequence-classification (reward) model: its head is {@code score.weight}. */
+    public boolean isClassifier() {
+        return numLabels > 0;
     }
 
     private static Rope rope(JsonNode c) {

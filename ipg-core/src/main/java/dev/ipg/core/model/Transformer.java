@@ -105,7 +105,8 @@ public final class Transformer implements AutoCloseable {
     /**
      * Runs {@code batch} through the model. Keys and values of every row are appended to
      * {@code cache}. Returns the logits {@code (logitRows.length, V)} of the listed rows, in that
-     * order (an empty array when none are listed).
+     * order (an empty array when none are listed); a sequence-classification model gives its
+     * {@code numLabels} scores per row instead of V logits.
      */
     public float[] forward(Batch batch, KVCache cache, Hooks hooks, int[] logitRows) {
         return logits(forwardHidden(batch, cache, hooks, null), logitRows);
@@ -154,7 +155,7 @@ public final class Transformer implements AutoCloseable {
             return new float[0];
         }
         float[] h = finalNorm(x, logitRows, null);
-        float[] out = new float[n * config.vocabSize()];
+        float[] out = new float[n * weights.lmHead().rows()];
         kernels.matmul(pool, h, 0, n, weights.lmHead(), out, 0);
         return out;
     }

@@ -103,7 +103,9 @@ public final class Weights implements AutoCloseable {
         }
         Matrix embed = ck.matrix("model.embed_tokens.weight", c.vocabSize(), d);
         Matrix head;
-        if (c.tieEmbeddings()) {
+        if (c.isClassifier()) {
+            head = ck.matrix("score.weight", c.numLabels(), d);
+        } else if (c.tieEmbeddings()) {
             head = embed;
         } else if (ck.has("lm_head.weight")) {
             head = ck.matrix("lm_head.weight", c.vocabSize(), d);

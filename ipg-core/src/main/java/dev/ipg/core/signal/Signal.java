@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  */
 public sealed interface Signal extends AutoCloseable
         permits Signal.Correct, Signal.Length, Signal.Reflection, Signal.RegexMatch, Signal.Weighted,
-                External {
+                External, RewardModel {
 
     /** The reward of one trajectory. */
     double reward(Sample s);

@@ -20,7 +20,7 @@ import java.util.regex.PatternSyntaxException;
  * term    := [number '*'] atom
  * number  := digits ['.' digits] [exponent] | '.' digits [exponent]     (1, 0.001, 1e-3)
  * atom    := 'correct' | 'length' | 'reflection' [':' words]
- *          | 'regex:' REST | 'external:' REST
+ *          | 'regex:' REST | 'external:' REST | 'reward-model:' REST
  * words   := word (',' word)*
  * word    := letters, digits, apostrophes and inner spaces; '-' only between two letters
  *            (double-check)
@@ -38,7 +38,7 @@ public final class Signals {
     private static final Pattern NUMBER =
             Pattern.compile("(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?");
     private static final String EXPECTED =
-            "expected correct, length, reflection[:WORDS], regex:PATTERN or external:COMMAND";
+            "expected correct, length, reflection[:WORDS], regex:PATTERN, external:COMMAND or reward-model:DIR";
 
     private Signals() {}
 
@@ -110,6 +110,18 @@ public final class Signals {
 
         private Signal atom() {
             int start = pos;
+            if (s.regionMatches(true, pos, "reward-model", 0, "reward-model".length())) {
+                pos += "reward-model".length();
+                if (peek() != ':') {
+                    throw error("'reward-model' needs a directory: reward-model:DIR");
+                }
+                String path = s.substring(pos + 1).strip();
+                pos = s.length();
+                if (path.isEmpty()) {
+                    throw error("empty directory after 'reward-model:'");
+                }
+                return new RewardModel(java.nio.file.Path.of(path));
+            }
             while (pos < s.length() && Character.isLetter(s.charAt(pos))) {
                 pos++;
             }
