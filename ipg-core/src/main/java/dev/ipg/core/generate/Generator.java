@@ -13,8 +13,10 @@ import java.util.SplittableRandom;
 import java.util.function.Function;
 
 /**
- * Batched generation with a KV cache: all prompts are prefilled in one forward pass, then each
- * step feeds one new token per unfinished sequence. Sequence i draws from its own random stream
+ * Batched generation with a KV cache: all distinct prompts are prefilled in one forward pass
+ * (sequences that share a prompt get a copy of its cache, so hooks see that prompt's prefill once,
+ * under the first sequence that has it), then each step feeds one new token per unfinished
+ * sequence. Sequence i draws from its own random stream
  * (the i-th split of the seed), so results do not depend on the thread count or on which other
  * sequences share the batch.
  */
@@ -88,21 +90,37 @@ public final class Generator {
             out.add(new ArrayList<>());
         }
 
-        // Prefill: all prompts as one batch; logits of each prompt's last row.
-        int total = prompts.stream().mapToInt(p -> p.length).sum();
+        // Prefill: each distinct prompt once, in one batch; sequences with the same prompt get a
+        // copy of its cache and share its last-row logits.
+        int[] firstOf = new int[n];
+        java.util.Map<java.util.List<Integer>, Integer> seen = new java.util.HashMap<>();
+        List<Integer> distinct = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            var key = java.util.Arrays.stream(prompts.get(i)).boxed().toList();
+            Integer f = seen.putIfAbsent(key, i);
+            firstOf[i] = f == null ? i : f;
+            if (f == null) {
+                distinct.add(i);
+            }
+        }
+        int total = 0;
+        for (int i : distinct) {
+            total += prompts.get(i).length;
+        }
         int[] tok = new int[total];
         int[] seq = new int[total];
         int[] pos = new int[total];
-        int[] lastRow = new int[n];
+        int[] lastRow = new int[distinct.size()];
         int r = 0;
-        for (int i = 0; i < n; i++) {
+        for (int d = 0; d < distinct.size(); d++) {
+            int i = distinct.get(d);
             int[] p = prompts.get(i);
             for (int t = 0; t < p.length; t++, r++) {
                 tok[r] = p[t];
                 seq[r] = i;
                 pos[r] = t;
             }
-            lastRow[i] = r - 1;
+            lastRow[d] = r - 1;
         }
         int[] active = new int[n];
         for (int i = 0; i < n; i++) {
@@ -112,7 +130,15 @@ public final class Generator {
             Arrays.fill(finish, Finish.MAX_TOKENS);
             return collect(prompts, out, finish);
         }
-        float[] logits = model.forward(new Batch(tok, seq, pos), cache, hooks, lastRow);
+        float[] prefill = model.forward(new Batch(tok, seq, pos), cache, hooks, lastRow);
+        float[] logits = new float[n * vocab];
+        for (int i = 0; i < n; i++) {
+            int d = distinct.indexOf(firstOf[i]);
+            if (firstOf[i] != i) {
+                cache.copySlot(firstOf[i], i);
+            }
+            System.arraycopy(prefill, d * vocab, logits, i * vocab, vocab);
+        }
         int nActive = n;
         while (nActive > 0) {
             int[] nextTok = new int[nActive];

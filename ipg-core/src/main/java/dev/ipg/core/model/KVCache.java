@@ -85,6 +85,17 @@ public final class KVCache {
         length[slot] = newLength;
     }
 
+    /** Makes slot {@code to} a copy of slot {@code from} (keys, values and length). */
+    public void copySlot(int from, int to) {
+        int n = length[from];
+        reserve(to, n);
+        for (int l = 0; l < layers; l++) {
+            System.arraycopy(keys[l][from], 0, keys[l][to], 0, n * rowWidth);
+            System.arraycopy(values[l][from], 0, values[l][to], 0, n * rowWidth);
+        }
+        length[to] = n;
+    }
+
     /** Bytes held by the cache's arrays. */
     public long bytes() {
         long b = 0;
