@@ -1,11 +1,35 @@
 package dev.ipg.bench;
 
-/** Entry point of {@code ipg-bench}. */
-public final class BenchMain {
-    private BenchMain() {
-    }
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * Entry point of {@code ipg-bench}: {@code gemm} compares the engine's matmul with numpy/OpenBLAS
+ * on the same shapes in the same run; {@code jmh} runs the JMH benchmarks packaged in this jar.
+ */
+@Command(name = "ipg-bench", mixinStandardHelpOptions = true,
+        description = "Benchmarks of the ipg engine.",
+        subcommands = {GemmCommand.class, JmhCommand.class, CommandLine.HelpCommand.class})
+public final class BenchMain implements Runnable {
+
+    @CommandLine.Spec
+    private CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.out.println("ipg-bench");
+        CommandLine cl = new CommandLine(new BenchMain());
+        // environment problems (no numpy, no script, no incubator module) are one line, not a trace
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof IllegalStateException) {
+                System.err.println("ipg-bench: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        System.exit(cl.execute(args));
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(System.out);
     }
 }
