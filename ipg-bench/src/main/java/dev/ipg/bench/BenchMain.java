@@ -17,6 +17,8 @@ public final class BenchMain implements Runnable {
 
     public static void main(String[] args) {
         CommandLine cl = new CommandLine(new BenchMain());
+        // everything after 'jmh' belongs to JMH, options included
+        cl.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
         // environment problems (no numpy, no script, no incubator module) are one line, not a trace
         cl.setExecutionExceptionHandler((ex, line, parsed) -> {
             if (ex instanceof IllegalStateException) {
