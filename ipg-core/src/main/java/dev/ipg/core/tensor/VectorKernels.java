@@ -1103,9 +1103,35 @@ final class VectorKernels implements Kernels {
         scale(x, off, n, inv);
     }
 
+    @Override
+    public void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n) {
+        Objects.checkFromIndexSize(go, n, gate.length);
+        Objects.checkFromIndexSize(uo, n, up.length);
+        Objects.checkFromIndexSize(oo, n, out.length);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector g = FloatVector.fromArray(F, gate, go + i, mk);
+            FloatVector e = exp(g.neg()).add(1f);
+            g.div(e).mul(FloatVector.fromArray(F, up, uo + i, mk)).intoArray(out, oo + i, mk);
+        }
+    }
+
+    @Override
+    public void geluTanh(float[] x, int off, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, off + i, mk);
+            FloatVector y = v.mul(v).mul(v).mul(0.044715f).add(v).mul(ScalarKernels.GELU_C);
+            // tanh(y) = 1 - 2 / (e^{2y} + 1): exact limits at both ends, no overflow (exp saturates)
+            FloatVector th = FloatVector.broadcast(F, 1f).sub(FloatVector.broadcast(F, 2f).div(exp(y.add(y)).add(1f)));
+            v.mul(0.5f).mul(th.add(1f)).intoArray(x, off + i, mk);
+        }
+    }
+
     // Cephes-style expf: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-7 polynomial, times 2^n.
-    private static final float EXP_HI = 88.0f;
-    private static final float EXP_LO = -87.33654f;
+    private static final float EXP_HI = 88.72283905206835f; // ln(Float.MAX_VALUE)
+    private static final float EXP_LO = -87.33654475055310f; // ln(Float.MIN_NORMAL)
     private static final float LOG2E = 1.44269504088896341f;
     private static final float LN2_HI = 0.693359375f;
     private static final float LN2_LO = -2.12194440e-4f;
@@ -1113,11 +1139,13 @@ final class VectorKernels implements Kernels {
 
     /**
      * {@code e^x} lane-wise from adds, multiplies and bit operations only, so its bits do not depend
-     * on whether the JIT replaced a library call; within 2 ulp of {@link Math#exp}. Lanes below
-     * {@code -87.34} (including -inf) give 0.
+     * on whether the JIT replaced a library call; within 2 ulp of {@link Math#exp}. Lanes above
+     * {@code ln(Float.MAX_VALUE)} give +inf, lanes below {@code ln(Float.MIN_NORMAL)} (including -inf)
+     * give 0 where Math.exp would give a subnormal. NaN stays NaN.
      */
     static FloatVector exp(FloatVector x) {
         VectorMask<Float> under = x.compare(VectorOperators.LT, EXP_LO);
+        VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_HI);
         FloatVector c = x.max(EXP_LO).min(EXP_HI);
         FloatVector fn = c.mul(LOG2E).add(ROUND).sub(ROUND);
         FloatVector r = fn.fma(FloatVector.broadcast(F, -LN2_HI), c);
@@ -1129,8 +1157,11 @@ final class VectorKernels implements Kernels {
         p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
         p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
         FloatVector y = p.mul(r.mul(r)).add(r).add(1f);
+        // 2^n as 2^h * 2^(n-h), h = n >> 1: both factors are normal for n in [-126, 128]
         IntVector n = (IntVector) fn.convert(VectorOperators.F2I, 0);
-        FloatVector scale = n.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return y.mul(scale).blend(0f, under);
+        IntVector h = n.lanewise(VectorOperators.ASHR, 1);
+        FloatVector s1 = h.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        FloatVector s2 = n.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return y.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
 }

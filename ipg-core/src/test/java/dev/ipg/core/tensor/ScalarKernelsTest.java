@@ -177,6 +177,30 @@ class ScalarKernelsTest {
     }
 
     @Test
+    void siluMulAndGeluMatchDoublePrecision() {
+        int n = 2001;
+        float[] g = uniform(rnd, n);
+        float[] u = uniform(rnd, n);
+        for (int i = 0; i < n; i++) {
+            g[i] *= 10;
+        }
+        float[] out = new float[n];
+        k.siluMul(g, 0, u, 0, out, 0, n);
+        float[] x = g.clone();
+        k.geluTanh(x, 0, n);
+        double c = Math.sqrt(2 / Math.PI);
+        for (int i = 0; i < n; i++) {
+            double gv = g[i];
+            double silu = gv / (1 + Math.exp(-gv)) * u[i];
+            // float exp, 1 + e, divide, multiply: four roundings of at most u each
+            assertEquals(silu, out[i], 5 * U * Math.abs(silu) + 1e-37, "silu i=" + i);
+            double gelu = 0.5 * gv * (1 + Math.tanh(c * (gv + 0.044715 * gv * gv * gv)));
+            // the cubic and tanh in float: a few u relative to |x| (tanh' <= 1)
+            assertEquals(gelu, x[i], 8 * U * Math.abs(gv) + 1e-37, "gelu i=" + i);
+        }
+    }
+
+    @Test
     void matmulWithEmptyInnerDimensionWritesZeros() {
         Matrix w = Matrix.of(new float[0], 3, 0);
         float[] out = {9, 9, 9, 9, 9, 9};

@@ -291,10 +291,60 @@ class VectorKernelsTest {
     }
 
     @Test
+    void siluMulMatchesScalar() {
+        for (int n : SIZES) {
+            float[] g = uniform(rnd, n + 1);
+            float[] u = uniform(rnd, n + 2);
+            for (int i = 0; i < g.length; i++) {
+                g[i] *= 12;
+            }
+            if (n > 2) {
+                g[1] = 95f;   // e^-g underflows
+                g[2] = -95f;  // e^-g saturates
+            }
+            float[] o1 = new float[n + 3];
+            float[] o2 = new float[n + 3];
+            ref.siluMul(g, 1, u, 2, o1, 3, n);
+            vec.siluMul(g, 1, u, 2, o2, 3, n);
+            for (int i = 3; i < n + 3; i++) {
+                // exp within 2 ulp, then 1 + e, g / (1 + e) and the product: 12 u relative covers both
+                assertEquals(o1[i], o2[i], 12 * U * Math.abs(o1[i]) + 1e-37, "n=" + n + " i=" + i);
+            }
+            // in place on the gate
+            float[] gi = g.clone();
+            vec.siluMul(gi, 1, u, 2, gi, 1, n);
+            for (int i = 0; i < n; i++) {
+                assertEquals(o2[3 + i], gi[1 + i], "in place n=" + n);
+            }
+        }
+    }
+
+    @Test
+    void geluTanhMatchesScalar() {
+        for (int n : SIZES) {
+            float[] x = uniform(rnd, n + 2);
+            for (int i = 0; i < x.length; i++) {
+                x[i] *= 8;
+            }
+            float[] a = x.clone();
+            float[] b = x.clone();
+            ref.geluTanh(a, 1, n);
+            vec.geluTanh(b, 1, n);
+            for (int i = 1; i <= n; i++) {
+                // tanh through 1 - 2 / (e^{2y} + 1) has an absolute error of ~10 u; the output scales it
+                // by |x| / 2, the scalar side adds a few u relative
+                assertEquals(a[i], b[i], 16 * U * Math.abs(x[i]) + 1e-37, "n=" + n + " i=" + i);
+            }
+            assertEquals(x[0], b[0]);
+            assertEquals(x[n + 1], b[n + 1]);
+        }
+    }
+
+    @Test
     void expIsWithinTwoUlpOfMathExp() {
         float[] v = new float[16];
         int worst = 0;
-        for (float t = -87.3f; t < 88f; t += 0.0123f) {
+        for (float t = -87.336f; t <= 88.72f; t += 0.00731f) {
             v[0] = t;
             float e = VectorKernels.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, v, 0)).lane(0);
             float want = (float) Math.exp(t);
@@ -305,10 +355,16 @@ class VectorKernelsTest {
         v[0] = Float.NEGATIVE_INFINITY;
         v[1] = -100f;
         v[2] = 0f;
+        v[3] = 88.73f;
+        v[4] = Float.POSITIVE_INFINITY;
+        v[5] = Float.NaN;
         FloatVector e = VectorKernels.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, v, 0));
         assertEquals(0f, e.lane(0));
         assertEquals(0f, e.lane(1));
         assertEquals(1f, e.lane(2));
+        assertEquals(Float.POSITIVE_INFINITY, e.lane(3));
+        assertEquals(Float.POSITIVE_INFINITY, e.lane(4));
+        assertTrue(Float.isNaN(e.lane(5)));
     }
 
     @Test
