@@ -3,21 +3,36 @@ package dev.ipg.bench;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** Entry point of {@code ipg-bench}. */
+/**
+ * Entry point of {@code ipg-bench}: {@code gemm} compares the engine's matmul with numpy/OpenBLAS
+ * on the same shapes in the same run; {@code jmh} runs the JMH benchmarks packaged in this jar.
+ */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
-        description = "Benchmarks of the ipg engine, side by side with OpenBLAS and PyTorch in the same run.",
-        subcommands = {ModelBench.class, GradBench.class, IpgBench.class, CommandLine.HelpCommand.class})
+        description = "Benchmarks of the ipg engine.",
+        subcommands = {GemmCommand.class, ModelBench.class, GradBench.class, IpgBench.class, JmhCommand.class,
+                CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 
     @CommandLine.Spec
-    CommandLine.Model.CommandSpec spec;
+    private CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        CommandLine cl = new CommandLine(new BenchMain());
+        // everything after 'jmh' belongs to JMH, options included
+        cl.getSubcommands().get("jmh").setUnmatchedOptionsArePositionalParams(true);
+        // environment problems (no numpy, no script, no incubator module) are one line, not a trace
+        cl.setExecutionExceptionHandler((ex, line, parsed) -> {
+            if (ex instanceof IllegalStateException) {
+                System.err.println("ipg-bench: " + ex.getMessage());
+                return 2;
+            }
+            throw ex;
+        });
+        System.exit(cl.execute(args));
+    }
 
     @Override
     public void run() {
         spec.commandLine().usage(System.out);
-    }
-
-    public static void main(String[] args) {
-        System.exit(new CommandLine(new BenchMain()).execute(args));
     }
 }

@@ -86,4 +86,17 @@ public interface Kernels {
             }
         });
     }
+
+    /**
+     * The SwiGLU gate of Llama/Qwen MLPs: {@code out[oo + i] = silu(gate[go + i]) * up[uo + i]} with
+     * {@code silu(g) = g / (1 + e^-g)}, for {@code i < n}. {@code out} may be {@code gate} or {@code up}
+     * at the same offset.
+     */
+    void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n);
+
+    /**
+     * In-place GELU, tanh approximation (GPT-2's {@code gelu_new}, torch {@code approximate="tanh"}):
+     * {@code x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} for {@code x[off .. off + n)}.
+     */
+    void geluTanh(float[] x, int off, int n);
 }

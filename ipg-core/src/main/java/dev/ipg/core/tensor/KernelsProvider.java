@@ -1,18 +1,53 @@
 package dev.ipg.core.tensor;
 
+import java.lang.reflect.InvocationTargetException;
+
 /**
  * Picks the {@link Kernels} implementation at start-up, as Lucene picks its vectorization
  * provider: the Vector API implementation when {@code jdk.incubator.vector} is present and
  * usable, otherwise the scalar reference. {@code -Dipg.vector=false} forces the scalar path.
+ *
+ * <p>The Vector API implementation is loaded reflectively, and only after the checks: no class
+ * that touches {@code jdk.incubator.vector} is loaded on a JVM started without
+ * {@code --add-modules jdk.incubator.vector}.
  */
 public final class KernelsProvider {
+
+    /** The system property that disables the Vector API implementation when {@code false}. */
+    public static final String PROPERTY = "ipg.vector";
+
+    private static final String VECTOR_CLASS = "dev.ipg.core.tensor.VectorKernels";
 
     private KernelsProvider() {
     }
 
     /** The best available implementation. */
     public static Kernels lookup() {
-        // The Vector API implementation is registered here once it exists.
+        if (!vectorAllowed()) {
+            return new ScalarKernels();
+        }
+        try {
+            Class<?> c = Class.forName(VECTOR_CLASS);
+            var ctor = c.getDeclaredConstructor();
+            return (Kernels) ctor.newInstance();
+        } catch (InvocationTargetException e) {
+            // the constructor refused this machine (vector species too small)
+            return new ScalarKernels();
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return new ScalarKernels();
+        }
+    }
+
+    /** The scalar reference implementation, whatever the machine. */
+    public static Kernels scalar() {
         return new ScalarKernels();
+    }
+
+    /** True when the property does not disable it and the incubator module is in the boot layer. */
+    static boolean vectorAllowed() {
+        if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
+            return false;
+        }
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     }
 }

@@ -1,17 +1,18 @@
 package dev.ipg.core.tensor;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A bounded pool of worker threads, owned and closed by whoever creates it. {@link #forRange}
  * splits an index range into contiguous chunks; each index is processed by exactly one task, so
  * results never depend on the thread count.
+ *
+ * <p>A decode step runs hundreds of small kernels, so hand-off latency matters more than
+ * throughput: workers spin briefly on a generation counter before parking, and the caller runs the
+ * first chunk itself. A {@code forRange} issued while the pool is busy (from inside a task, or by
+ * a second thread) runs serially on its caller instead of waiting.
  */
 public final class Parallel implements AutoCloseable {
 
@@ -21,20 +22,31 @@ public final class Parallel implements AutoCloseable {
         void run(int from, int to);
     }
 
+    /** Spin iterations before a waiting thread parks (some tens of microseconds). */
+    private static final int SPINS = 1 << 11;
+
     private final int threads;
-    private final ExecutorService executor;
+    private final Thread[] workers;
+    private final ReentrantLock busy = new ReentrantLock();
+
+    // The current job, published by the write to generation and read after reading it.
+    private RangeTask task;
+    private int[] bounds;
+    private volatile int generation;
+    private final AtomicInteger pending = new AtomicInteger();
+    private volatile Throwable failure;
+    private volatile Thread waiter;
+    private volatile boolean closed;
 
     private Parallel(int threads) {
         this.threads = threads;
-        if (threads > 1) {
-            AtomicInteger n = new AtomicInteger();
-            this.executor = Executors.newFixedThreadPool(threads - 1, r -> {
-                Thread t = new Thread(r, "ipg-worker-" + n.incrementAndGet());
-                t.setDaemon(true);
-                return t;
-            });
-        } else {
-            this.executor = null;
+        this.workers = new Thread[threads - 1];
+        for (int i = 0; i < workers.length; i++) {
+            int chunk = i + 1;
+            Thread t = new Thread(() -> work(chunk), "ipg-worker-" + chunk);
+            t.setDaemon(true);
+            workers[i] = t;
+            t.start();
         }
     }
 
@@ -69,53 +81,110 @@ public final class Parallel implements AutoCloseable {
         if (n <= 0) {
             return;
         }
+        if (closed) {
+            throw new IllegalStateException("pool is closed");
+        }
         int g = Math.max(1, grain);
         int units = (n + g - 1) / g;
         int chunks = Math.min(threads, units);
-        if (chunks <= 1 || executor == null) {
+        if (chunks <= 1 || busy.isHeldByCurrentThread() || !busy.tryLock()) {
             task.run(0, n);
             return;
         }
-        List<Future<?>> futures = new ArrayList<>(chunks - 1);
-        int[] bounds = new int[chunks + 1];
-        for (int c = 0; c <= chunks; c++) {
-            bounds[c] = Math.min(n, (int) ((long) units * c / chunks) * g);
-        }
-        bounds[chunks] = n;
-        for (int c = 1; c < chunks; c++) {
-            int from = bounds[c];
-            int to = bounds[c + 1];
-            futures.add(executor.submit(() -> task.run(from, to)));
-        }
-        RuntimeException first = null;
         try {
-            task.run(bounds[0], bounds[1]);
-        } catch (RuntimeException e) {
-            first = e;
-        }
-        for (Future<?> f : futures) {
+            int[] b = new int[threads + 1];
+            for (int c = 0; c <= chunks; c++) {
+                b[c] = Math.min(n, (int) ((long) units * c / chunks) * g);
+            }
+            for (int c = chunks; c <= threads; c++) {
+                b[c] = n; // workers past the last chunk get an empty range
+            }
+            this.task = task;
+            this.bounds = b;
+            this.failure = null;
+            this.waiter = Thread.currentThread();
+            pending.set(workers.length);
+            generation++; // publishes task and bounds
+            for (Thread t : workers) {
+                LockSupport.unpark(t);
+            }
+            Throwable first = null;
             try {
-                f.get();
-            } catch (ExecutionException e) {
-                if (first == null) {
-                    first = e.getCause() instanceof RuntimeException re ? re : new RuntimeException(e.getCause());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                if (first == null) {
-                    first = new RuntimeException("interrupted", e);
-                }
+                task.run(b[0], b[1]);
+            } catch (Throwable e) {
+                first = e;
+            }
+            awaitWorkers();
+            this.task = null;
+            if (first == null) {
+                first = failure;
+            }
+            if (first instanceof RuntimeException re) {
+                throw re;
+            }
+            if (first instanceof Error err) {
+                throw err;
+            }
+            if (first != null) {
+                throw new RuntimeException(first);
+            }
+        } finally {
+            busy.unlock();
+        }
+    }
+
+    private void awaitWorkers() {
+        int spins = 0;
+        while (pending.get() > 0) {
+            if (spins < SPINS) {
+                spins++;
+                Thread.onSpinWait();
+            } else {
+                LockSupport.parkNanos(this, 50_000);
             }
         }
-        if (first != null) {
-            throw first;
+    }
+
+    private void work(int chunk) {
+        int seen = 0;
+        while (true) {
+            int spins = 0;
+            int gen;
+            while ((gen = generation) == seen && !closed) {
+                if (spins < SPINS) {
+                    spins++;
+                    Thread.onSpinWait();
+                } else {
+                    LockSupport.park(this);
+                }
+            }
+            if (closed) {
+                return;
+            }
+            seen = gen;
+            int from = bounds[chunk];
+            int to = bounds[chunk + 1];
+            try {
+                if (from < to) {
+                    task.run(from, to);
+                }
+            } catch (Throwable e) {
+                if (failure == null) {
+                    failure = e;
+                }
+            } finally {
+                if (pending.decrementAndGet() == 0) {
+                    LockSupport.unpark(waiter);
+                }
+            }
         }
     }
 
     @Override
     public void close() {
-        if (executor != null) {
-            executor.shutdownNow();
+        closed = true;
+        for (Thread t : workers) {
+            LockSupport.unpark(t);
         }
     }
 }

@@ -100,4 +100,24 @@ public final class ScalarKernels implements Kernels {
             x[off + i] *= inv;
         }
     }
+
+    @Override
+    public void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float g = gate[go + i];
+            out[oo + i] = g / (1f + (float) Math.exp(-g)) * up[uo + i];
+        }
+    }
+
+    /** {@code sqrt(2 / pi)}. */
+    static final float GELU_C = 0.7978845608028654f;
+
+    @Override
+    public void geluTanh(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
+            x[off + i] = 0.5f * v * (1f + t);
+        }
+    }
 }

@@ -17,8 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** The engine agrees with itself: KV-cache decode vs full sequence, batched vs alone, thread counts. */
+/**
+ * The engine agrees with itself: KV-cache decode vs full sequence, batched vs alone, thread counts.
+ * Passes with different row counts may take different matmul paths (row streaming for a few rows,
+ * the blocked kernel for many) whose float32 sums are ordered differently: logits of magnitude up
+ * to ~30 then agree to {@link #TOL} (about 1e-6 relative), not bit for bit.
+ */
 class TransformerConsistencyTest {
+
+    static final float TOL = 5e-5f;
 
     @TempDir
     static Path tmp;
@@ -73,11 +80,12 @@ class TransformerConsistencyTest {
             KVCache cache = m.newCache(1, 20);
             // prefill 7 tokens, then one at a time
             float[] pre = m.forward(Batch.ofSequence(0, 0, Arrays.copyOf(ids, 7)), cache, Hooks.none(), range(7));
-            assertTrue(maxAbsDiff(full, 0, pre, 0, 7 * v) < 1e-5f);
+            float dp = maxAbsDiff(full, 0, pre, 0, 7 * v);
+            assertTrue(dp < TOL, f + " prefill of 7 differs from the full forward by " + dp);
             for (int t = 7; t < 20; t++) {
                 float[] step = m.forward(Batch.ofSequence(0, t, new int[] {ids[t]}), cache, Hooks.none(), new int[] {0});
                 float d = maxAbsDiff(full, t * v, step, 0, v);
-                assertTrue(d < 1e-5f, f + " position " + t + ": decode differs from full forward by " + d);
+                assertTrue(d < TOL, f + " position " + t + ": decode differs from full forward by " + d);
             }
             assertEquals(20, cache.length(0));
         }
@@ -102,8 +110,8 @@ class TransformerConsistencyTest {
                 pos[i] = i < 9 ? i : i - 9;
             }
             float[] both = m.forward(new Batch(tok, seq, pos), m.newCache(2, 9), Hooks.none(), new int[] {8, 13});
-            assertTrue(maxAbsDiff(alone, 0, both, 0, v) < 1e-5f);
-            assertTrue(maxAbsDiff(aloneB, 0, both, v, v) < 1e-5f);
+            assertTrue(maxAbsDiff(alone, 0, both, 0, v) < TOL);
+            assertTrue(maxAbsDiff(aloneB, 0, both, v, v) < TOL);
         }
     }
 
