@@ -1164,4 +1164,14 @@ final class VectorKernels implements Kernels {
         FloatVector s2 = n.sub(h).add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return y.mul(s1).mul(s2).blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
     }
+
+    @Override
+    public void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        VectorBackward.inputGrad(pool, dy, dyOff, m, w, dx, dxOff);
+    }
+
+    @Override
+    public void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
+        VectorBackward.weightGrad(pool, dy, m, n, x, k, dw);
+    }
 }

@@ -1,0 +1,160 @@
+package dev.ipg.core.tensor;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The two backward products of {@link Kernels#matmul} on the Vector API, as register-blocked
+ * outer products: a tile of 4 output rows by 4 vectors of columns accumulates
+ * {@code sum_s a(r, s) * b[s, columns]} with a broadcast of {@code a} and a vector load of
+ * {@code b}. Only {@link VectorKernels} calls this class (it touches {@code jdk.incubator.vector}).
+ *
+ * <ul>
+ *   <li>input gradient {@code dx (m, K) += dy (m, N) · W (N, K)}: per block of 4 vectors of
+ *       columns, that slice of every weight row is converted to f32 once into a panel, then every
+ *       4 rows of dy sweep it;</li>
+ *   <li>weight gradient {@code dW (N, K) += dyᵀ (N, m) · x (m, K)}: per block of columns, every 4
+ *       rows of dW sweep the same slice of x.</li>
+ * </ul>
+ * Work is split over output column blocks (input gradient) or output rows (weight gradient);
+ * each output element is summed in the same order whatever the split.
+ */
+final class VectorBackward {
+
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Columns per block: four vectors. */
+    private static final int KB = 4 * L;
+
+    private VectorBackward() {
+    }
+
+    static void inputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        int n = w.rows();
+        int k = w.cols();
+        int blocks = (k + KB - 1) / KB;
+        pool.forRange(blocks, 1, (b0, b1) -> {
+            float[] panel = new float[n * KB];   // (N, KB): columns [c0, c0 + KB) of every weight row
+            for (int b = b0; b < b1; b++) {
+                int c0 = b * KB;
+                int len = Math.min(KB, k - c0);
+                if (len < KB) {
+                    java.util.Arrays.fill(panel, 0f);
+                }
+                for (int j = 0; j < n; j++) {
+                    w.copyRow(j, c0, panel, j * KB, len);
+                }
+                int i = 0;
+                for (; i + 4 <= m; i += 4) {
+                    tile4(dy, dyOff + i * n, n, 1, n, panel, KB, dx, dxOff + i * k + c0, k, len);
+                }
+                for (; i < m; i++) {
+                    tile1(dy, dyOff + i * n, 1, n, panel, KB, dx, dxOff + i * k + c0, len);
+                }
+            }
+        });
+    }
+
+    static void weightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
+        int rowBlocks = (n + 3) / 4;
+        pool.forRange(rowBlocks, 4, (r0, r1) -> {
+            float[] panel = new float[m * KB];   // (m, KB): columns [c0, c0 + KB) of every row of x
+            for (int c0 = 0; c0 < k; c0 += KB) {
+                int len = Math.min(KB, k - c0);
+                if (len < KB) {
+                    java.util.Arrays.fill(panel, 0f);
+                }
+                for (int i = 0; i < m; i++) {
+                    System.arraycopy(x, i * k + c0, panel, i * KB, len);
+                }
+                for (int rb = r0; rb < r1; rb++) {
+                    int j = rb * 4;
+                    if (j + 4 <= n) {
+                        // a(r, s) = dy[s * n + j + r]
+                        tile4(dy, j, 1, n, m, panel, KB, dw, j * k + c0, k, len);
+                    } else {
+                        for (; j < n; j++) {
+                            tile1(dy, j, n, m, panel, KB, dw, j * k + c0, len);
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * c[r, 0..len) += sum_{s < depth} a[ao + r * ars + s * ass] * b[s * ldb + 0..len) for r < 4;
+     * row r of c starts at co + r * ldc.
+     */
+    private static void tile4(float[] a, int ao, int ars, int ass, int depth, float[] b, int ldb, float[] c, int co, int ldc,
+                              int len) {
+        FloatVector c00 = FloatVector.zero(F), c01 = FloatVector.zero(F), c02 = FloatVector.zero(F), c03 = FloatVector.zero(F);
+        FloatVector c10 = FloatVector.zero(F), c11 = FloatVector.zero(F), c12 = FloatVector.zero(F), c13 = FloatVector.zero(F);
+        FloatVector c20 = FloatVector.zero(F), c21 = FloatVector.zero(F), c22 = FloatVector.zero(F), c23 = FloatVector.zero(F);
+        FloatVector c30 = FloatVector.zero(F), c31 = FloatVector.zero(F), c32 = FloatVector.zero(F), c33 = FloatVector.zero(F);
+        for (int s = 0; s < depth; s++) {
+            int bo = s * ldb;
+            FloatVector b0 = FloatVector.fromArray(F, b, bo);
+            FloatVector b1 = FloatVector.fromArray(F, b, bo + L);
+            FloatVector b2 = FloatVector.fromArray(F, b, bo + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(F, b, bo + 3 * L);
+            int as = ao + s * ass;
+            FloatVector a0 = FloatVector.broadcast(F, a[as]);
+            FloatVector a1 = FloatVector.broadcast(F, a[as + ars]);
+            FloatVector a2 = FloatVector.broadcast(F, a[as + 2 * ars]);
+            FloatVector a3 = FloatVector.broadcast(F, a[as + 3 * ars]);
+            c00 = a0.fma(b0, c00);
+            c01 = a0.fma(b1, c01);
+            c02 = a0.fma(b2, c02);
+            c03 = a0.fma(b3, c03);
+            c10 = a1.fma(b0, c10);
+            c11 = a1.fma(b1, c11);
+            c12 = a1.fma(b2, c12);
+            c13 = a1.fma(b3, c13);
+            c20 = a2.fma(b0, c20);
+            c21 = a2.fma(b1, c21);
+            c22 = a2.fma(b2, c22);
+            c23 = a2.fma(b3, c23);
+            c30 = a3.fma(b0, c30);
+            c31 = a3.fma(b1, c31);
+            c32 = a3.fma(b2, c32);
+            c33 = a3.fma(b3, c33);
+        }
+        add(c, co, len, c00, c01, c02, c03);
+        add(c, co + ldc, len, c10, c11, c12, c13);
+        add(c, co + 2 * ldc, len, c20, c21, c22, c23);
+        add(c, co + 3 * ldc, len, c30, c31, c32, c33);
+    }
+
+    /** One row: c[0..len) += sum_s a[ao + s * ass] * b[s * ldb + 0..len). */
+    private static void tile1(float[] a, int ao, int ass, int depth, float[] b, int ldb, float[] c, int co, int len) {
+        FloatVector c0 = FloatVector.zero(F), c1 = FloatVector.zero(F), c2 = FloatVector.zero(F), c3 = FloatVector.zero(F);
+        for (int s = 0; s < depth; s++) {
+            int bo = s * ldb;
+            FloatVector av = FloatVector.broadcast(F, a[ao + s * ass]);
+            c0 = av.fma(FloatVector.fromArray(F, b, bo), c0);
+            c1 = av.fma(FloatVector.fromArray(F, b, bo + L), c1);
+            c2 = av.fma(FloatVector.fromArray(F, b, bo + 2 * L), c2);
+            c3 = av.fma(FloatVector.fromArray(F, b, bo + 3 * L), c3);
+        }
+        add(c, co, len, c0, c1, c2, c3);
+    }
+
+    /** c[co .. co + len) += the first len lanes of (v0, v1, v2, v3). */
+    private static void add(float[] c, int co, int len, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
+        FloatVector[] v = {v0, v1, v2, v3};
+        for (int q = 0; q < 4; q++) {
+            int o = q * L;
+            if (o >= len) {
+                return;
+            }
+            if (o + L <= len) {
+                FloatVector.fromArray(F, c, co + o).add(v[q]).intoArray(c, co + o);
+            } else {
+                VectorMask<Float> mask = F.indexInRange(o, len);
+                FloatVector.fromArray(F, c, co + o, mask).add(v[q]).intoArray(c, co + o, mask);
+            }
+        }
+    }
+}
