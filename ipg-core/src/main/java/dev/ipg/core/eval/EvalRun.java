@@ -79,7 +79,8 @@ public final class EvalRun {
             return new Decoding(SamplingParams.greedy(), maxNewTokens, batchSize);
         }
 
-        ObjectNode json() {
+        /** The decoding as recorded in run configurations. */
+        public ObjectNode json() {
             ObjectNode j = JsonNodeFactory.instance.objectNode();
             j.put("greedy", sampling.isGreedy());
             if (!sampling.isGreedy()) {
