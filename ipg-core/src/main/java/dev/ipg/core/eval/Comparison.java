@@ -246,8 +246,8 @@ public final class Comparison {
             int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
             for (int k = 0; k < seeds; k++) {
                 Path dir = methodDir(m, k);
-                progress.message("scores of " + m + (m == Method.RANDOM ? " (seed " + randomSeed(k) + ")" : "") + " on " + sup.used()
-                        + " support problems in " + dir);
+                progress.message(m == Method.RANDOM ? "random scores (seed " + randomSeed(k) + ") in " + dir
+                        : "scores of " + m + " on " + sup.used() + " support problems in " + dir);
                 switch (m) {
                     case IPG -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
                             spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(spec.supportLimit());
@@ -299,7 +299,12 @@ public final class Comparison {
         List<EvalRun.Summary> per = new ArrayList<>();
         String describe = null;
         for (int k = 0; k < seeds; k++) {
-            Steering s = Steering.scale(ScoresFile.load(methodDir(m, k), spec.site()), spec.top(), spec.rank(), gamma);
+            ScoresFile sf = ScoresFile.load(methodDir(m, k), spec.site());
+            if (sf.isConstant()) {
+                progress.message("warning: every score in " + sf.file() + " is " + sf.scores()[0] + "; its selection is just the lowest "
+                        + "component indices (is the signal constant on the support set?)");
+            }
+            Steering s = Steering.scale(sf, spec.top(), spec.rank(), gamma);
             describe = describe == null ? s.describe() : describe;
             String name = (m == Method.RANDOM ? "random-seed" + k : m.cliName()) + "-gamma" + num(gamma);
             per.add(evaluate(out.resolve("evals").resolve(selectionKey()).resolve(name), s));

@@ -270,6 +270,14 @@ public final class EvalRun {
         return c;
     }
 
+    /**
+     * Creates the run directory and records the configuration, refusing a directory that holds
+     * another one (also done by {@link #run}; call it to fail before announcing a run).
+     */
+    public void prepare() {
+        RunConfig.prepare(dir, CONFIG, config(), s -> false);
+    }
+
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
         int n = limit > 0 ? Math.min(limit, data.size()) : data.size();

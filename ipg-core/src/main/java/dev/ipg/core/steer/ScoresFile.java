@@ -90,6 +90,16 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
         }
     }
 
+    /** Whether every component has the same score (a selection from it is then the lowest indices, not a finding). */
+    public boolean isConstant() {
+        for (float v : scores) {
+            if (Float.compare(v, scores[0]) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** The top components under {@code rank}. */
     public Selection select(Top top, Rank rank) {
         return Selection.of(site, scores, top, rank);

@@ -22,11 +22,11 @@ public final class GoldSolutions {
         String answer = j.path(data.mapping().answer()).asText("");
         String text;
         if (data.shape() == Dataset.Shape.GSM8K || answer.contains("#### ")) {
-            text = answer;
+            text = answer.replaceAll("<<[^<>]*>>", "");
         } else {
             text = j.path("solution").asText("");
         }
-        text = text.replaceAll("<<[^<>]*>>", "").strip();
+        text = text.strip();
         if (text.isEmpty()) {
             throw new IpgException(data.name() + ": problem " + p.id() + " has no worked solution (GSM8K answer or 'solution' field),"
                     + " which this method teacher-forces");

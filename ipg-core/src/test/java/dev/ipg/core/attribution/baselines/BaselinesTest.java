@@ -305,6 +305,27 @@ class BaselinesTest {
     }
 
     @Test
+    void goldSolutionsOfTheSharedDatasets() throws IOException {
+        Path root = dev.ipg.core.testutil.PyTorchReference.repositoryRoot().resolve("../shared/data").normalize();
+        for (String f : List.of("gsm8k/test.jsonl", "math500/test.jsonl", "aime24/test.jsonl")) {
+            if (!Files.isRegularFile(root.resolve(f))) {
+                throw new AssertionError("missing shared data file " + root.resolve(f));
+            }
+        }
+        Dataset gsm = Dataset.load(root.resolve("gsm8k/test.jsonl"));
+        String g = GoldSolutions.of(gsm, gsm.get(0));
+        assertTrue(g.startsWith("Janet sells 16 - 3 - 4 = 9 duck eggs a day."), g);
+        assertTrue(g.endsWith("#### 18"), g);
+        assertFalse(g.contains("<<"), g);
+        for (String f : List.of("math500/test.jsonl", "aime24/test.jsonl")) {
+            Dataset d = Dataset.load(root.resolve(f));
+            String first = Files.readAllLines(root.resolve(f)).getFirst();
+            String solution = new com.fasterxml.jackson.databind.ObjectMapper().readTree(first).get("solution").asText().strip();
+            assertEquals(solution, GoldSolutions.of(d, d.get(0)), f);
+        }
+    }
+
+    @Test
     void controlVectorIsTheMeanDifferenceOfSolutionAndRandomLetterActivations() throws IOException {
         Path a = tmp.resolve("cv-a");
         ControlVectorBaseline.run(support(), RESID, ControlVectorBaseline.Variant.MEAN_DIFFERENCE, 4, a);
