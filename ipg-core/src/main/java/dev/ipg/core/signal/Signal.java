@@ -102,6 +102,16 @@ public sealed interface Signal extends AutoCloseable
 
         @Override
         public double reward(Sample s) {
+            Matcher m = pattern().matcher(s.completion());
+            int count = 0;
+            while (m.find()) {
+                count++;
+            }
+            return count;
+        }
+
+        /** The pattern whose matches are counted: any of the words, whole, case-insensitive. */
+        public Pattern pattern() {
             var sb = new StringBuilder("(?<![\\p{L}\\p{N}_])(?:");
             for (int i = 0; i < words.size(); i++) {
                 if (i > 0) {
@@ -113,13 +123,7 @@ public sealed interface Signal extends AutoCloseable
                 }
             }
             sb.append(")(?![\\p{L}\\p{N}_])");
-            Matcher m = Pattern.compile(sb.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE)
-                    .matcher(s.completion());
-            int count = 0;
-            while (m.find()) {
-                count++;
-            }
-            return count;
+            return Pattern.compile(sb.toString(), Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE);
         }
 
         @Override

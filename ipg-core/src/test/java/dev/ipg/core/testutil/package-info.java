@@ -1,6 +1,7 @@
 /**
  * Test support shared by the modules' tests: {@link dev.ipg.core.testutil.PyTorchReference} runs
  * the independent float64 PyTorch reference ({@code src/test/python/hf_reference.py}) on a
- * checkpoint directory. Depends on the JDK only; results are read back with {@code dev.ipg.core.io}.
+ * checkpoint directory; {@link dev.ipg.core.testutil.TinyTextModel} writes a tiny random model with
+ * the real Qwen3 tokenizer. Depends on the JDK and {@code dev.ipg.core.model}.
  */
 package dev.ipg.core.testutil;

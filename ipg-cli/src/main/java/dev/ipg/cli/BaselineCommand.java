@@ -1,0 +1,181 @@
+package dev.ipg.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.attribution.Advantage;
+import dev.ipg.core.attribution.IpgOptions;
+import dev.ipg.core.attribution.Quadrature;
+import dev.ipg.core.attribution.baselines.ActivationBaseline;
+import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
+import dev.ipg.core.attribution.baselines.IntegratedGradients;
+import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
+import dev.ipg.core.attribution.baselines.RandomBaseline;
+import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
+import dev.ipg.core.attribution.baselines.Support;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.signal.Signal;
+import dev.ipg.core.signal.Signals;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ipg baseline}: the selection methods IPG is compared with, in the scores format of {@code ipg attribute}. */
+@Command(name = "baseline", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Score the components of a site with a baseline method; writes RUN_DIR/scores.safetensors, top.csv and run.json "
+                + "like ipg attribute (control-vector also vector.safetensors).",
+                "Methods: random (seeded), activation (mean |h| over the model's own completions), reasoning-neuron (activation on "
+                        + "reasoning words minus other tokens), control-vector (gold chain-of-thought minus random letters), "
+                        + "pg (IPG with one step at alpha = 1), ig (integrated gradients of the gold solution's log-probability)."})
+final class BaselineCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--method", required = true, paramLabel = "METHOD",
+            description = "random, activation, reasoning-neuron, control-vector, pg or ig.")
+    String method;
+
+    @Option(names = "--site", required = true, paramLabel = "SITE", description = "The site, e.g. blocks.20.hook_resid_post.")
+    String site;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "RUN_DIR", description = "Run directory (created; resumed if it exists).")
+    Path out;
+
+    @Option(names = "--dataset", paramLabel = "FILE.jsonl", description = "Support set (every method but random).")
+    Path dataset;
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "M", description = "Use the first M problems (0 = all).")
+    int limit;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
+            description = "Generation budget of the model's own completions (activation, reasoning-neuron) and of pg (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--temperature", paramLabel = "T",
+            description = "Sampling temperature: pg default 0.6; activation and reasoning-neuron default 0 (greedy).")
+    Double temperature;
+
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus mass: pg default 0.8, completions default 1.")
+    Double topP;
+
+    @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Completions generated together (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--completions", paramLabel = "DIR", description = "Where the model's own completions are kept (default: RUN_DIR/completions); share one between activation and reasoning-neuron.")
+    Path completions;
+
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: wait,but,double-check,hmm).")
+    List<String> words;
+
+    @Option(names = "--pca", description = "control-vector: the first principal direction of the differences instead of their mean.")
+    boolean pca;
+
+    @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "pg: outcome signal (default: ${DEFAULT-VALUE}).")
+    String signalSpec;
+
+    @Option(names = "--samples", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
+    int samples;
+
+    @Option(names = "--advantage", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
+    String advantage;
+
+    @Option(names = "--steps", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
+    int steps;
+
+    @Option(names = "--quadrature", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
+    String quadrature;
+
+    @Option(names = "--baseline", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
+    String baseline;
+
+    @Option(names = "--positions", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
+    String positions;
+
+    @Mixin
+    DatasetFormatOptions fmt;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter outw = spec.commandLine().getOut();
+        Method m = Method.parse(method);
+        if (m == Method.IPG) {
+            throw new IpgException("--method ipg: use 'ipg attribute' (this command computes the baselines)");
+        }
+        Site s = Site.parse(site);
+        if (m != Method.RANDOM && dataset == null) {
+            throw new IpgException("--method " + m + " needs --dataset (the support set)");
+        }
+        try (Parallel pool = model.pool(); Transformer tm = model.load(pool)) {
+            s.checkIn(tm.config());
+            JsonNode run;
+            if (m == Method.RANDOM) {
+                run = RandomBaseline.run(tm, s, seed, out);
+            } else {
+                try (Tokenizer tok = Tokenizer.load(model.dir())) {
+                    var sup = new Support(tm, tok, fmt.load(dataset), limit, fmt.format(), DatasetFormatOptions.eos(tm, tok, model.dir()),
+                            new ProgressBar(err));
+                    run = switch (m) {
+                        case ACTIVATION -> ActivationBaseline.run(sup, s, completionDecoding(), completions, out);
+                        case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, s, completionDecoding(),
+                                words == null ? Signal.Reflection.DEFAULT_WORDS : words, completions, out);
+                        case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, s, pca ? ControlVectorBaseline.Variant.PCA
+                                : ControlVectorBaseline.Variant.MEAN_DIFFERENCE, seed, out);
+                        case IG -> IntegratedGradients.run(sup, s, new IntegratedGradients.Options(steps, Quadrature.parse(quadrature),
+                                AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
+                                AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions")), out);
+                        case PG -> {
+                            try (Signal sig = Signals.parse(signalSpec)) {
+                                IpgOptions o = new IpgOptions(1, samples, temperature == null ? 0.6 : temperature, topP == null ? 0.8 : topP, 0,
+                                        maxNewTokens, AttributeCommand.choice(Advantage.class, advantage, "--advantage"),
+                                        AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
+                                        IpgOptions.SamplingMode.ON_PATH, AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions"),
+                                        Quadrature.RIEMANN_RIGHT, seed);
+                                yield PolicyGradientBaseline.run(sup, s, o, sig, signalSpec, out);
+                            }
+                        }
+                        default -> throw new AssertionError(m);
+                    };
+                }
+            }
+            outw.println(m + " scores of " + s + " (" + s.width(tm.config()) + " components): " + summary(run));
+            outw.println("wrote " + out.resolve("scores.safetensors") + ", " + out.resolve("top.csv") + ", " + out.resolve("run.json"));
+        }
+        return 0;
+    }
+
+    private EvalRun.Decoding completionDecoding() {
+        double t = temperature == null ? 0 : temperature;
+        return new EvalRun.Decoding(new SamplingParams(t, 0, topP == null ? 1 : topP, seed), maxNewTokens, batchSize);
+    }
+
+    private static String summary(JsonNode run) {
+        JsonNode r = run.path("results");
+        if (r.has("completeness")) {
+            return String.format(java.util.Locale.ROOT, "sum of scores %.4f vs L(1) - L(0) = %.4f", r.at("/completeness/sum_scores").asDouble(),
+                    r.at("/completeness/mean_l1_minus_l0").asDouble());
+        }
+        if (run.has("completeness")) {
+            return "raw policy gradient over " + run.path("prompts").size() + " prompts";
+        }
+        return r.has("problems") ? r.get("problems").asInt() + " problems" : r.has("completions") ? r.get("completions").asInt()
+                + " completions" : "done";
+    }
+}

@@ -1,0 +1,49 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.FieldMapping;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.generate.GenerationDefaults;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.Set;
+import picocli.CommandLine.Option;
+
+/** How dataset problems are read and turned into prompts (commands that run over a dataset). */
+final class DatasetFormatOptions {
+
+    @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
+    String field;
+
+    @Option(names = "--template", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
+    String template;
+
+    @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
+    boolean chat;
+
+    @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
+    String system;
+
+    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false (Qwen3).")
+    boolean noThinking;
+
+    PromptFormat format() {
+        return new PromptFormat(template, chat, system, chat && noThinking ? Boolean.FALSE : null);
+    }
+
+    Dataset load(Path file) {
+        return field == null ? Dataset.load(file) : Dataset.load(file, FieldMapping.parse(field));
+    }
+
+    /** End-of-sequence ids: generation_config.json's, else config.json's, plus the tokenizer's eos token. */
+    static Set<Integer> eos(Transformer m, Tokenizer tok, Path modelDir) {
+        Set<Integer> eos = new HashSet<>(GenerationDefaults.load(modelDir).eosTokenIds());
+        if (eos.isEmpty()) {
+            eos.addAll(m.config().eosTokenIds());
+        }
+        tok.eosTokenId().ifPresent(eos::add);
+        return eos;
+    }
+}

@@ -1,0 +1,101 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.signal.Signal;
+import dev.ipg.core.steer.Steering;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ipg eval}: accuracy on a problem set, optionally under an intervention. */
+@Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Evaluate accuracy on a problem set (greedy by default, the paper's protocol), optionally steered.",
+                "Writes OUT/completions.jsonl (every completion, appended batch by batch) and OUT/summary.json "
+                        + "(accuracy with its 95%% Wilson interval, mean generated tokens, reflection words); rerunning resumes."})
+final class EvalCommand implements Callable<Integer> {
+
+    @Mixin
+    ModelOptions model;
+
+    @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Problems (GSM8K, MATH-500 or AIME shape, or --field).")
+    Path dataset;
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Output directory (created; resumed if it exists).")
+    Path out;
+
+    @Option(names = "--limit", defaultValue = "0", paramLabel = "N", description = "Evaluate the first N problems (0 = all).")
+    int limit;
+
+    @Option(names = "--intervention", defaultValue = "none", paramLabel = "SPEC",
+            description = "none, scale:RUN_DIR:top=P%%:gamma=G[:rank=abs][:site=SITE] or add:FILE:strength=S (default: ${DEFAULT-VALUE}).")
+    String intervention;
+
+    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget (default: ${DEFAULT-VALUE}).")
+    int maxNewTokens;
+
+    @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Problems generated together (default: ${DEFAULT-VALUE}).")
+    int batchSize;
+
+    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
+    double temperature;
+
+    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
+    double topP;
+
+    @Option(names = "--sample-top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
+    int sampleTopK;
+
+    @Option(names = "--seed", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
+    long seed;
+
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: wait,but,double-check,hmm).")
+    List<String> words;
+
+    @Mixin
+    DatasetFormatOptions fmt;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    static String describe(EvalRun.Summary s) {
+        return String.format(Locale.ROOT, "accuracy %.2f%% [%.2f%%, %.2f%%] (%d/%d), %.1f generated tokens on average, "
+                        + "%.2f reflection words per completion", 100 * s.accuracy(), 100 * s.interval().lower(), 100 * s.interval().upper(),
+                s.correct(), s.problems(), s.meanGeneratedTokens(), s.reflectionPerCompletion());
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter outw = spec.commandLine().getOut();
+        if (limit < 0) {
+            throw new IpgException("--limit must be >= 0, got " + limit);
+        }
+        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, sampleTopK, topP, seed), maxNewTokens, batchSize);
+        Dataset data = fmt.load(dataset);
+        Steering steering = Steering.parse(intervention);
+        try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
+            var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
+            int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
+            var run = new EvalRun(m, tok, data, es, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err));
+            run.prepare();
+            err.printf(Locale.ROOT, "[evaluating %d problems of %s: %s; intervention %s; %d threads, %s]%n", used, dataset.getFileName(),
+                    decoding.describe(), steering.describe(), pool.threads(), m.kernels().name());
+            var r = run.run(limit);
+            outw.println(describe(r.summary()));
+            outw.println("wrote " + out.resolve(EvalRun.COMPLETIONS) + ", " + out.resolve(EvalRun.SUMMARY));
+        }
+        return 0;
+    }
+}

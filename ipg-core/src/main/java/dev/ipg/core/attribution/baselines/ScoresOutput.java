@@ -1,0 +1,136 @@
+package dev.ipg.core.attribution.baselines;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.io.SafetensorsWriter;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.steer.ScoresFile;
+import dev.ipg.core.tensor.DType;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The run directory of a baseline, in the format of {@code ipg attribute}:
+ * <pre>
+ *   RUN_DIR/run-config.json      what produced the results (a different one refuses to mix)
+ *   RUN_DIR/scores.safetensors   scores [d], SITE/scores [d], and per_prompt / SITE/per_prompt [M, d]
+ *                                where the method has per-prompt scores; metadata ipg.config
+ *   RUN_DIR/top.csv              the top components (same columns as ipg attribute)
+ *   RUN_DIR/run.json             configuration, method-specific results, timings
+ * </pre>
+ */
+final class ScoresOutput {
+
+    static final String CONFIG = "run-config.json";
+    static final String RUN = "run.json";
+
+    private ScoresOutput() {
+    }
+
+    /**
+     * Prepares {@code dir} for a run of {@code config}: returns the finished run.json when the
+     * directory already holds the results of exactly this configuration, else null (and records the
+     * configuration, refusing a directory that holds another one; {@code dataset.used} may differ).
+     */
+    static JsonNode prepare(Path dir, ObjectNode config) {
+        Path run = dir.resolve(RUN);
+        if (Files.exists(run) && Files.exists(dir.resolve(ScoresFile.NAME))) {
+            JsonNode old = Json.read(run);
+            if (RunConfig.differences(old.path("config"), config).isEmpty()) {
+                return old;
+            }
+        }
+        RunConfig.prepare(dir, CONFIG, config, s -> s.startsWith("dataset.used"));
+        return null;
+    }
+
+    /**
+     * Writes the scores of one site and run.json.
+     *
+     * @param perPrompt per-prompt scores [m, d] or null
+     * @param extra     more tensors for scores.safetensors (e.g. {@code vector})
+     * @param results   method-specific figures for run.json
+     */
+    static JsonNode write(Path dir, Site site, float[] scores, float[] perPrompt, int m, ObjectNode config, ObjectNode results,
+                          Map<String, float[]> extra, int topRows, double seconds) {
+        int d = scores.length;
+        SafetensorsWriter w = new SafetensorsWriter();
+        w.add("scores", scores, new long[] {d}, DType.F32);
+        w.add(site + "/scores", scores, new long[] {d}, DType.F32);
+        if (perPrompt != null) {
+            w.add("per_prompt", perPrompt, new long[] {m, d}, DType.F32);
+            w.add(site + "/per_prompt", perPrompt, new long[] {m, d}, DType.F32);
+        }
+        extra.forEach((name, v) -> w.add(name, v, new long[] {v.length}, DType.F32));
+        w.metadata("ipg.config", config.toString());
+        w.write(dir.resolve(ScoresFile.NAME));
+
+        StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
+        Integer[] order = new Integer[d];
+        for (int c = 0; c < d; c++) {
+            order[c] = c;
+        }
+        Arrays.sort(order, (a, b) -> {
+            int k = Float.compare(scores[b], scores[a]);
+            return k != 0 ? k : Integer.compare(a, b);
+        });
+        for (int r = 0; r < Math.min(topRows, d); r++) {
+            int c = order[r];
+            String se = "";
+            String pos = "";
+            String prompts = "";
+            if (perPrompt != null) {
+                double s = 0;
+                double sq = 0;
+                int positive = 0;
+                for (int i = 0; i < m; i++) {
+                    double v = perPrompt[i * d + c];
+                    s += v;
+                    sq += v * v;
+                    positive += v > 0 ? 1 : 0;
+                }
+                se = m > 1 ? String.format(Locale.ROOT, "%.8g", Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1))) : "NaN";
+                pos = Integer.toString(positive);
+                prompts = Integer.toString(m);
+            }
+            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.8g,%.8g,%s,%s,%s%n", site, r + 1, c, scores[c], Math.abs(scores[c]), se, pos,
+                    prompts));
+        }
+        byte[] bytes = csv.toString().getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(dir.resolve("top.csv"), ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(bytes)));
+
+        ObjectNode run = JsonNodeFactory.instance.objectNode();
+        String v = ScoresOutput.class.getPackage().getImplementationVersion();
+        run.put("ipg_version", v == null ? "dev" : v);
+        run.set("config", config);
+        run.set("results", results);
+        ObjectNode t = run.putObject("timings");
+        t.put("wall_s", seconds);
+        Json.write(dir.resolve(RUN), run);
+        return run;
+    }
+
+    /** Mean of the rows of {@code perPrompt} [m, d]. */
+    static float[] meanRows(float[] perPrompt, int m, int d) {
+        double[] s = new double[d];
+        for (int i = 0; i < m; i++) {
+            for (int c = 0; c < d; c++) {
+                s[c] += perPrompt[i * d + c];
+            }
+        }
+        float[] out = new float[d];
+        for (int c = 0; c < d; c++) {
+            out[c] = (float) (s[c] / m);
+        }
+        return out;
+    }
+}

@@ -1,0 +1,430 @@
+package dev.ipg.core.eval;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.attribution.AttributionRun;
+import dev.ipg.core.attribution.IpgOptions;
+import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.attribution.baselines.ActivationBaseline;
+import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
+import dev.ipg.core.attribution.baselines.IntegratedGradients;
+import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
+import dev.ipg.core.attribution.baselines.RandomBaseline;
+import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
+import dev.ipg.core.attribution.baselines.Support;
+import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.signal.Signal;
+import dev.ipg.core.steer.Rank;
+import dev.ipg.core.steer.ScoresFile;
+import dev.ipg.core.steer.Steering;
+import dev.ipg.core.steer.SteeringVector;
+import dev.ipg.core.steer.Top;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.math.BigDecimal;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The paper's Table 1 for one model, made rigorous (ipg-method.md §6): for each selection
+ * method, scores on the support split, then accuracy on the disjoint evaluation split with the
+ * top components enhanced (gamma > 1) and suppressed (gamma = 0), beside the original model,
+ * with Wilson intervals; random selection averaged over several seeds; and a gamma sweep
+ * (accuracy and mean length against gamma). Every stage is a resumable run directory:
+ *
+ * <pre>
+ *   OUT/methods/METHOD/                       scores (random: random-seedK/; completions shared by
+ *                                             activation and reasoning-neuron in support-completions/)
+ *   OUT/evals/original/                       the unmodified model
+ *   OUT/evals/SELECTION/METHOD-gammaG/        e.g. evals/top-5pct-signed/ipg-gamma0/
+ *   OUT/evals/control-vector-addS/            the control vector added with strength S
+ *   OUT/comparison.json, comparison.csv, gamma_sweep.csv
+ * </pre>
+ *
+ * Nothing about the outcome is assumed: every figure reported is read from the evaluations.
+ */
+public final class Comparison {
+
+    /** How the control vector is applied. */
+    public enum CvMode {
+        /** Added with a strength (the paper's use, enhance only). */
+        ADD,
+        /** Its top components scaled like every other method's. */
+        SCALE
+    }
+
+    /**
+     * What to compare.
+     *
+     * @param site             the site
+     * @param methods          the selection methods
+     * @param top              how many components are selected
+     * @param rank             signed score (paper) or |score|
+     * @param enhance          gamma for enhance (> 1)
+     * @param suppress         gamma for suppress (0 in the paper)
+     * @param sweepGammas      gammas of the sweep (empty: no sweep)
+     * @param sweepMethods     methods swept (each must be in {@code methods})
+     * @param randomSeeds      seeds of the random baseline
+     * @param seed             master seed of the baselines that draw (random, control-vector letters)
+     * @param ipg              IPG hyperparameters (pg uses them with q = 1)
+     * @param signalSpec       the outcome signal of IPG and pg
+     * @param supportDecoding  how the model's own support completions are generated (activation, reasoning-neuron)
+     * @param ig               integrated gradients options
+     * @param reasoningWords   words of the reasoning-neuron baseline
+     * @param cvVariant        mean difference or PCA
+     * @param cvMode           add the control vector, or scale its top components
+     * @param cvStrength       strength of the added control vector
+     * @param format           prompt format (support and evaluation)
+     * @param evalDecoding     decoding of the evaluations (greedy in the paper)
+     * @param supportLimit     support problems used (0: all)
+     * @param evalLimit        evaluation problems used (0: all)
+     */
+    public record Spec(Site site, List<Method> methods, Top top, Rank rank, double enhance, double suppress, List<Double> sweepGammas,
+                       List<Method> sweepMethods, int randomSeeds, long seed, IpgOptions ipg, String signalSpec,
+                       EvalRun.Decoding supportDecoding, IntegratedGradients.Options ig, List<String> reasoningWords,
+                       ControlVectorBaseline.Variant cvVariant, CvMode cvMode, double cvStrength, PromptFormat format,
+                       EvalRun.Decoding evalDecoding, int supportLimit, int evalLimit) {
+        public Spec {
+            methods = List.copyOf(new LinkedHashSet<>(methods));
+            sweepGammas = List.copyOf(sweepGammas);
+            sweepMethods = List.copyOf(new LinkedHashSet<>(sweepMethods));
+            reasoningWords = List.copyOf(reasoningWords);
+            if (methods.isEmpty()) {
+                throw new IpgException("--methods names no method");
+            }
+            for (Method m : sweepMethods) {
+                if (!methods.contains(m)) {
+                    throw new IpgException("--sweep-methods: " + m + " is not among --methods");
+                }
+            }
+            if (randomSeeds < 1) {
+                throw new IpgException("--random-seeds must be >= 1, got " + randomSeeds);
+            }
+            for (double g : List.of(enhance, suppress, cvStrength)) {
+                if (!Double.isFinite(g)) {
+                    throw new IpgException("gamma and strength must be finite numbers, got " + g);
+                }
+            }
+            for (double g : sweepGammas) {
+                if (!Double.isFinite(g)) {
+                    throw new IpgException("--sweep: gamma must be a finite number, got " + g);
+                }
+            }
+        }
+    }
+
+    /**
+     * One method under one condition.
+     *
+     * @param method      the method ({@code original} for the unmodified model)
+     * @param condition   original, enhance, suppress, or sweep
+     * @param setting     gamma, or the strength of an added vector
+     * @param additive    whether the setting is the strength of an added vector
+     * @param steering    a description of the intervention
+     * @param summary     the figures (for several random seeds: pooled counts, mean length and reflection)
+     * @param seedAccuracies accuracy of each seed (one entry for other methods)
+     */
+    public record Row(String method, String condition, double setting, boolean additive, String steering, EvalRun.Summary summary,
+                      List<Double> seedAccuracies) {
+        public Row {
+            seedAccuracies = List.copyOf(seedAccuracies);
+        }
+
+        /** "2" for gamma 2, "add 4" for a vector added with strength 4, empty for the original. */
+        public String settingLabel() {
+            return condition.equals("original") ? "" : (additive ? "add " : "") + num(setting);
+        }
+
+        /** Accuracy (pooled over seeds). */
+        public double accuracy() {
+            return summary.accuracy();
+        }
+    }
+
+    /** The comparison: the original, each method's enhance and suppress rows, and the sweep. */
+    public record Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json) {
+
+        /** A plain-text table of the comparison (what the command prints). */
+        public String table() {
+            StringBuilder sb = new StringBuilder();
+            sb.append(String.format(Locale.ROOT, "%-22s %-10s %8s  %-17s %8s %10s %8s%n", "method", "condition", "setting", "accuracy [95% CI]",
+                    "delta", "mean tok", "reflect"));
+            List<Row> all = new ArrayList<>();
+            all.add(original);
+            all.addAll(rows);
+            for (Row r : all) {
+                EvalRun.Summary s = r.summary();
+                String name = r.method() + (r.seedAccuracies().size() > 1 ? " (" + r.seedAccuracies().size() + " seeds)" : "");
+                String delta = r == original ? "" : String.format(Locale.ROOT, "%+.1f", 100 * (r.accuracy() - original.accuracy()));
+                sb.append(String.format(Locale.ROOT, "%-22s %-10s %8s  %5.1f [%5.1f,%5.1f] %8s %10.1f %8.2f%n", name, r.condition(),
+                        r.settingLabel(), 100 * s.accuracy(), 100 * s.interval().lower(),
+                        100 * s.interval().upper(), delta, s.meanGeneratedTokens(), s.reflectionPerCompletion()));
+            }
+            if (!sweep.isEmpty()) {
+                sb.append(String.format(Locale.ROOT, "%ngamma sweep%n%-22s %8s  %-17s %10s %8s%n", "method", "gamma", "accuracy [95% CI]",
+                        "mean tok", "reflect"));
+                for (Row r : sweep) {
+                    EvalRun.Summary s = r.summary();
+                    sb.append(String.format(Locale.ROOT, "%-22s %8s  %5.1f [%5.1f,%5.1f] %10.1f %8.2f%n", r.method(), num(r.setting()),
+                            100 * s.accuracy(), 100 * s.interval().lower(), 100 * s.interval().upper(), s.meanGeneratedTokens(),
+                            s.reflectionPerCompletion()));
+                }
+            }
+            return sb.toString();
+        }
+    }
+
+    private final Transformer model;
+    private final Tokenizer tok;
+    private final Dataset support;
+    private final Dataset eval;
+    private final Signal signal;
+    private final Spec spec;
+    private final Set<Integer> eos;
+    private final Path out;
+    private final ProgressListener progress;
+    private final Map<Path, EvalRun.Summary> evals = new HashMap<>();
+
+    public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
+                      Path out, ProgressListener progress) {
+        this.model = model;
+        this.tok = tok;
+        this.support = support;
+        this.eval = eval;
+        this.signal = signal;
+        this.spec = spec;
+        this.eos = Set.copyOf(eos);
+        this.out = out;
+        this.progress = progress;
+        spec.site().checkIn(model.config());
+        Dataset.requireDisjoint(prefix(support, spec.supportLimit()), prefix(eval, spec.evalLimit()));
+    }
+
+    /** The first {@code limit} problems (0: all) as a dataset of their own. */
+    static Dataset prefix(Dataset d, int limit) {
+        int n = limit > 0 ? Math.min(limit, d.size()) : d.size();
+        return new Dataset(d.name(), d.source(), d.shape(), d.mapping(), d.problems().subList(0, n));
+    }
+
+    private static String num(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    /** The directory of a method's scores (random: of seed k). */
+    Path methodDir(Method m, int seedIndex) {
+        return out.resolve("methods").resolve(m == Method.RANDOM ? "random-seed" + seedIndex : m.cliName());
+    }
+
+    private String selectionKey() {
+        String t = spec.top() instanceof Top.Percent p ? num(p.percent()) + "pct" : "k" + spec.top();
+        return "top-" + t + "-" + spec.rank().cliName();
+    }
+
+    private long randomSeed(int k) {
+        return spec.seed() + k;
+    }
+
+    /** Runs (or resumes) everything and writes the comparison files. */
+    public Result run() {
+        Support sup = new Support(model, tok, support, spec.supportLimit(), spec.format(), eos, progress);
+        // 1. scores on the support split
+        for (Method m : spec.methods()) {
+            int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
+            for (int k = 0; k < seeds; k++) {
+                Path dir = methodDir(m, k);
+                progress.message(m == Method.RANDOM ? "random scores (seed " + randomSeed(k) + ") in " + dir
+                        : "scores of " + m + " on " + sup.used() + " support problems in " + dir);
+                switch (m) {
+                    case IPG -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
+                            spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(spec.supportLimit());
+                    case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
+                    case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed(k), dir);
+                    case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(),
+                            out.resolve("methods").resolve("support-completions"), dir);
+                    case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
+                            out.resolve("methods").resolve("support-completions"), dir);
+                    case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
+                    case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
+                }
+            }
+        }
+        // 2. evaluations
+        EvalRun.Summary plain = evaluate(out.resolve("evals").resolve("original"), Steering.none());
+        Row original = new Row("original", "original", 1, false, "none", plain, List.of(plain.accuracy()));
+        List<Row> rows = new ArrayList<>();
+        for (Method m : spec.methods()) {
+            if (m == Method.CONTROL_VECTOR && spec.cvMode() == CvMode.ADD) {
+                SteeringVector v = SteeringVector.load(methodDir(m, 0));
+                Steering add = new Steering.Add(v, spec.cvStrength(), methodDir(m, 0).resolve(SteeringVector.NAME).toString());
+                EvalRun.Summary s = evaluate(out.resolve("evals").resolve("control-vector-add" + num(spec.cvStrength())), add);
+                rows.add(new Row(m.cliName(), "enhance", spec.cvStrength(), true, add.describe(), s, List.of(s.accuracy())));
+                continue;
+            }
+            rows.add(scaled(m, "enhance", spec.enhance(), original));
+            rows.add(scaled(m, "suppress", spec.suppress(), original));
+        }
+        List<Row> sweep = new ArrayList<>();
+        for (Method m : spec.sweepMethods()) {
+            for (double g : spec.sweepGammas()) {
+                sweep.add(scaled(m, "sweep", g, original));
+            }
+        }
+        ObjectNode json = json(original, rows, sweep);
+        Json.write(out.resolve("comparison.json"), json);
+        writeCsv(out.resolve("comparison.csv"), original, rows);
+        writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
+        return new Result(original, rows, sweep, json);
+    }
+
+    /** Method {@code m}'s top components scaled by {@code gamma} (gamma 1 is the original model). */
+    private Row scaled(Method m, String condition, double gamma, Row original) {
+        if (gamma == 1) {
+            return new Row(m.cliName(), condition, gamma, false, "gamma 1 leaves the model unchanged", original.summary(), original.seedAccuracies());
+        }
+        int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
+        List<EvalRun.Summary> per = new ArrayList<>();
+        String describe = null;
+        for (int k = 0; k < seeds; k++) {
+            ScoresFile sf = ScoresFile.load(methodDir(m, k), spec.site());
+            if (sf.isConstant()) {
+                progress.message("warning: every score in " + sf.file() + " is " + sf.scores()[0] + "; its selection is just the lowest "
+                        + "component indices (is the signal constant on the support set?)");
+            }
+            Steering s = Steering.scale(sf, spec.top(), spec.rank(), gamma);
+            describe = describe == null ? s.describe() : describe;
+            String name = (m == Method.RANDOM ? "random-seed" + k : m.cliName()) + "-gamma" + num(gamma);
+            per.add(evaluate(out.resolve("evals").resolve(selectionKey()).resolve(name), s));
+        }
+        List<Double> accs = per.stream().map(EvalRun.Summary::accuracy).toList();
+        return new Row(m.cliName(), condition, gamma, false, seeds > 1 ? "random selections of " + seeds + " seeds, gamma " + num(gamma) : describe,
+                pool(per), accs);
+    }
+
+    /** Summaries of several seeds as one: counts pooled, lengths and reflection averaged over all completions. */
+    static EvalRun.Summary pool(List<EvalRun.Summary> per) {
+        if (per.size() == 1) {
+            return per.getFirst();
+        }
+        int n = 0;
+        int correct = 0;
+        int answered = 0;
+        double tokens = 0;
+        double refl = 0;
+        Map<String, Integer> finishes = new java.util.TreeMap<>();
+        for (EvalRun.Summary s : per) {
+            n += s.problems();
+            correct += s.correct();
+            answered += s.answered();
+            tokens += s.meanGeneratedTokens() * s.problems();
+            refl += s.reflectionPerCompletion() * s.problems();
+            s.finishes().forEach((k, v) -> finishes.merge(k, v, Integer::sum));
+        }
+        return new EvalRun.Summary(n, correct, Wilson.of(correct, n), n == 0 ? 0 : tokens / n, n == 0 ? 0 : refl / n,
+                tokens == 0 ? 0 : 1000 * refl / tokens, answered, finishes);
+    }
+
+    private EvalRun.Summary evaluate(Path dir, Steering steering) {
+        EvalRun.Summary done = evals.get(dir);
+        if (done != null) {
+            return done;
+        }
+        progress.message("evaluating " + steering.describe() + " on " + prefix(eval, spec.evalLimit()).size() + " problems in " + dir);
+        var es = new EvalRun.Spec(spec.format(), spec.evalDecoding(), steering, dev.ipg.core.signal.Signal.Reflection.DEFAULT_WORDS);
+        EvalRun.Summary s = new EvalRun(model, tok, eval, es, eos, dir, progress).run(spec.evalLimit()).summary();
+        evals.put(dir, s);
+        return s;
+    }
+
+    private ObjectNode json(Row original, List<Row> rows, List<Row> sweep) {
+        ObjectNode j = JsonNodeFactory.instance.objectNode();
+        String v = Comparison.class.getPackage().getImplementationVersion();
+        j.put("ipg_version", v == null ? "dev" : v);
+        ObjectNode c = j.putObject("config");
+        ObjectNode m = c.putObject("model");
+        m.put("architecture", model.config().family().architecture());
+        m.put("fingerprint", model.dir() == null ? "in-memory" : ModelFingerprint.of(model.dir(), model.checkpoint().files()));
+        datasetJson(c.putObject("support"), support, spec.supportLimit());
+        datasetJson(c.putObject("eval"), eval, spec.evalLimit());
+        c.put("disjoint", true);
+        c.put("site", spec.site().toString());
+        c.put("top", spec.top().toString());
+        c.put("rank", spec.rank().cliName());
+        c.put("enhance_gamma", spec.enhance());
+        c.put("suppress_gamma", spec.suppress());
+        ArrayNode ms = c.putArray("methods");
+        spec.methods().forEach(x -> ms.add(x.cliName()));
+        c.put("random_seeds", spec.randomSeeds());
+        c.put("seed", spec.seed());
+        c.put("signal", spec.signalSpec());
+        c.put("control_vector", spec.cvMode() == CvMode.ADD ? "add, strength " + num(spec.cvStrength()) : "scale top components");
+        c.set("eval_decoding", spec.evalDecoding().json());
+        j.set("original", rowJson(original, original));
+        ArrayNode rs = j.putArray("rows");
+        rows.forEach(r -> rs.add(rowJson(r, original)));
+        ArrayNode sw = j.putArray("gamma_sweep");
+        sweep.forEach(r -> sw.add(rowJson(r, original)));
+        return j;
+    }
+
+    private static void datasetJson(ObjectNode j, Dataset d, int limit) {
+        j.put("file", d.name());
+        j.put("sha256", ModelFingerprint.sha256(d.source()));
+        j.put("used", prefix(d, limit).size());
+    }
+
+    private static ObjectNode rowJson(Row r, Row original) {
+        ObjectNode j = JsonNodeFactory.instance.objectNode();
+        j.put("method", r.method());
+        j.put("condition", r.condition());
+        j.put(r.additive() ? "strength" : "gamma", r.setting());
+        j.put("intervention", r.steering());
+        j.setAll(r.summary().json());
+        j.put("delta_vs_original", r.accuracy() - original.accuracy());
+        ArrayNode a = j.putArray("seed_accuracies");
+        r.seedAccuracies().forEach(a::add);
+        return j;
+    }
+
+    private static String csvRow(Row r, Row original, boolean withCondition) {
+        EvalRun.Summary s = r.summary();
+        return String.format(Locale.ROOT, "%s,%s%s,%.6f,%.6f,%.6f,%d,%d,%s%.3f,%.4f,%d%n", r.method(),
+                withCondition ? r.condition() + "," + (r.condition().equals("original") ? "none" : r.additive() ? "add" : "scale") + "," : "",
+                num(r.setting()), s.accuracy(), s.interval().lower(), s.interval().upper(),
+                s.correct(), s.problems(), withCondition ? String.format(Locale.ROOT, "%.6f,", r.accuracy() - original.accuracy()) : "",
+                s.meanGeneratedTokens(), s.reflectionPerCompletion(), r.seedAccuracies().size());
+    }
+
+    private static void writeCsv(Path file, Row original, List<Row> rows) {
+        StringBuilder sb = new StringBuilder("method,condition,intervention,setting,accuracy,wilson_lower,wilson_upper,correct,problems,"
+                + "delta_vs_original,mean_generated_tokens,reflection_words_per_completion,seeds\n");
+        sb.append(csvRow(original, original, true));
+        rows.forEach(r -> sb.append(csvRow(r, original, true)));
+        write(file, sb.toString());
+    }
+
+    private static void writeSweepCsv(Path file, List<Row> sweep) {
+        StringBuilder sb = new StringBuilder("method,gamma,accuracy,wilson_lower,wilson_upper,correct,problems,mean_generated_tokens,"
+                + "reflection_words_per_completion,seeds\n");
+        sweep.forEach(r -> sb.append(csvRow(r, null, false)));
+        write(file, sb.toString());
+    }
+
+    private static void write(Path file, String text) {
+        byte[] b = text.getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(b)));
+    }
+}

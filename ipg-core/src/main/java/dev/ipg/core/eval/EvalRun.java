@@ -1,0 +1,483 @@
+package dev.ipg.core.eval;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.attribution.Seeds;
+import dev.ipg.core.generate.Generator;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.signal.AnswerEquivalence;
+import dev.ipg.core.signal.AnswerExtractor;
+import dev.ipg.core.signal.Sample;
+import dev.ipg.core.signal.Signal;
+import dev.ipg.core.steer.Steering;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Accuracy of a (possibly steered) model on a problem set, the paper's protocol (ipg-method.md
+ * §6): every problem is generated (greedy by default, several problems per batch), its final
+ * answer extracted and compared with the gold answer; the summary gives the accuracy with its
+ * 95 % Wilson interval, the mean number of generated tokens and the reflection-word rate.
+ *
+ * <pre>
+ *   DIR/eval-config.json    what produced the results (a different one refuses to mix)
+ *   DIR/completions.jsonl   one line per problem, appended and synced batch by batch
+ *   DIR/summary.json        accuracy, interval, lengths, reflection words, configuration
+ * </pre>
+ *
+ * A rerun resumes: finished problems are read back, a torn last line (an interrupted append) is
+ * cut off, and only missing problems are generated. Batches are fixed blocks of the problem
+ * order and sampled decoding seeds each block from the seed and its index, so a resumed run
+ * produces what an uninterrupted one would.
+ */
+public final class EvalRun {
+
+    /** File names inside the run directory. */
+    public static final String CONFIG = "eval-config.json";
+    public static final String COMPLETIONS = "completions.jsonl";
+    public static final String SUMMARY = "summary.json";
+
+    /**
+     * How completions are generated.
+     *
+     * @param sampling     greedy (temperature 0, the paper's protocol) or sampled
+     * @param maxNewTokens generation budget per problem
+     * @param batchSize    problems per generation call
+     */
+    public record Decoding(SamplingParams sampling, int maxNewTokens, int batchSize) {
+        public Decoding {
+            if (maxNewTokens < 1) {
+                throw new IpgException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+            }
+            if (batchSize < 1) {
+                throw new IpgException("--batch-size must be >= 1, got " + batchSize);
+            }
+        }
+
+        /** Greedy decoding. */
+        public static Decoding greedy(int maxNewTokens, int batchSize) {
+            return new Decoding(SamplingParams.greedy(), maxNewTokens, batchSize);
+        }
+
+        /** The decoding as recorded in run configurations. */
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("greedy", sampling.isGreedy());
+            if (!sampling.isGreedy()) {
+                j.put("temperature", sampling.temperature());
+                j.put("top_p", sampling.topP());
+                j.put("top_k", sampling.topK());
+                j.put("seed", sampling.seed());
+                // the blocks that share a random stream
+                j.put("batch_size", batchSize);
+            }
+            j.put("max_new_tokens", maxNewTokens);
+            return j;
+        }
+
+        /** A short description: "greedy, 512 tokens" or "T=0.6 top-p=0.95 seed=1, 512 tokens". */
+        public String describe() {
+            return (sampling.isGreedy() ? "greedy" : String.format(Locale.ROOT, "T=%s top-p=%s top-k=%d seed=%d", sampling.temperature(),
+                    sampling.topP(), sampling.topK(), sampling.seed())) + ", " + maxNewTokens + " tokens";
+        }
+    }
+
+    /**
+     * What an evaluation is, beside the model and data.
+     *
+     * @param format          how a question becomes the prompt
+     * @param decoding        how completions are generated
+     * @param steering        the intervention during generation ({@link Steering#none()} for the original model)
+     * @param reflectionWords the words counted as reflection (see {@link Signal.Reflection})
+     */
+    public record Spec(PromptFormat format, Decoding decoding, Steering steering, List<String> reflectionWords) {
+        public Spec {
+            reflectionWords = List.copyOf(reflectionWords);
+        }
+
+        /** The given format and decoding, the default reflection words, no steering. */
+        public static Spec of(PromptFormat format, Decoding decoding) {
+            return new Spec(format, decoding, Steering.none(), Signal.Reflection.DEFAULT_WORDS);
+        }
+
+        public Spec withSteering(Steering s) {
+            return new Spec(format, decoding, s, reflectionWords);
+        }
+    }
+
+    /**
+     * One scored completion (a line of completions.jsonl).
+     *
+     * @param index           position in the dataset
+     * @param id              the problem's id
+     * @param gold            the gold answer
+     * @param answer          the extracted answer, or null when none was found
+     * @param correct         whether the answer is equivalent to the gold
+     * @param generatedTokens tokens generated (an end-of-sequence token included)
+     * @param finish          why generation stopped: eos, max_tokens, context
+     * @param reflectionWords reflection words in the completion
+     * @param completion      the completion text (special tokens skipped)
+     * @param tokens          the generated ids
+     */
+    public record Item(int index, String id, String gold, String answer, boolean correct, int generatedTokens, String finish,
+                       int reflectionWords, String completion, int[] tokens) {
+
+        ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("index", index);
+            j.put("id", id);
+            j.put("gold", gold);
+            j.put("answer", answer);
+            j.put("correct", correct);
+            j.put("generated_tokens", generatedTokens);
+            j.put("finish", finish);
+            j.put("reflection_words", reflectionWords);
+            j.put("completion", completion);
+            ArrayNode t = j.putArray("tokens");
+            for (int x : tokens) {
+                t.add(x);
+            }
+            return j;
+        }
+
+        static Item of(JsonNode j) {
+            JsonNode t = j.get("tokens");
+            int[] tokens = new int[t == null ? 0 : t.size()];
+            for (int i = 0; i < tokens.length; i++) {
+                tokens[i] = t.get(i).asInt();
+            }
+            return new Item(j.get("index").asInt(), j.get("id").asText(), j.get("gold").asText(),
+                    j.hasNonNull("answer") ? j.get("answer").asText() : null, j.get("correct").asBoolean(),
+                    j.get("generated_tokens").asInt(), j.get("finish").asText(), j.get("reflection_words").asInt(),
+                    j.get("completion").asText(), tokens);
+        }
+    }
+
+    /**
+     * The figures of an evaluation.
+     *
+     * @param problems                problems evaluated
+     * @param correct                 problems answered correctly
+     * @param interval                the 95 % Wilson interval of the accuracy
+     * @param meanGeneratedTokens     mean tokens generated per problem
+     * @param reflectionPerCompletion mean reflection words per completion
+     * @param reflectionPer1kTokens   reflection words per 1000 generated tokens
+     * @param answered                completions in which an answer was found
+     * @param finishes                how many completions stopped for each reason
+     */
+    public record Summary(int problems, int correct, Wilson interval, double meanGeneratedTokens, double reflectionPerCompletion,
+                          double reflectionPer1kTokens, int answered, Map<String, Integer> finishes) {
+
+        public double accuracy() {
+            return interval.proportion();
+        }
+
+        ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("problems", problems);
+            j.put("correct", correct);
+            j.put("accuracy", accuracy());
+            ObjectNode w = j.putObject("wilson95");
+            w.put("lower", interval.lower());
+            w.put("upper", interval.upper());
+            j.put("mean_generated_tokens", meanGeneratedTokens);
+            j.put("reflection_words_per_completion", reflectionPerCompletion);
+            j.put("reflection_words_per_1k_tokens", reflectionPer1kTokens);
+            j.put("answered", answered);
+            ObjectNode f = j.putObject("finishes");
+            finishes.forEach(f::put);
+            return j;
+        }
+
+        /** Reads the {@code results} object of a summary.json. */
+        public static Summary of(JsonNode j) {
+            Map<String, Integer> f = new TreeMap<>();
+            j.path("finishes").fields().forEachRemaining(e -> f.put(e.getKey(), e.getValue().asInt()));
+            return new Summary(j.get("problems").asInt(), j.get("correct").asInt(), Wilson.of(j.get("correct").asInt(),
+                    j.get("problems").asInt()), j.get("mean_generated_tokens").asDouble(),
+                    j.get("reflection_words_per_completion").asDouble(), j.get("reflection_words_per_1k_tokens").asDouble(),
+                    j.get("answered").asInt(), f);
+        }
+    }
+
+    /** The outcome of {@link #run}: the figures, every item, and summary.json's content. */
+    public record Result(Summary summary, List<Item> items, ObjectNode json) {
+    }
+
+    private final Transformer model;
+    private final Tokenizer tok;
+    private final Dataset data;
+    private final Spec spec;
+    private final Set<Integer> eos;
+    private final Path dir;
+    private final ProgressListener progress;
+
+    public EvalRun(Transformer model, Tokenizer tok, Dataset data, Spec spec, Set<Integer> eos, Path dir, ProgressListener progress) {
+        this.model = model;
+        this.tok = tok;
+        this.data = data;
+        this.spec = spec;
+        this.eos = Set.copyOf(eos);
+        this.dir = dir;
+        this.progress = progress;
+        spec.steering().checkIn(model.config());
+    }
+
+    /** The configuration that identifies this evaluation's results. */
+    public ObjectNode config() {
+        ObjectNode c = JsonNodeFactory.instance.objectNode();
+        c.put("method", "evaluation");
+        ObjectNode m = c.putObject("model");
+        m.put("architecture", model.config().family().architecture());
+        m.put("fingerprint", model.dir() == null ? "in-memory" : ModelFingerprint.of(model.dir(), model.checkpoint().files()));
+        ObjectNode d = c.putObject("dataset");
+        d.put("file", data.name());
+        d.put("sha256", ModelFingerprint.sha256(data.source()));
+        d.put("problems", data.size());
+        c.set("intervention", spec.steering().json());
+        c.set("decoding", spec.decoding().json());
+        ObjectNode f = c.putObject("prompt_format");
+        f.put("chat", spec.format().chat());
+        f.put("template", spec.format().chat() ? null : spec.format().template());
+        f.put("system", spec.format().system());
+        if (spec.format().enableThinking() != null) {
+            f.put("enable_thinking", spec.format().enableThinking());
+        }
+        ArrayNode e = c.putArray("eos_token_ids");
+        new TreeSet<>(eos).forEach(e::add);
+        ArrayNode w = c.putArray("reflection_words");
+        spec.reflectionWords().forEach(w::add);
+        return c;
+    }
+
+    /**
+     * Creates the run directory and records the configuration, refusing a directory that holds
+     * another one (also done by {@link #run}; call it to fail before announcing a run).
+     */
+    public void prepare() {
+        RunConfig.prepare(dir, CONFIG, config(), s -> false);
+    }
+
+    /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
+    public Result run(int limit) {
+        int n = limit > 0 ? Math.min(limit, data.size()) : data.size();
+        long started = System.nanoTime();
+        ObjectNode config = config();
+        RunConfig.prepare(dir, CONFIG, config, s -> false);
+        Path file = dir.resolve(COMPLETIONS);
+        Item[] items = new Item[n];
+        int done = 0;
+        for (Item it : readCompletions(file)) {
+            if (it.index() >= n) {
+                continue;
+            }
+            if (!it.id().equals(data.get(it.index()).id())) {
+                throw new IpgException(file + ": problem " + it.index() + " is '" + it.id() + "' there but '"
+                        + data.get(it.index()).id() + "' in " + data.name() + "; use another output directory");
+            }
+            if (items[it.index()] == null) {
+                done++;
+            }
+            items[it.index()] = it;
+        }
+        progress.start("problems", n, done);
+        Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
+        Decoding dec = spec.decoding();
+        int b = dec.batchSize();
+        long generated = 0;
+        long genNanos = 0;
+        for (int start = 0, block = 0; start < n; start += b, block++) {
+            int end = Math.min(n, start + b);
+            boolean missing = false;
+            for (int i = start; i < end; i++) {
+                missing |= items[i] == null;
+            }
+            if (!missing) {
+                continue;
+            }
+            List<int[]> prompts = new ArrayList<>();
+            for (int i = start; i < end; i++) {
+                prompts.add(spec.format().encode(data.get(i).question(), tok));
+            }
+            SamplingParams sp = dec.sampling();
+            if (!sp.isGreedy()) {
+                sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
+            }
+            long t0 = System.nanoTime();
+            var comps = new Generator(model).generate(prompts, new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null),
+                    spec.steering().hooks(), null);
+            genNanos += System.nanoTime() - t0;
+            StringBuilder lines = new StringBuilder();
+            List<Item> fresh = new ArrayList<>();
+            for (int i = start; i < end; i++) {
+                if (items[i] != null) {
+                    continue;
+                }
+                var c = comps.get(i - start);
+                generated += c.tokens().length;
+                Item it = score(i, data.get(i), tok.decode(c.tokens(), true), c.tokens(), finish(c.finish()), reflection);
+                items[i] = it;
+                fresh.add(it);
+                lines.append(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8)).append('\n');
+            }
+            append(file, lines.toString());
+            int correct = 0;
+            int so = 0;
+            for (Item it : items) {
+                if (it != null) {
+                    so++;
+                    correct += it.correct() ? 1 : 0;
+                }
+            }
+            for (Item it : fresh) {
+                progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+            }
+        }
+        List<Item> all = List.of(items);
+        Summary s = summarize(all);
+        ObjectNode out = JsonNodeFactory.instance.objectNode();
+        out.put("ipg_version", version());
+        config.with("dataset").put("used", n);
+        out.set("config", config);
+        out.put("intervention", spec.steering().describe());
+        out.put("decoding", dec.describe());
+        out.set("results", s.json());
+        ObjectNode t = out.putObject("timings");
+        t.put("wall_s_this_invocation", (System.nanoTime() - started) / 1e9);
+        t.put("generation_s_this_invocation", genNanos / 1e9);
+        t.put("generated_tokens_this_invocation", generated);
+        t.put("threads", model.pool().threads());
+        t.put("kernels", model.kernels().name());
+        Json.write(dir.resolve(SUMMARY), out);
+        return new Result(s, all, out);
+    }
+
+    /** Scores one completion of problem {@code p}. */
+    public static Item score(int index, Problem p, String completion, int[] tokens, String finish, Signal.Reflection reflection) {
+        var answer = AnswerExtractor.extract(completion);
+        boolean correct = answer.isPresent() && AnswerEquivalence.equivalent(answer.get(), p.gold());
+        int refl = (int) reflection.reward(new Sample(p.id(), null, completion, tokens.length, p.gold()));
+        return new Item(index, p.id(), p.gold(), answer.orElse(null), correct, tokens.length, finish, refl, completion, tokens);
+    }
+
+    /** The figures of a list of items. */
+    public static Summary summarize(List<Item> items) {
+        int correct = 0;
+        int answered = 0;
+        long tokens = 0;
+        long refl = 0;
+        Map<String, Integer> finishes = new TreeMap<>();
+        for (Item it : items) {
+            correct += it.correct() ? 1 : 0;
+            answered += it.answer() != null ? 1 : 0;
+            tokens += it.generatedTokens();
+            refl += it.reflectionWords();
+            finishes.merge(it.finish(), 1, Integer::sum);
+        }
+        int n = items.size();
+        return new Summary(n, correct, Wilson.of(correct, n), n == 0 ? 0 : (double) tokens / n, n == 0 ? 0 : (double) refl / n,
+                tokens == 0 ? 0 : 1000.0 * refl / tokens, answered, finishes);
+    }
+
+    /** Reads a finished evaluation's summary.json. */
+    public static Summary readSummary(Path dir) {
+        return Summary.of(Json.read(dir.resolve(SUMMARY)).path("results"));
+    }
+
+    private static String finish(Generator.Finish f) {
+        return f.name().toLowerCase(Locale.ROOT);
+    }
+
+    /**
+     * The items of a completions file. A last line without its newline or not parseable (an
+     * interrupted append) is cut off the file; any other bad line is an error.
+     */
+    static List<Item> readCompletions(Path file) {
+        List<Item> out = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return out;
+        }
+        byte[] bytes;
+        try {
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IpgException("cannot read " + file + ": " + e.getMessage());
+        }
+        int pos = 0;
+        int line = 0;
+        long good = 0;
+        while (pos < bytes.length) {
+            int nl = pos;
+            while (nl < bytes.length && bytes[nl] != '\n') {
+                nl++;
+            }
+            line++;
+            boolean last = nl >= bytes.length - 1;
+            String text = new String(bytes, pos, nl - pos, StandardCharsets.UTF_8);
+            Item it = null;
+            if (nl < bytes.length) {
+                try {
+                    it = Item.of(Json.parse(text, file + " line " + line, false));
+                } catch (RuntimeException e) {
+                    it = null;
+                }
+            }
+            if (it == null) {
+                if (!last) {
+                    throw new IpgException(file + " line " + line + " is not a completion record; the file is damaged "
+                            + "(delete it to start over)");
+                }
+                break; // torn by an interrupted append: cut off below
+            }
+            out.add(it);
+            pos = nl + 1;
+            good = pos;
+        }
+        if (good < bytes.length) {
+            try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+                ch.truncate(good);
+                ch.force(true);
+            } catch (IOException e) {
+                throw new IpgException("cannot repair " + file + ": " + e.getMessage());
+            }
+        }
+        return out;
+    }
+
+    private static void append(Path file, String lines) {
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.APPEND)) {
+            ByteBuffer buf = ByteBuffer.wrap(lines.getBytes(StandardCharsets.UTF_8));
+            while (buf.hasRemaining()) {
+                ch.write(buf);
+            }
+            ch.force(true);
+        } catch (IOException e) {
+            throw new IpgException("cannot write " + file + ": " + e.getMessage());
+        }
+    }
+
+    private static String version() {
+        String v = EvalRun.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.ipg.core.steer;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.tensor.Matrix;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+
+/**
+ * Scores of one site read from a run's {@code scores.safetensors} (written by {@code ipg
+ * attribute} and every baseline): the tensor {@code SITE/scores} [d], or {@code scores} [d] with
+ * the site named in the {@code ipg.config} metadata.
+ *
+ * @param file     the file read
+ * @param site     the site the scores belong to
+ * @param scores   one score per component
+ * @param method   the method recorded in {@code ipg.config} ({@code unknown} when absent)
+ * @param metadata the file's metadata
+ */
+public record ScoresFile(Path file, Site site, float[] scores, String method, Map<String, String> metadata) {
+
+    /** The name of the scores file inside a run directory. */
+    public static final String NAME = "scores.safetensors";
+
+    /**
+     * Reads the scores of {@code site} (null: the only site the file holds) from a run directory
+     * or a scores file.
+     */
+    public static ScoresFile load(Path runDirOrFile, Site site) {
+        Path file = Files.isDirectory(runDirOrFile) ? runDirOrFile.resolve(NAME) : runDirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new IpgException(Files.isDirectory(runDirOrFile) ? runDirOrFile + " holds no " + NAME + " (is it a finished run?)"
+                    : "scores file " + file + " does not exist");
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            Map<String, String> meta = Map.copyOf(f.metadata());
+            String method = "unknown";
+            List<String> configSites = new ArrayList<>();
+            String cfg = meta.get("ipg.config");
+            if (cfg != null) {
+                JsonNode c = Json.parse(cfg, file + " metadata ipg.config", false);
+                method = c.path("method").asText("unknown");
+                c.path("sites").forEach(s -> configSites.add(s.asText()));
+                if (c.hasNonNull("site")) {
+                    configSites.add(c.get("site").asText());
+                }
+            }
+            TreeSet<String> sites = new TreeSet<>();
+            for (String n : f.names()) {
+                if (n.endsWith("/scores")) {
+                    sites.add(n.substring(0, n.length() - "/scores".length()));
+                }
+            }
+            String name;
+            if (site != null) {
+                if (f.has(site + "/scores")) {
+                    name = site + "/scores";
+                } else if (f.has("scores") && configSites.equals(List.of(site.toString()))) {
+                    name = "scores";
+                } else {
+                    throw new IpgException(file + " has no scores for " + site + " (it has: "
+                            + (sites.isEmpty() ? "none named by site" : String.join(", ", sites)) + ")");
+                }
+            } else if (sites.size() == 1) {
+                site = Site.parse(sites.first());
+                name = sites.first() + "/scores";
+            } else if (sites.size() > 1) {
+                throw new IpgException(file + " holds scores of " + sites.size() + " sites (" + String.join(", ", sites)
+                        + "); choose one with site=");
+            } else if (f.has("scores") && configSites.size() == 1) {
+                site = Site.parse(configSites.getFirst());
+                name = "scores";
+            } else {
+                throw new IpgException(file + " holds no SITE/scores tensor and does not name its site");
+            }
+            Matrix m = f.matrix(name);
+            if (m.rows() != 1) {
+                throw new IpgException("tensor " + name + " in " + file + " is not a vector (" + m.rows() + " x " + m.cols() + ")");
+            }
+            float[] v = new float[m.cols()];
+            m.copyRow(0, v, 0);
+            return new ScoresFile(file, site, v, method, meta);
+        }
+    }
+
+    /** Whether every component has the same score (a selection from it is then the lowest indices, not a finding). */
+    public boolean isConstant() {
+        for (float v : scores) {
+            if (Float.compare(v, scores[0]) != 0) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The top components under {@code rank}. */
+    public Selection select(Top top, Rank rank) {
+        return Selection.of(site, scores, top, rank);
+    }
+}

@@ -1,0 +1,282 @@
+package dev.ipg.core.steer;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Intervention;
+import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Site;
+import java.math.BigDecimal;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * A change to the model for the whole of a generation (ipg-method.md §5), applied at every
+ * position of every forward pass, prompt included: scale chosen components by gamma
+ * ({@code h_{t,i} <- gamma h_{t,i}}), add a direction ({@code h_t <- h_t + s v}), or nothing.
+ *
+ * <p>Written on the command line as an intervention spec:
+ * <pre>
+ *   SPEC   := 'none'
+ *           | 'scale:' PATH (':' OPTION)*      OPTION := top=P% | top=K | gamma=G | rank=signed|abs | site=SITE
+ *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S
+ * </pre>
+ * PATH is a run directory or its {@code scores.safetensors} (scale), or a vector file /
+ * a directory holding {@code vector.safetensors} (add). Options are the trailing
+ * {@code key=value} segments; everything between the prefix and them is the path, so a path may
+ * itself contain ':'. {@code scale} needs {@code top} and {@code gamma} ({@code rank} defaults to
+ * signed, {@code site} to the only site of the file); {@code add} needs {@code strength}.
+ * Examples: {@code scale:runs/ipg:top=5%:gamma=0}, {@code scale:runs/ipg:top=20:gamma=1.5:rank=abs},
+ * {@code add:runs/cv/vector.safetensors:strength=4}.
+ */
+public sealed interface Steering {
+
+    /** Adds this steering's interventions to {@code hooks} and returns them. */
+    Hooks addTo(Hooks hooks);
+
+    /** Fresh hooks with this steering only. */
+    default Hooks hooks() {
+        return addTo(Hooks.none());
+    }
+
+    /** A one-line description. */
+    String describe();
+
+    /** What this steering is, for run records (enough to tell two steerings apart). */
+    ObjectNode json();
+
+    /** Throws {@link IpgException} unless the steering fits a model with {@code config}. */
+    Steering checkIn(ModelConfig config);
+
+    /** No change. */
+    record None() implements Steering {
+        @Override
+        public Hooks addTo(Hooks hooks) {
+            return hooks;
+        }
+
+        @Override
+        public String describe() {
+            return "none";
+        }
+
+        @Override
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("kind", "none");
+            return j;
+        }
+
+        @Override
+        public Steering checkIn(ModelConfig config) {
+            return this;
+        }
+    }
+
+    /**
+     * Multiplies the selected components by {@code gamma} (0 suppresses, > 1 enhances).
+     *
+     * @param selection the components
+     * @param gamma     the factor, finite
+     * @param rule      how the selection was made, e.g. "top 5% by signed score of runs/ipg" (for records)
+     */
+    record Scale(Selection selection, double gamma, String rule) implements Steering {
+        public Scale {
+            if (!Double.isFinite(gamma)) {
+                throw new IpgException("gamma must be a finite number, got " + gamma);
+            }
+        }
+
+        @Override
+        public Hooks addTo(Hooks hooks) {
+            return hooks.intervene(selection.site(), new Intervention.Scale(selection.factors(gamma)));
+        }
+
+        @Override
+        public String describe() {
+            return String.format(Locale.ROOT, "scale %s (%s) by gamma %s", selection, rule, plain(gamma));
+        }
+
+        @Override
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("kind", "scale");
+            j.put("site", selection.site().toString());
+            j.put("gamma", gamma);
+            j.put("rule", rule);
+            j.put("width", selection.width());
+            ArrayNode c = j.putArray("components");
+            for (int i : selection.components()) {
+                c.add(i);
+            }
+            return j;
+        }
+
+        @Override
+        public Steering checkIn(ModelConfig config) {
+            checkSite(selection.site(), selection.width(), config);
+            return this;
+        }
+    }
+
+    /**
+     * Adds {@code strength * vector} at the vector's site.
+     *
+     * @param vector   the direction
+     * @param strength its multiplier, finite (0: no change)
+     * @param source   where the vector came from (for records)
+     */
+    record Add(SteeringVector vector, double strength, String source) implements Steering {
+        public Add {
+            if (!Double.isFinite(strength)) {
+                throw new IpgException("strength must be a finite number, got " + strength);
+            }
+        }
+
+        /** The vector actually added, {@code strength * v}. */
+        public float[] added() {
+            float[] v = vector.values();
+            for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (strength * v[i]);
+            }
+            return v;
+        }
+
+        @Override
+        public Hooks addTo(Hooks hooks) {
+            return hooks.intervene(vector.site(), new Intervention.Add(added()));
+        }
+
+        @Override
+        public String describe() {
+            return String.format(Locale.ROOT, "add %s x vector of norm %.4g at %s (%s)", plain(strength), vector.norm(),
+                    vector.site(), source);
+        }
+
+        @Override
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("kind", "add");
+            j.put("site", vector.site().toString());
+            j.put("strength", strength);
+            j.put("source", source);
+            j.put("vector_norm", vector.norm());
+            j.put("vector_hash", java.util.Arrays.hashCode(vector.values()));
+            return j;
+        }
+
+        @Override
+        public Steering checkIn(ModelConfig config) {
+            checkSite(vector.site(), vector.values().length, config);
+            return this;
+        }
+    }
+
+    /** No steering. */
+    static Steering none() {
+        return new None();
+    }
+
+    /** Scale the {@code top} components of a scores file by {@code gamma}. */
+    static Scale scale(ScoresFile scores, Top top, Rank rank, double gamma) {
+        return new Scale(scores.select(top, rank), gamma, "top " + Top.format(top) + " by " + (rank == Rank.ABS ? "|score|" : "signed score")
+                + " of " + scores.file());
+    }
+
+    /**
+     * Parses an intervention spec (see the class comment) and loads the files it names.
+     *
+     * @throws IpgException with a one-line message on any problem
+     */
+    static Steering parse(String spec) {
+        String s = spec == null ? "" : spec.strip();
+        if (s.equals("none")) {
+            return none();
+        }
+        String kind;
+        if (s.startsWith("scale:")) {
+            kind = "scale";
+        } else if (s.startsWith("add:")) {
+            kind = "add";
+        } else {
+            throw bad(spec, "expected none, scale:RUN_DIR:top=P%:gamma=G or add:VECTOR_FILE:strength=S");
+        }
+        Set<String> keys = kind.equals("scale") ? Set.of("top", "gamma", "rank", "site") : Set.of("strength");
+        List<String> parts = new ArrayList<>(List.of(s.substring(kind.length() + 1).split(":", -1)));
+        Map<String, String> opts = new LinkedHashMap<>();
+        while (parts.size() > 1) {
+            String last = parts.getLast();
+            int eq = last.indexOf('=');
+            if (eq <= 0) {
+                break;
+            }
+            String key = last.substring(0, eq).strip();
+            if (!keys.contains(key)) {
+                if (key.matches("[a-z_-]+")) {
+                    throw bad(spec, "unknown option '" + key + "' for " + kind + " (use " + String.join(", ", keys.stream().sorted().toList()) + ")");
+                }
+                break;
+            }
+            if (opts.containsKey(key)) {
+                throw bad(spec, "option '" + key + "' given twice");
+            }
+            opts.put(key, last.substring(eq + 1).strip());
+            parts.removeLast();
+        }
+        String path = String.join(":", parts).strip();
+        if (path.isEmpty()) {
+            throw bad(spec, "no path after '" + kind + ":'");
+        }
+        if (kind.equals("scale")) {
+            if (!opts.containsKey("top") || !opts.containsKey("gamma")) {
+                throw bad(spec, "scale needs top=P% (or top=K) and gamma=G");
+            }
+            Top top = Top.parse(opts.get("top"));
+            double gamma = number(spec, "gamma", opts.get("gamma"));
+            Rank rank = opts.containsKey("rank") ? Rank.parse(opts.get("rank")) : Rank.SIGNED;
+            Site site = opts.containsKey("site") ? Site.parse(opts.get("site")) : null;
+            return scale(ScoresFile.load(Path.of(path), site), top, rank, gamma);
+        }
+        if (!opts.containsKey("strength")) {
+            throw bad(spec, "add needs strength=S");
+        }
+        double strength = number(spec, "strength", opts.get("strength"));
+        return new Add(SteeringVector.load(Path.of(path)), strength, path);
+    }
+
+    private static double number(String spec, String key, String value) {
+        try {
+            double v = Double.parseDouble(value);
+            if (Double.isFinite(v)) {
+                return v;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw bad(spec, key + " '" + value + "' is not a finite number");
+    }
+
+    private static IpgException bad(String spec, String why) {
+        return new IpgException("bad intervention '" + spec + "': " + why);
+    }
+
+    private static void checkSite(Site site, int width, ModelConfig config) {
+        site.checkIn(config);
+        if (site.width(config) != width) {
+            throw new IpgException("the steering at " + site + " has " + width + " components, the model's site has "
+                    + site.width(config));
+        }
+    }
+
+    /** A number without trailing zeros: 1.5, 0, 2. */
+    private static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+}

@@ -1,0 +1,7 @@
+/**
+ * Control through components (ipg-method.md §5): selecting the top components of a scores file
+ * ({@link dev.ipg.core.steer.Selection}), scaling them by gamma at every position or adding a
+ * direction ({@link dev.ipg.core.steer.Steering}), and the intervention spec strings of the
+ * command line. Depends on {@code model} and {@code io}.
+ */
+package dev.ipg.core.steer;
