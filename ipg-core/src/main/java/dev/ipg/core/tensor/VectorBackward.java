@@ -1,7 +1,6 @@
 package dev.ipg.core.tensor;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -121,10 +120,27 @@ final class VectorBackward {
             c32 = a3.fma(b2, c32);
             c33 = a3.fma(b3, c33);
         }
-        add(c, co, len, c00, c01, c02, c03);
-        add(c, co + ldc, len, c10, c11, c12, c13);
-        add(c, co + 2 * ldc, len, c20, c21, c22, c23);
-        add(c, co + 3 * ldc, len, c30, c31, c32, c33);
+        // no vector crosses a call: spill the tile to a scratch array, then add it to c
+        float[] t = TILE.get();
+        c00.intoArray(t, 0);
+        c01.intoArray(t, L);
+        c02.intoArray(t, 2 * L);
+        c03.intoArray(t, 3 * L);
+        c10.intoArray(t, KB);
+        c11.intoArray(t, KB + L);
+        c12.intoArray(t, KB + 2 * L);
+        c13.intoArray(t, KB + 3 * L);
+        c20.intoArray(t, 2 * KB);
+        c21.intoArray(t, 2 * KB + L);
+        c22.intoArray(t, 2 * KB + 2 * L);
+        c23.intoArray(t, 2 * KB + 3 * L);
+        c30.intoArray(t, 3 * KB);
+        c31.intoArray(t, 3 * KB + L);
+        c32.intoArray(t, 3 * KB + 2 * L);
+        c33.intoArray(t, 3 * KB + 3 * L);
+        for (int r = 0; r < 4; r++) {
+            addRow(t, r * KB, c, co + r * ldc, len);
+        }
     }
 
     /** One row: c[0..len) += sum_s a[ao + s * ass] * b[s * ldb + 0..len). */
@@ -138,23 +154,25 @@ final class VectorBackward {
             c2 = av.fma(FloatVector.fromArray(F, b, bo + 2 * L), c2);
             c3 = av.fma(FloatVector.fromArray(F, b, bo + 3 * L), c3);
         }
-        add(c, co, len, c0, c1, c2, c3);
+        float[] t = TILE.get();
+        c0.intoArray(t, 0);
+        c1.intoArray(t, L);
+        c2.intoArray(t, 2 * L);
+        c3.intoArray(t, 3 * L);
+        addRow(t, 0, c, co, len);
     }
 
-    /** c[co .. co + len) += the first len lanes of (v0, v1, v2, v3). */
-    private static void add(float[] c, int co, int len, FloatVector v0, FloatVector v1, FloatVector v2, FloatVector v3) {
-        FloatVector[] v = {v0, v1, v2, v3};
-        for (int q = 0; q < 4; q++) {
-            int o = q * L;
-            if (o >= len) {
-                return;
-            }
-            if (o + L <= len) {
-                FloatVector.fromArray(F, c, co + o).add(v[q]).intoArray(c, co + o);
-            } else {
-                VectorMask<Float> mask = F.indexInRange(o, len);
-                FloatVector.fromArray(F, c, co + o, mask).add(v[q]).intoArray(c, co + o, mask);
-            }
+    /** c[co .. co + len) += t[to .. to + len). */
+    private static void addRow(float[] t, int to, float[] c, int co, int len) {
+        int i = 0;
+        for (; i + L <= len; i += L) {
+            FloatVector.fromArray(F, c, co + i).add(FloatVector.fromArray(F, t, to + i)).intoArray(c, co + i);
+        }
+        for (; i < len; i++) {
+            c[co + i] += t[to + i];
         }
     }
+
+    /** Per-thread spill area of one 4 x KB tile. */
+    private static final ThreadLocal<float[]> TILE = ThreadLocal.withInitial(() -> new float[4 * KB]);
 }
