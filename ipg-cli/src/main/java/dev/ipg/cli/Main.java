@@ -10,6 +10,7 @@ import picocli.CommandLine.Command;
         description = "Find and steer the internal components behind a language model's reasoning "
                 + "(Integrated Policy Gradient).",
         subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class, RandomModelCommand.class,
+                ReportCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
