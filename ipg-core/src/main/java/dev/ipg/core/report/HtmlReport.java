@@ -189,7 +189,7 @@ public final class HtmlReport {
                 + "; style-src 'unsafe-inline'; img-src data:; connect-src 'none'; base-uri 'none'; form-action 'none'";
         StringBuilder b = new StringBuilder(echarts.length() + json.length() + 64_000);
         b.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"").append(Html.escape(csp)).append("\">\n")
+                .append("<meta http-equiv=\"Content-Security-Policy\" content=\"").append(csp).append("\">\n") // our own text: no double quotes
                 .append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
                 .append("<title>IPG report: ").append(Html.escape(h.modelName())).append(" / ").append(Html.escape(h.runDir()))
                 .append("</title>\n")

@@ -255,7 +255,13 @@ public final class ModelProbe {
                 top.size() == 1 ? "" : "s", RunReader.fmt(opt.gamma()));
         List<Example> out = new ArrayList<>();
         String signalNote = null;
-        try (Signal signal = Signals.parse(run.header().signal())) {
+        Signal signal = null;
+        try {
+            signal = Signals.parse(run.header().signal());
+        } catch (IpgException ex) {
+            signalNote = "the run's signal is not available here, so no rewards are shown: " + ex.getMessage();
+        }
+        try {
             for (int e = 0; e < Math.min(opt.examples(), run.prompts().size()); e++) {
                 PromptInfo p = run.prompts().get(e);
                 String promptText = format.render(p.question(), tok);
@@ -282,12 +288,15 @@ public final class ModelProbe {
                         correct = new Signal.Correct().reward(sample) == 1;
                     }
                     Double reward = null;
-                    try {
-                        reward = signal.rewards(List.of(sample))[0];
-                    } catch (IpgException ex) {
-                        signalNote = "the run's signal could not score these completions: " + ex.getMessage();
+                    if (signal != null) {
+                        try {
+                            reward = signal.rewards(List.of(sample))[0];
+                        } catch (IpgException ex) {
+                            signalNote = "the run's signal could not score these completions: " + ex.getMessage();
+                        }
                     }
-                    tt.add(new TokenTrajectory(labels[i], correct, reward, pieces(tok, gens[i], false), lpOrig.get(i), lpSteer.get(i)));
+                    tt.add(new TokenTrajectory(labels[i], correct, reward, gens[i], pieces(tok, gens[i], false), lpOrig.get(i),
+                            lpSteer.get(i)));
                 }
                 out.add(new Example(p.index(), p.id(), p.question(), p.gold(), what, tt));
             }
@@ -296,6 +305,10 @@ public final class ModelProbe {
                 return Section.absent("could not run the examples: " + ex.getMessage());
             }
             signalNote = ex.getMessage();
+        } finally {
+            if (signal != null) {
+                signal.close();
+            }
         }
         String note = String.format(Locale.ROOT, "Each prompt is sampled twice with the run's sampling parameters and the same seed "
                 + "(temperature %s, top-p %s, at most %d new tokens): once from the original model and once with %s at every "

@@ -251,11 +251,12 @@ public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top
      * @param label          which model generated it
      * @param correct        whether its extracted answer matches the gold one (null: no gold)
      * @param reward         the run's signal on it (null when it could not be computed)
+     * @param ids            the generated token ids
      * @param tokens         each token's text (their concatenation is the completion)
      * @param logpOriginal   log p(token) under the original model
      * @param logpIntervened log p(token) under the intervened model
      */
-    public record TokenTrajectory(String label, Boolean correct, Double reward, String[] tokens, float[] logpOriginal,
+    public record TokenTrajectory(String label, Boolean correct, Double reward, int[] ids, String[] tokens, float[] logpOriginal,
                                   float[] logpIntervened) {
     }
 }

@@ -159,12 +159,12 @@
           + (a.lower !== null ? ' [' + pct(a.lower) + ', ' + pct(a.upper) + ']' : '')
           + (a.n !== null ? '<br>' + a.n + ' problems' : '') + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '');
       } },
-      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11 } },
+      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10 } },
       yAxis: { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
       series: [
         { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
           label: { show: true, position: 'insideBottom', color: '#fff', fontSize: 11, formatter: function (p) { return pct(p.value); } },
-          markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original' },
+          markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original', position: 'insideEndTop', color: GREY },
             data: [{ yAxis: orig.accuracy }] } : undefined,
           markArea: orig && orig.lower !== null ? { silent: true, itemStyle: { color: 'rgba(123,135,148,0.12)' },
             data: [[{ yAxis: orig.lower }, { yAxis: orig.upper }]] } : undefined },
@@ -296,6 +296,7 @@
   var plist = document.getElementById('prompt-list');
   data.prompts.slice(0, 500).forEach(function (p) {
     var d = el('details', 'prompt');
+    d.open = p.index === 0;
     var s = el('summary');
     s.appendChild(el('b', null, '#' + p.index + ' '));
     var qt = p.question.length > 140 ? p.question.slice(0, 140) + '\u2026' : p.question;

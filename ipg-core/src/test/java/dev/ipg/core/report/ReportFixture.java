@@ -49,6 +49,26 @@ final class ReportFixture {
         this.run = run;
     }
 
+    private static ReportFixture shared;
+
+    /** One fixture for every test class of the JVM (built on first use, deleted at exit); read it, never change it. */
+    static synchronized ReportFixture shared() throws IOException {
+        if (shared == null) {
+            Path dir = Files.createTempDirectory("ipg-report-fixture");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
+            shared = build(dir);
+        }
+        return shared;
+    }
+
+    private static void deleteTree(Path dir) {
+        try (var paths = Files.walk(dir)) {
+            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            // best effort at exit
+        }
+    }
+
     static Path tokenizerDir() {
         Path tokDir = PyTorchReference.repositoryRoot().resolveSibling("shared").resolve("fixtures/tokenizers/qwen3");
         if (!Files.exists(tokDir.resolve("tokenizer.json"))) {

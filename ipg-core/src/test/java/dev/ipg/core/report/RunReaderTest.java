@@ -35,7 +35,7 @@ class RunReaderTest {
 
     @BeforeAll
     static void setUp() throws IOException {
-        fx = ReportFixture.build(tmp);
+        fx = ReportFixture.shared();
         run = RunReader.read(fx.run);
     }
 
