@@ -199,7 +199,9 @@ public final class HtmlReport {
                 .append("<style>\n").append(css).append("</style>\n</head>\n<body>\n");
         b.append("<header class=\"top\"><div class=\"wrap\"><h1>Integrated Policy Gradient attribution</h1>")
                 .append("<p class=\"sub\">").append(Html.escape(h.modelName())).append(" &middot; ")
-                .append(Html.escape(String.join(", ", h.sites()))).append(" &middot; signal <code>").append(Html.escape(h.signal()))
+                .append(Html.escape(h.sites().size() <= 3 ? String.join(", ", h.sites())
+                        : h.sites().size() + " sites, " + h.sites().getFirst() + " … " + h.sites().getLast()))
+                .append(" &middot; signal <code>").append(Html.escape(h.signal()))
                 .append("</code> &middot; run <code>").append(Html.escape(h.runDir())).append("</code></p></div></header>\n");
         b.append("<nav class=\"toc\"><div class=\"wrap\">")
                 .append("<a href=\"#summary\">Summary</a><a href=\"#top\">Top components</a><a href=\"#scores\">Scores</a>")

@@ -105,6 +105,18 @@ class HtmlReportTest {
         assertTrue(html.contains("connect-src 'none'"));
     }
 
+    @Test
+    void notANumberIsWrittenAsNullSoEveryJsonReaderAcceptsIt() throws Exception {
+        var scores = new ReportData.SiteScores("blocks.0.mlp.hook_post", 0, 2, 1, new float[] {0.5f, Float.NaN},
+                new float[] {Float.NaN, Float.NaN}, new int[] {1, 0});
+        String json = HtmlReport.JSON.writeValueAsString(scores);
+        assertEquals("{\"site\":\"blocks.0.mlp.hook_post\",\"layer\":0,\"width\":2,\"prompts\":1,\"scores\":[0.5,null],"
+                + "\"std_err\":[null,null],\"positive_prompts\":[1,0]}", json);
+        var arm = new ReportData.Arm(null, 0.25, Double.NaN, Double.POSITIVE_INFINITY, 4, null);
+        assertEquals("{\"gamma\":null,\"accuracy\":0.25,\"lower\":null,\"upper\":null,\"n\":4,\"mean_tokens\":null}",
+                HtmlReport.JSON.writeValueAsString(arm));
+    }
+
     private static int count(String s, String sub) {
         int n = 0;
         for (int i = s.indexOf(sub); i >= 0; i = s.indexOf(sub, i + 1)) {
