@@ -9,9 +9,9 @@ import picocli.CommandLine.Command;
 @Command(name = "ipg", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Find and steer the internal components behind a language model's reasoning "
                 + "(Integrated Policy Gradient).",
-        subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class, RandomModelCommand.class,
-                SteerCommand.class, EvalCommand.class, BaselineCommand.class, CompareCommand.class,
-                CommandLine.HelpCommand.class})
+        subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class,
+                BaselineCommand.class, SteerCommand.class, EvalCommand.class, CompareCommand.class, ReportCommand.class,
+                RandomModelCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec

@@ -46,7 +46,7 @@ import java.util.TreeSet;
  *   RUN_DIR/prompts/NNNNN.safetensors  per prompt: IPG(i; x) per site
  *   RUN_DIR/scores.safetensors       S_i = mean over prompts, per site, and per_prompt [M, d]
  *   RUN_DIR/top.csv                  the top components of each site
- *   RUN_DIR/run.json                 configuration, fingerprint, timings, per prompt results, completeness
+ *   RUN_DIR/run.json                 configuration, fingerprint, model_dir, timings, per prompt results, completeness
  * </pre>
  */
 public final class AttributionRun {
@@ -360,6 +360,9 @@ public final class AttributionRun {
     private JsonNode aggregate(ObjectNode config, int m, double seconds) {
         ObjectNode run = JSON.createObjectNode();
         run.put("ipg_version", version());
+        // where the model was loaded from, for tools that need it again (ipg report); not part of the
+        // configuration identity (run-config.json), which names the model by its fingerprint
+        run.put("model_dir", model.dir().toAbsolutePath().normalize().toString());
         run.set("config", config);
         ArrayNode promptsOut = run.putArray("prompts");
         SafetensorsWriter scores = new SafetensorsWriter();

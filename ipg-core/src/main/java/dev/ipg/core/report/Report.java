@@ -1,0 +1,73 @@
+package dev.ipg.core.report;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.report.ReportData.Comparison;
+import dev.ipg.core.report.ReportData.Example;
+import dev.ipg.core.report.ReportData.ProcessLevel;
+import dev.ipg.core.report.ReportData.Section;
+import dev.ipg.core.report.RunReader.Component;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/** Gathers a {@link ReportData} from a run directory, an optional comparison directory and an optional model. */
+public final class Report {
+
+    /**
+     * What to gather.
+     *
+     * @param topRows    rows of the top components table
+     * @param components components scaled and tracked in the model sections (top by signed score)
+     * @param probe      bounds of the model sections
+     */
+    public record Options(int topRows, int components, ModelProbe.Options probe) {
+
+        public Options {
+            if (topRows < 1 || components < 1) {
+                throw new IpgException("the report needs at least one table row and one component, got " + topRows + " and " + components);
+            }
+        }
+
+        /** 20 table rows, the top 10 components, {@link ModelProbe.Options#defaults()}. */
+        public static Options defaults() {
+            return new Options(20, 10, ModelProbe.Options.defaults());
+        }
+    }
+
+    private Report() {
+    }
+
+    /**
+     * Reads {@code runDir} (and {@code comparisonDir} unless null) and, when {@code model} and
+     * {@code tok} are given, runs the model sections; otherwise those sections carry
+     * {@code noModelReason}.
+     */
+    public static ReportData gather(Path runDir, Path comparisonDir, Transformer model, Tokenizer tok, String noModelReason,
+                                    Options opt) {
+        RunReader.Run run = RunReader.read(runDir);
+        List<Component> selected = RunReader.selectTop(run.sites(), opt.components());
+        Set<String> keys = new HashSet<>();
+        selected.forEach(c -> keys.add(RunReader.key(c.site().toString(), c.index())));
+        Section<Comparison> comparison = comparisonDir == null
+                ? Section.absent("No method comparison was given: run ipg compare and pass its output directory with --comparison "
+                        + "to show enhance/suppress accuracy per method and the gamma sweep.")
+                : Section.of(ComparisonFile.read(comparisonDir), null);
+        Section<ProcessLevel> process;
+        Section<List<Example>> examples;
+        if (model == null || tok == null) {
+            String why = "Needs the model: " + (noModelReason == null ? "none was given" : noModelReason)
+                    + ". Pass --model DIR to include this section.";
+            process = Section.absent(why);
+            examples = Section.absent(why);
+        } else {
+            ModelProbe probe = new ModelProbe(model, tok, run, opt.probe());
+            process = probe.processLevel(selected);
+            examples = probe.examples(selected);
+        }
+        return new ReportData(run.header(), run.sites(), RunReader.topRows(run.sites(), opt.topRows(), keys), run.completeness(),
+                run.curves(), run.meanCurves(), run.prompts(), comparison, process, examples);
+    }
+}

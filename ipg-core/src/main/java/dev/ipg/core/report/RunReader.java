@@ -1,0 +1,408 @@
+package dev.ipg.core.report;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ipg.core.IpgException;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.report.ReportData.Completeness;
+import dev.ipg.core.report.ReportData.Completion;
+import dev.ipg.core.report.ReportData.Curve;
+import dev.ipg.core.report.ReportData.Header;
+import dev.ipg.core.report.ReportData.PromptInfo;
+import dev.ipg.core.report.ReportData.SiteCompletions;
+import dev.ipg.core.report.ReportData.SiteScores;
+import dev.ipg.core.report.ReportData.TopRow;
+import dev.ipg.core.report.ReportData.Verdict;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads an attribution run directory (see {@code AttributionRun}) into the parts of a report
+ * that need no model: header, scores per site with their spread over prompts, the completeness
+ * check with a verdict, Jbar curves and the completions that were scored.
+ */
+public final class RunReader {
+
+    /**
+     * What a run directory holds, ready for the report.
+     *
+     * @param dir          the run directory
+     * @param config       run.json's {@code config}
+     * @param modelDir     the model directory recorded in run.json, or null
+     * @param header       what was run
+     * @param sites        scores per site
+     * @param completeness the check per site
+     * @param curves       Jbar curves per prompt and site
+     * @param meanCurves   mean curve per site
+     * @param prompts      the support prompts
+     */
+    public record Run(Path dir, JsonNode config, Path modelDir, Header header, List<SiteScores> sites,
+                      List<Completeness> completeness, List<Curve> curves, List<Curve> meanCurves, List<PromptInfo> prompts) {
+
+        /** The advantage the run used (grpo or rloo). */
+        public String advantage() {
+            return config.at("/hyperparameters/advantage").asText("");
+        }
+
+        /** The scores of {@code site}. */
+        public SiteScores scoresOf(String site) {
+            return sites.stream().filter(s -> s.site().equals(site)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("no site " + site));
+        }
+    }
+
+    /** A component at a site with its score. */
+    public record Component(Site site, int index, double score) {
+    }
+
+    private RunReader() {
+    }
+
+    /** Reads {@code dir}; throws {@link IpgException} naming the file when something is missing or malformed. */
+    public static Run read(Path dir) {
+        if (!Files.isDirectory(dir)) {
+            throw new IpgException(dir + " is not a directory");
+        }
+        Path runJson = dir.resolve("run.json");
+        if (!Files.exists(runJson)) {
+            throw new IpgException(dir + " has no run.json: not an attribution run directory, or the run has not finished "
+                    + "(rerun the same ipg attribute command to resume it)");
+        }
+        JsonNode run = Json.read(runJson);
+        JsonNode config = need(run, "config", runJson);
+        List<String> siteNames = new ArrayList<>();
+        need(config, "sites", runJson).forEach(s -> siteNames.add(s.asText()));
+        if (siteNames.isEmpty()) {
+            throw new IpgException(runJson + ": config.sites is empty");
+        }
+        int m = config.at("/dataset/used").asInt(run.path("prompts").size());
+        if (m < 1) {
+            throw new IpgException(runJson + ": the run used no prompts");
+        }
+        List<JsonNode> promptJsons = new ArrayList<>();
+        for (int i = 0; i < m; i++) {
+            Path p = dir.resolve("prompts").resolve(String.format(Locale.ROOT, "%05d.json", i));
+            if (!Files.exists(p)) {
+                throw new IpgException(p + " is missing: run.json says " + m + " prompts were used");
+            }
+            promptJsons.add(Json.read(p));
+        }
+        List<SiteScores> sites = readScores(dir.resolve("scores.safetensors"), siteNames, m);
+        List<Completeness> completeness = new ArrayList<>();
+        List<Curve> curves = new ArrayList<>();
+        List<Curve> means = new ArrayList<>();
+        String advantage = config.at("/hyperparameters/advantage").asText("");
+        for (SiteScores s : sites) {
+            completeness.add(completeness(s, promptJsons, advantage));
+            List<Curve> mine = new ArrayList<>();
+            for (JsonNode pj : promptJsons) {
+                JsonNode site = pj.path("sites").path(s.site());
+                if (site.isMissingNode()) {
+                    throw new IpgException("prompt " + pj.path("index").asInt() + " of " + dir + " has no results for " + s.site());
+                }
+                mine.add(curve(s.site(), pj.path("index").asInt(), pj.path("id").asText(), site));
+            }
+            curves.addAll(mine);
+            means.add(meanCurve(s.site(), mine));
+        }
+        List<PromptInfo> prompts = new ArrayList<>();
+        for (JsonNode pj : promptJsons) {
+            List<SiteCompletions> sc = new ArrayList<>();
+            for (String site : siteNames) {
+                JsonNode sj = pj.path("sites").path(site);
+                List<Completion> items = new ArrayList<>();
+                sj.path("completions_last_point").forEach(c -> items.add(new Completion(c.path("text").asText(),
+                        c.path("tokens").asInt(), c.path("reward").asDouble())));
+                JsonNode curve = sj.path("curve");
+                double alpha = curve.isEmpty() ? 1 : curve.get(curve.size() - 1).path("alpha").asDouble();
+                sc.add(new SiteCompletions(site, alpha, sj.at("/completeness/jbar0").asDouble(),
+                        sj.at("/completeness/jbar1").asDouble(), items));
+            }
+            prompts.add(new PromptInfo(pj.path("index").asInt(), pj.path("id").asText(), pj.path("question").asText(),
+                    pj.hasNonNull("gold") ? pj.get("gold").asText() : null, sc));
+        }
+        String modelDirText = run.hasNonNull("model_dir") ? run.get("model_dir").asText() : null;
+        Path modelDir = modelDirText == null ? null : Path.of(modelDirText);
+        Header header = header(dir, run, config, siteNames, m, modelDir);
+        return new Run(dir, config, modelDir, header, sites, completeness, curves, means, prompts);
+    }
+
+    private static JsonNode need(JsonNode node, String field, Path file) {
+        JsonNode v = node.get(field);
+        if (v == null || v.isNull()) {
+            throw new IpgException(file + " has no '" + field + "'");
+        }
+        return v;
+    }
+
+    private static List<SiteScores> readScores(Path file, List<String> siteNames, int m) {
+        if (!Files.exists(file)) {
+            throw new IpgException(file + " is missing (the run has not finished?)");
+        }
+        List<SiteScores> out = new ArrayList<>();
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            for (String name : siteNames) {
+                String key = name + "/per_prompt";
+                if (!f.has(key)) {
+                    throw new IpgException(file + " has no tensor " + key);
+                }
+                var pp = f.matrix(key); // [M, d]
+                if (pp.rows() != m) {
+                    throw new IpgException(file + ": " + key + " has " + pp.rows() + " rows, run.json says " + m + " prompts");
+                }
+                int d = pp.cols();
+                float[] mean = new float[d];
+                float[] se = new float[d];
+                int[] positive = new int[d];
+                float[] row = new float[d];
+                double[] sum = new double[d];
+                double[] sq = new double[d];
+                for (int i = 0; i < m; i++) {
+                    pp.copyRow(i, row, 0);
+                    for (int c = 0; c < d; c++) {
+                        sum[c] += row[c];
+                        sq[c] += (double) row[c] * row[c];
+                        positive[c] += row[c] > 0 ? 1 : 0;
+                    }
+                }
+                for (int c = 0; c < d; c++) {
+                    double mu = sum[c] / m;
+                    mean[c] = (float) mu;
+                    se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, (sq[c] - m * mu * mu) / (m - 1)) / m) : Float.NaN;
+                }
+                Site site = Site.parse(name);
+                out.add(new SiteScores(name, site.layer(), d, m, mean, se, positive));
+            }
+        }
+        return out;
+    }
+
+    /** The 0.975 quantile of Student's t with {@code df} degrees of freedom (table to 30, Cornish-Fisher beyond). */
+    static double t975(int df) {
+        final double[] table = {12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+            2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042};
+        if (df < 1) {
+            return Double.NaN;
+        }
+        if (df <= table.length) {
+            return table[df - 1];
+        }
+        double z = 1.959963984540054;
+        double z3 = z * z * z;
+        double z5 = z3 * z * z;
+        return z + (z3 + z) / (4.0 * df) + (5 * z5 + 16 * z3 + 3 * z) / (96.0 * df * df);
+    }
+
+    /**
+     * The {@code n} components with the largest |S_i| over all sites, as table rows (95% t
+     * interval of the mean over prompts); rows whose component is in {@code selected} are marked.
+     */
+    public static List<TopRow> topRows(List<SiteScores> sites, int n, Set<String> selected) {
+        record Entry(SiteScores s, int c) {
+        }
+        List<Entry> all = new ArrayList<>();
+        for (SiteScores s : sites) {
+            for (int c = 0; c < s.width(); c++) {
+                all.add(new Entry(s, c));
+            }
+        }
+        all.sort(Comparator.comparingDouble((Entry e) -> -Math.abs(e.s.scores()[e.c]))
+                .thenComparing(e -> e.s.layer()).thenComparingInt(e -> e.c));
+        List<TopRow> rows = new ArrayList<>();
+        for (int r = 0; r < Math.min(n, all.size()); r++) {
+            Entry e = all.get(r);
+            double mu = e.s.scores()[e.c];
+            double half = e.s.prompts() > 1 ? t975(e.s.prompts() - 1) * e.s.stdErr()[e.c] : Double.NaN;
+            rows.add(new TopRow(r + 1, e.s.site(), e.c, mu, mu - half, mu + half, e.s.positivePrompts()[e.c], e.s.prompts(),
+                    (int) Math.signum(mu), selected.contains(key(e.s.site(), e.c))));
+        }
+        return rows;
+    }
+
+    /** The key that names a component in {@link #topRows}'s {@code selected} set. */
+    static String key(String site, int component) {
+        return site + "#" + component;
+    }
+
+    /**
+     * The {@code k} components with the largest signed S_i over all sites (the paper's selection),
+     * ties broken by layer then index.
+     */
+    public static List<Component> selectTop(List<SiteScores> sites, int k) {
+        List<Component> all = new ArrayList<>();
+        for (SiteScores s : sites) {
+            Site site = Site.parse(s.site());
+            for (int c = 0; c < s.width(); c++) {
+                all.add(new Component(site, c, s.scores()[c]));
+            }
+        }
+        all.sort(Comparator.comparingDouble((Component c) -> -c.score()).thenComparingInt(c -> c.site().layer())
+                .thenComparing(c -> c.site().kind()).thenComparingInt(Component::index));
+        return List.copyOf(all.subList(0, Math.min(k, all.size())));
+    }
+
+    static Completeness completeness(SiteScores s, List<JsonNode> prompts, String advantage) {
+        int m = prompts.size();
+        double sumScores = 0;
+        for (float v : s.scores()) {
+            sumScores += v;
+        }
+        double[] gaps = new double[m];
+        double delta = 0;
+        double first = 0;
+        boolean vary = false;
+        for (int i = 0; i < m; i++) {
+            JsonNode site = prompts.get(i).path("sites").path(s.site());
+            JsonNode c = site.path("completeness");
+            double d = c.path("jbar1_minus_jbar0").asDouble();
+            delta += d / m;
+            first += c.path("jbar_alpha1_minus_jbar0").asDouble() / m;
+            gaps[i] = c.path("sum_ipg").asDouble() - d;
+            vary |= rewardsVary(site);
+        }
+        double gap = sumScores - delta;
+        double gapSe = Double.NaN;
+        if (m > 1) {
+            double mu = Arrays.stream(gaps).average().orElse(0);
+            double ss = 0;
+            for (double g : gaps) {
+                ss += (g - mu) * (g - mu);
+            }
+            gapSe = Math.sqrt(ss / (m - 1) / m);
+        }
+        return verdict(s.site(), sumScores, delta, gap, gapSe, first, vary, advantage);
+    }
+
+    /** Whether any two rewards sampled for this prompt at this site differ. */
+    private static boolean rewardsVary(JsonNode site) {
+        List<Double> all = new ArrayList<>();
+        site.path("curve").forEach(n -> n.path("rewards").forEach(r -> all.add(r.asDouble())));
+        site.path("rewards_alpha0").forEach(r -> all.add(r.asDouble()));
+        site.path("rewards_alpha1").forEach(r -> all.add(r.asDouble()));
+        return all.stream().distinct().count() > 1;
+    }
+
+    /** Classifies the completeness check and says what it means in plain words. */
+    static Completeness verdict(String site, double sum, double delta, double gap, double gapSe, double first, boolean rewardsVary,
+                                String advantage) {
+        String nums = String.format(Locale.ROOT, "sum of scores %s vs. Jbar(1) - Jbar(0) = %s", fmt(sum), fmt(delta));
+        double scale = Math.max(Math.abs(sum), Math.abs(delta));
+        if (!rewardsVary) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.TRIVIAL,
+                    "Every sampled trajectory got the same reward along the whole path, so the expected reward did not move and "
+                            + "every score is zero: the check holds trivially and the scores carry no information. Use a signal that "
+                            + "varies between samples (or more samples, a higher temperature).");
+        }
+        double tiny = 1e-9 + 1e-6 * scale;
+        if (Math.abs(gap) <= tiny || (gapSe > 0 && Math.abs(gap) <= 2 * gapSe)) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.HOLDS, String.format(Locale.ROOT,
+                    "Holds: %s; the gap %s is within Monte-Carlo noise (2 standard errors = %s), so the scores account for the "
+                            + "whole change in expected reward.", nums, fmt(gap), fmt(2 * gapSe)));
+        }
+        if (Double.isNaN(gapSe)) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.UNDETERMINED, String.format(Locale.ROOT,
+                    "Cannot tell: %s (gap %s), but with one prompt there is no spread to tell noise from a real gap. "
+                            + "Attribute more prompts.", nums, fmt(gap)));
+        }
+        if (!advantage.equalsIgnoreCase("rloo")) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
+                    "Not expected to hold: %s (gap %s, standard error %s). The %s advantage rescales every group of samples, "
+                            + "so the scores rank components but do not add up to the change in reward; use --advantage rloo for a "
+                            + "run whose check should hold.", nums, fmt(gap), fmt(gapSe), advantage.isEmpty() ? "run's" : advantage));
+        }
+        if (Math.abs(first) > 2 * gapSe && Math.abs(gap + first) < 0.5 * Math.abs(gap)) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.FIRST_STEP, String.format(Locale.ROOT,
+                    "Does not hold: %s (gap %s, standard error %s), and most of the gap is the first step Jbar(alpha_1) - Jbar(0) = %s, "
+                            + "a jump near alpha = 0 that the path points never sample. Try --quadrature gauss-legendre, more "
+                            + "--steps, or --baseline mean.", nums, fmt(gap), fmt(gapSe), fmt(first)));
+        }
+        return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.GAP, String.format(Locale.ROOT,
+                "Does not hold: %s; the gap %s is more than twice its standard error %s. More samples (--samples) or path "
+                        + "points (--steps) should shrink it; if not, look at the Jbar curves for a jump.", nums, fmt(gap), fmt(gapSe)));
+    }
+
+    /** A number for people: 4 significant digits without trailing zeros, scientific notation outside [1e-3, 1e4). */
+    static String fmt(double v) {
+        if (Double.isNaN(v)) {
+            return "n/a";
+        }
+        double a = Math.abs(v);
+        if (a < 1e-15) {
+            return "0"; // rounding noise of sums that cancel
+        }
+        if (a >= 1e-3 && a < 1e4) {
+            return new java.math.BigDecimal(String.format(Locale.ROOT, "%.4g", v)).stripTrailingZeros().toPlainString();
+        }
+        return String.format(Locale.ROOT, "%.3e", v);
+    }
+
+    static Curve curve(String site, int index, String id, JsonNode siteJson) {
+        List<double[]> pts = new ArrayList<>();
+        JsonNode c = siteJson.path("completeness");
+        JsonNode nodes = siteJson.path("curve");
+        if (nodes.isEmpty() || nodes.get(0).path("alpha").asDouble() > 0) {
+            pts.add(new double[] {0, c.path("jbar0").asDouble()});
+        }
+        nodes.forEach(n -> pts.add(new double[] {n.path("alpha").asDouble(), n.path("jbar").asDouble()}));
+        if (nodes.isEmpty() || nodes.get(nodes.size() - 1).path("alpha").asDouble() < 1) {
+            pts.add(new double[] {1, c.path("jbar1").asDouble()});
+        }
+        return new Curve(site, index, id, pts.stream().mapToDouble(p -> p[0]).toArray(), pts.stream().mapToDouble(p -> p[1]).toArray());
+    }
+
+    /** The pointwise mean of curves on the same path points. */
+    static Curve meanCurve(String site, List<Curve> curves) {
+        double[] alpha = curves.getFirst().alpha().clone();
+        double[] mean = new double[alpha.length];
+        for (Curve c : curves) {
+            if (c.alpha().length != alpha.length) {
+                throw new IpgException("the Jbar curves of " + site + " have different path points");
+            }
+            for (int k = 0; k < alpha.length; k++) {
+                mean[k] += c.jbar()[k] / curves.size();
+            }
+        }
+        return new Curve(site, -1, "mean", alpha, mean);
+    }
+
+    private static Header header(Path dir, JsonNode run, JsonNode config, List<String> sites, int m, Path modelDir) {
+        Map<String, String> hp = new LinkedHashMap<>();
+        config.path("hyperparameters").fields().forEachRemaining(e -> hp.put(e.getKey(), text(e.getValue())));
+        config.path("prompt_format").fields().forEachRemaining(e -> hp.put("prompt_format." + e.getKey(), text(e.getValue())));
+        hp.put("dataset.sha256", config.at("/dataset/sha256").asText(""));
+        JsonNode t = run.path("timings");
+        String arch = config.at("/model/architecture").asText("unknown");
+        return new Header(modelDir == null ? arch : String.valueOf(modelDir.getFileName()), modelDir == null ? null : modelDir.toString(),
+                arch, config.at("/model/fingerprint").asText(""), config.path("method").asText("integrated-policy-gradient"),
+                List.copyOf(sites), config.path("signal").asText(""), config.at("/dataset/file").asText(""),
+                config.at("/dataset/problems").asInt(), m, hp,
+                t.has("wall_s_this_invocation") ? t.get("wall_s_this_invocation").asDouble() : null,
+                t.path("sampling_s").asDouble(), t.path("backward_s").asDouble(), t.path("generated_tokens").asLong(),
+                t.has("threads") ? t.get("threads").asInt() : null, t.path("kernels").asText(null),
+                run.path("ipg_version").asText("dev"), String.valueOf(dir.toAbsolutePath().normalize().getFileName()),
+                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+    }
+
+    private static String text(JsonNode v) {
+        if (v == null || v.isNull()) {
+            return "none";
+        }
+        if (v.isArray()) {
+            List<String> parts = new ArrayList<>();
+            v.forEach(x -> parts.add(text(x)));
+            return String.join(", ", parts);
+        }
+        return v.isValueNode() ? v.asText() : v.toString();
+    }
+}

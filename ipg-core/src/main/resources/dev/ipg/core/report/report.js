@@ -1,0 +1,322 @@
+/* The IPG report page: draws the charts and the text sections from the JSON data block.
+   Text from the model or the dataset goes into the page only through textContent (or esc() in
+   chart tooltips, which ECharts renders as HTML). */
+(function () {
+  'use strict';
+  var data = JSON.parse(document.getElementById('report-data').textContent);
+  var POS = '#2f5fd0', NEG = '#c8372d', GREY = '#7b8794';
+  var charts = [];
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) { e.className = cls; }
+    if (text !== undefined && text !== null) { e.textContent = text; }
+    return e;
+  }
+  function esc(s) {
+    return String(s).replace(/[&<>"']/g, function (c) {
+      return { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c];
+    });
+  }
+  function fmt(v, digits) {
+    if (v === null || v === undefined || !isFinite(v)) { return 'n/a'; }
+    var a = Math.abs(v);
+    if (a < 1e-15) { return '0'; }
+    if (a >= 1e-3 && a < 1e4) { return String(Number(v.toPrecision(digits || 4))); }
+    return v.toExponential((digits || 3) - 1);
+  }
+  function pct(v) { return (v === null || v === undefined || !isFinite(v)) ? 'n/a' : (100 * v).toFixed(1) + '%'; }
+  function range(n) { var r = []; for (var i = 0; i < n; i++) { r.push(i); } return r; }
+  function short(site) { return site.replace(/^blocks\./, 'L').replace('.hook_', ' ').replace('.mlp', ' mlp').replace('.attn', ' attn'); }
+  function init(id) {
+    var node = document.getElementById(id);
+    if (!node) { return null; }
+    var c = echarts.init(node, null, { renderer: 'canvas' });
+    charts.push(c);
+    return c;
+  }
+  function siteSelect(id, onChange) {
+    var sel = document.getElementById(id);
+    if (!sel) { return data.sites[0].site; }
+    data.sites.forEach(function (s) { var o = el('option', null, s.site); o.value = s.site; sel.appendChild(o); });
+    sel.addEventListener('change', function () { onChange(sel.value); });
+    return sel.value;
+  }
+  var base = { animation: false, textStyle: { fontFamily: 'inherit' } };
+  function opt(o) { for (var k in base) { if (!(k in o)) { o[k] = base[k]; } } return o; }
+
+  function errorBars(name, points, color) {
+    return {
+      type: 'custom', name: name, data: points, z: 10, silent: true,
+      encode: { x: 0, y: [1, 2] },
+      renderItem: function (params, api) {
+        var lo = api.coord([api.value(0), api.value(1)]);
+        var hi = api.coord([api.value(0), api.value(2)]);
+        var style = { stroke: color || '#1f2933', lineWidth: 1.4 };
+        return { type: 'group', children: [
+          { type: 'line', shape: { x1: lo[0], y1: lo[1], x2: hi[0], y2: hi[1] }, style: style },
+          { type: 'line', shape: { x1: lo[0] - 5, y1: lo[1], x2: lo[0] + 5, y2: lo[1] }, style: style },
+          { type: 'line', shape: { x1: hi[0] - 5, y1: hi[1], x2: hi[0] + 5, y2: hi[1] }, style: style }
+        ] };
+      }
+    };
+  }
+
+  // ---------------------------------------------------------------- score distribution
+  var scoreChart = init('chart-scores');
+  function drawScores(site) {
+    var s = data.sites.filter(function (x) { return x.site === site; })[0];
+    scoreChart.setOption(opt({
+      title: { text: site, left: 'center', textStyle: { fontSize: 13, fontWeight: 'normal', color: '#3e4c59' } },
+      grid: { left: 80, right: 30, top: 40, bottom: 78 },
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' }, formatter: function (ps) {
+        var i = ps[0].dataIndex;
+        return esc(site) + '<br>component <b>' + i + '</b><br>S = ' + esc(fmt(s.scores[i]))
+          + (s.std_err[i] !== null ? ' &plusmn; ' + esc(fmt(s.std_err[i])) + ' (s.e.)' : '')
+          + '<br>positive on ' + s.positive_prompts[i] + ' / ' + s.prompts + ' prompts';
+      } },
+      xAxis: { type: 'category', data: range(s.width), name: 'component index', nameLocation: 'middle', nameGap: 30 },
+      yAxis: { type: 'value', name: 'score S\u1d62', axisLabel: { formatter: function (v) { return fmt(v, 3); } } },
+      dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 10 }],
+      visualMap: { show: false, dimension: 1, pieces: [{ lt: 0, color: NEG }, { gte: 0, color: POS }] },
+      series: [{ type: 'bar', name: 'S', data: s.scores, barCategoryGap: '15%' }]
+    }), true);
+  }
+  drawScores(siteSelect('score-site', drawScores));
+
+  var heat = init('chart-heatmap');
+  if (heat) {
+    var width = Math.max.apply(null, data.sites.map(function (s) { return s.width; }));
+    var cells = [], m = 0;
+    data.sites.forEach(function (s, y) {
+      s.scores.forEach(function (v, x) { cells.push([x, y, v]); m = Math.max(m, Math.abs(v)); });
+    });
+    if (m === 0) { m = 1; }
+    heat.setOption(opt({
+      tooltip: { position: 'top', formatter: function (p) {
+        return esc(data.sites[p.value[1]].site) + '<br>component <b>' + p.value[0] + '</b><br>S = ' + esc(fmt(p.value[2]));
+      } },
+      grid: { left: 120, right: 100, top: 20, bottom: 78 },
+      xAxis: { type: 'category', data: range(width), name: 'component index', nameLocation: 'middle', nameGap: 30, splitArea: { show: false } },
+      yAxis: { type: 'category', data: data.sites.map(function (s) { return short(s.site); }), inverse: true },
+      visualMap: { min: -m, max: m, calculable: true, orient: 'vertical', right: 8, top: 'center', itemHeight: 200,
+        inRange: { color: [NEG, '#f5f5f5', POS] }, formatter: function (v) { return fmt(v, 2); } },
+      dataZoom: [{ type: 'inside', xAxisIndex: 0 }, { type: 'slider', xAxisIndex: 0, height: 18, bottom: 10 }],
+      series: [{ type: 'heatmap', data: cells, emphasis: { itemStyle: { borderColor: '#1f2933', borderWidth: 1 } } }]
+    }));
+  }
+
+  // ---------------------------------------------------------------- Jbar curves
+  var curveChart = init('chart-curves');
+  function drawCurves(site) {
+    var series = [];
+    var mine = data.curves.filter(function (c) { return c.site === site; }).slice(0, 300);
+    mine.forEach(function (c) {
+      series.push({ type: 'line', name: 'prompt ' + c.id, data: c.alpha.map(function (a, k) { return [a, c.jbar[k]]; }),
+        lineStyle: { width: 1, color: 'rgba(97,110,124,0.45)' }, itemStyle: { color: 'rgba(97,110,124,0.6)' },
+        symbolSize: 4, emphasis: { focus: 'series', lineStyle: { width: 2 } } });
+    });
+    var mean = data.mean_curves.filter(function (c) { return c.site === site; })[0];
+    series.push({ type: 'line', name: 'mean over prompts', data: mean.alpha.map(function (a, k) { return [a, mean.jbar[k]]; }),
+      lineStyle: { width: 3, color: POS }, itemStyle: { color: POS }, symbolSize: 7, z: 5 });
+    curveChart.setOption(opt({
+      grid: { left: 70, right: 30, top: 40, bottom: 50 },
+      legend: { data: ['mean over prompts'], top: 5 },
+      tooltip: { trigger: 'item', formatter: function (p) {
+        return esc(p.seriesName) + '<br>&alpha; = ' + esc(fmt(p.value[0], 3)) + '<br>J&#772; = ' + esc(fmt(p.value[1]));
+      } },
+      xAxis: { type: 'value', min: 0, max: 1, name: '\u03b1', nameLocation: 'middle', nameGap: 28 },
+      yAxis: { type: 'value', name: 'J\u0304(\u03b1)', scale: true, axisLabel: { formatter: function (v) { return fmt(v, 3); } } },
+      series: series
+    }), true);
+  }
+  drawCurves(siteSelect('curve-site', drawCurves));
+
+  // ---------------------------------------------------------------- comparison and gamma sweep
+  var cmp = data.comparison.value;
+  var cmpChart = init('chart-comparison');
+  if (cmp && cmpChart) {
+    var cats = [], bars = [], err = [];
+    function add(label, arm, color) {
+      if (!arm) { return; }
+      var i = cats.length;
+      cats.push(label);
+      bars.push({ value: arm.accuracy, itemStyle: { color: color }, arm: arm });
+      if (arm.lower !== null && arm.upper !== null) { err.push([i, arm.lower, arm.upper]); }
+    }
+    add('original', cmp.original, GREY);
+    cmp.methods.forEach(function (m) {
+      add(m.method + '\nenhance' + (m.enhance && m.enhance.gamma !== null ? ' \u03b3=' + fmt(m.enhance.gamma, 3) : ''), m.enhance, POS);
+      add(m.method + '\nsuppress' + (m.suppress && m.suppress.gamma !== null ? ' \u03b3=' + fmt(m.suppress.gamma, 3) : ''), m.suppress, NEG);
+    });
+    var orig = cmp.original;
+    cmpChart.setOption(opt({
+      grid: { left: 70, right: 30, top: 30, bottom: 70 },
+      tooltip: { trigger: 'item', formatter: function (p) {
+        if (p.seriesType !== 'bar') { return ''; }
+        var a = bars[p.dataIndex].arm;
+        return esc(cats[p.dataIndex].replace('\n', ' ')) + '<br>accuracy <b>' + pct(a.accuracy) + '</b>'
+          + (a.lower !== null ? ' [' + pct(a.lower) + ', ' + pct(a.upper) + ']' : '')
+          + (a.n !== null ? '<br>' + a.n + ' problems' : '') + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '');
+      } },
+      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10 } },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
+      series: [
+        { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
+          label: { show: true, position: 'insideBottom', color: '#fff', fontSize: 11, formatter: function (p) { return pct(p.value); } },
+          markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original', position: 'insideEndTop', color: GREY },
+            data: [{ yAxis: orig.accuracy }] } : undefined,
+          markArea: orig && orig.lower !== null ? { silent: true, itemStyle: { color: 'rgba(123,135,148,0.12)' },
+            data: [[{ yAxis: orig.lower }, { yAxis: orig.upper }]] } : undefined },
+        errorBars('95% interval', err)
+      ]
+    }));
+  }
+  var sweepChart = init('chart-sweep');
+  if (cmp && sweepChart) {
+    var methods = [];
+    cmp.gamma_sweep.forEach(function (p) { if (methods.indexOf(p.method) < 0) { methods.push(p.method); } });
+    var palette = [POS, '#d9822b', '#1f8a4c', '#8e44ad', '#c8372d', '#616e7c'];
+    var ss = [];
+    methods.forEach(function (m, j) {
+      var pts = cmp.gamma_sweep.filter(function (p) { return p.method === m; }).sort(function (a, b) { return a.gamma - b.gamma; });
+      var color = palette[j % palette.length];
+      ss.push({ type: 'line', name: m + ' accuracy', yAxisIndex: 0, data: pts.map(function (p) { return [p.gamma, p.accuracy]; }),
+        lineStyle: { color: color, width: 2 }, itemStyle: { color: color }, symbolSize: 7 });
+      var eb = errorBars(m + ' interval', pts.filter(function (p) { return p.lower !== null; }).map(function (p) { return [p.gamma, p.lower, p.upper]; }), color);
+      eb.yAxisIndex = 0;
+      ss.push(eb);
+      if (pts.some(function (p) { return p.mean_tokens !== null; })) {
+        ss.push({ type: 'line', name: m + ' mean length', yAxisIndex: 1, data: pts.map(function (p) { return [p.gamma, p.mean_tokens]; }),
+          lineStyle: { color: color, type: 'dashed' }, itemStyle: { color: color }, symbol: 'triangle', symbolSize: 7 });
+      }
+    });
+    sweepChart.setOption(opt({
+      grid: { left: 70, right: 80, top: 40, bottom: 50 },
+      legend: { top: 5, data: ss.filter(function (s) { return s.type === 'line'; }).map(function (s) { return s.name; }) },
+      tooltip: { trigger: 'axis', formatter: function (ps) {
+        var out = '\u03b3 = ' + esc(fmt(ps[0].value[0], 3));
+        ps.forEach(function (p) {
+          if (p.seriesType !== 'line') { return; }
+          out += '<br>' + esc(p.seriesName) + ': ' + (p.seriesName.indexOf('accuracy') >= 0 ? pct(p.value[1]) : esc(fmt(p.value[1], 4)));
+        });
+        return out;
+      } },
+      xAxis: { type: 'value', name: '\u03b3', nameLocation: 'middle', nameGap: 28, scale: true },
+      yAxis: [
+        { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
+        { type: 'value', name: 'mean tokens', scale: true, splitLine: { show: false } }
+      ],
+      series: ss
+    }));
+  }
+
+  // ---------------------------------------------------------------- process level
+  var proc = data.process.value;
+  var procChart = init('chart-process');
+  if (proc && procChart) {
+    var multi = data.sites.length > 1;
+    var ylab = proc.components.map(function (c) { return (multi ? short(c.site) + ' ' : '') + '#' + c.component; });
+    var xlab = range(proc.bins).map(function (i) {
+      return Math.round(100 * i / proc.bins) + '\u2013' + Math.round(100 * (i + 1) / proc.bins) + '%';
+    });
+    var pc = [], pm = 0;
+    proc.components.forEach(function (c, y) {
+      c.frequency.forEach(function (f, x) { pc.push([x, y, f === null ? '-' : f]); if (f !== null) { pm = Math.max(pm, f); } });
+    });
+    procChart.setOption(opt({
+      tooltip: { position: 'top', formatter: function (p) {
+        var c = proc.components[p.value[1]];
+        return esc(c.site) + ' component <b>' + c.component + '</b> (S = ' + esc(fmt(c.score)) + ')<br>progress ' + esc(xlab[p.value[0]])
+          + '<br>fires at ' + pct(p.value[2]) + ' of ' + proc.tokens_per_bin[p.value[0]] + ' tokens<br>threshold |h| &gt; ' + esc(fmt(c.threshold));
+      } },
+      grid: { left: 120, right: 100, top: 10, bottom: 60 },
+      xAxis: { type: 'category', data: xlab, name: 'normalized reasoning progress', nameLocation: 'middle', nameGap: 32 },
+      yAxis: { type: 'category', data: ylab, inverse: true },
+      visualMap: { min: 0, max: pm > 0 ? pm : 1, calculable: true, orient: 'vertical', right: 8, top: 'center', itemHeight: 200,
+        inRange: { color: ['#f7fbff', '#9ecae1', '#2171b5', '#08306b'] }, formatter: function (v) { return pct(v); } },
+      series: [{ type: 'heatmap', data: pc, label: { show: true, fontSize: 11, formatter: function (p) {
+        return typeof p.value[2] === 'number' ? Math.round(100 * p.value[2]) + '%' : '';
+      } } }]
+    }));
+  }
+
+  // ---------------------------------------------------------------- trajectories, token by token
+  var SCALE = 3; // nats at full colour
+  function tokenColor(d) {
+    var t = Math.max(-1, Math.min(1, d / SCALE));
+    return t < 0 ? 'rgba(200,55,45,' + (0.8 * -t).toFixed(3) + ')' : 'rgba(47,95,208,' + (0.8 * t).toFixed(3) + ')';
+  }
+  var legend = document.getElementById('token-legend');
+  if (legend) {
+    var bar = el('span', 'bar');
+    bar.style.background = 'linear-gradient(to right, ' + tokenColor(-SCALE) + ', rgba(255,255,255,0), ' + tokenColor(SCALE) + ')';
+    legend.appendChild(el('span', null, '\u2264 \u2212' + SCALE + ' nats: less likely after the intervention'));
+    legend.appendChild(bar);
+    legend.appendChild(el('span', null, '\u2265 +' + SCALE + ' nats: more likely'));
+  }
+  var list = document.getElementById('example-list');
+  if (list && data.examples.value) {
+    data.examples.value.forEach(function (ex) {
+      var box = el('div', 'example');
+      var q = el('div', 'q');
+      q.appendChild(el('span', 'id', 'prompt ' + ex.prompt + ' \u00b7 ' + ex.id));
+      var qt = ex.question.length > 600 ? ex.question.slice(0, 600) + '\u2026' : ex.question;
+      q.appendChild(el('span', null, qt));
+      if (ex.gold !== null) { q.appendChild(el('div', 'id', 'gold answer: ' + ex.gold)); }
+      box.appendChild(q);
+      ex.trajectories.forEach(function (t) {
+        var tr = el('div', 'traj');
+        var meta = el('div', 'meta');
+        meta.appendChild(el('span', 'label', t.label));
+        meta.appendChild(t.correct === null ? el('span', 'mark na', 'no gold answer')
+          : t.correct ? el('span', 'mark ok', '\u2713 correct') : el('span', 'mark bad', '\u2717 incorrect'));
+        if (t.reward !== null) { meta.appendChild(el('span', null, 'reward ' + fmt(t.reward))); }
+        var sum = 0;
+        for (var k = 0; k < t.tokens.length; k++) { sum += t.logp_intervened[k] - t.logp_original[k]; }
+        meta.appendChild(el('span', null, t.tokens.length + ' tokens \u00b7 \u03a3 \u0394 log p = ' + fmt(sum)));
+        tr.appendChild(meta);
+        var toks = el('div', 'tokens');
+        t.tokens.forEach(function (piece, k) {
+          var d = t.logp_intervened[k] - t.logp_original[k];
+          var s = el('span', 'tok', piece);
+          s.style.backgroundColor = tokenColor(d);
+          s.setAttribute('title', JSON.stringify(piece) + '\nlog p original ' + fmt(t.logp_original[k]) + '\nlog p intervened '
+            + fmt(t.logp_intervened[k]) + '\n\u0394 ' + fmt(d));
+          toks.appendChild(s);
+        });
+        tr.appendChild(toks);
+        box.appendChild(tr);
+      });
+      list.appendChild(box);
+    });
+  }
+
+  // ---------------------------------------------------------------- support prompts
+  var plist = document.getElementById('prompt-list');
+  data.prompts.slice(0, 500).forEach(function (p) {
+    var d = el('details', 'prompt');
+    d.open = p.index === 0;
+    var s = el('summary');
+    s.appendChild(el('b', null, '#' + p.index + ' '));
+    var qt = p.question.length > 140 ? p.question.slice(0, 140) + '\u2026' : p.question;
+    s.appendChild(el('span', null, qt));
+    var first = p.completions[0];
+    if (first) { s.appendChild(el('span', 'nums', 'J\u0304(0) = ' + fmt(first.jbar0) + ', J\u0304(1) = ' + fmt(first.jbar1))); }
+    d.appendChild(s);
+    d.appendChild(el('div', 'id', 'id ' + p.id + (p.gold !== null ? ' \u00b7 gold answer: ' + p.gold : '')));
+    d.appendChild(el('div', 'qtext', p.question));
+    if (first) {
+      first.items.forEach(function (c) {
+        var box = el('div', 'completion');
+        box.appendChild(el('span', 'r', 'reward ' + fmt(c.reward) + ' \u00b7 ' + c.tokens + ' tokens \u00b7 \u03b1 = ' + fmt(first.alpha, 3)));
+        box.appendChild(document.createTextNode(c.text));
+        d.appendChild(box);
+      });
+    }
+    plist.appendChild(d);
+  });
+
+  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
+  window.__ipgReport = { charts: charts.length, ready: true };
+})();

@@ -1,0 +1,190 @@
+package dev.ipg.core.report;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.KernelsProvider;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.logging.Level;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The report in a real browser: Debian's headless Chromium driven by Selenium opens the HTML
+ * file from disk (file://, no network) and the test checks what a reader would see.
+ */
+class ReportBrowserTest {
+
+    static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+
+    @TempDir
+    static Path tmp;
+
+    static Path html;
+    static ChromeDriver driver;
+
+    @BeforeAll
+    static void setUp() throws IOException {
+        if (!Files.isExecutable(CHROMIUM) || !Files.isExecutable(CHROMEDRIVER)) {
+            fail("the browser test needs Debian's headless Chromium: " + CHROMIUM + " and " + CHROMEDRIVER
+                    + " (apt-get install chromium chromium-driver)");
+        }
+        ReportFixture fx = ReportFixture.shared();
+        Path cmp = Files.createDirectories(tmp.resolve("compare"));
+        Files.writeString(cmp.resolve("comparison.json"), """
+                {"dataset": {"file": "held-out.jsonl", "problems": 50},
+                 "original": {"problems": 50, "correct": 30, "mean_generated_tokens": 100},
+                 "methods": [{"method": "ipg", "enhance": {"gamma": 2, "problems": 50, "correct": 34, "mean_generated_tokens": 90},
+                                              "suppress": {"gamma": 0, "problems": 50, "correct": 6, "mean_generated_tokens": 140}},
+                             {"method": "random", "enhance": {"gamma": 2, "problems": 50, "correct": 29},
+                                                 "suppress": {"gamma": 0, "problems": 50, "correct": 28}}]}
+                """);
+        Files.writeString(cmp.resolve("gamma_sweep.csv"), """
+                method,gamma,accuracy,lower,upper,mean_generated_tokens
+                ipg,0,0.12,0.06,0.24,140
+                ipg,0.5,0.4,0.28,0.54,120
+                ipg,1,0.6,0.46,0.72,100
+                ipg,2,0.68,0.54,0.79,90
+                """);
+        ReportData data;
+        try (Parallel pool = Parallel.of(2); Transformer m = Transformer.load(fx.model, KernelsProvider.lookup(), pool);
+             Tokenizer tok = Tokenizer.load(fx.model)) {
+            data = Report.gather(fx.run, cmp, m, tok, null,
+                    new Report.Options(20, 6, new ModelProbe.Options(6, 2, 0, 8, 0.9, 8)));
+        }
+        html = HtmlReport.write(data, tmp.resolve("out").resolve("report.html")).getFirst();
+        // kept for inspection beside the screenshot
+        Files.createDirectories(Path.of("target"));
+        Files.copy(html, Path.of("target/report-test.html"), StandardCopyOption.REPLACE_EXISTING);
+
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--user-data-dir=" + Files.createDirectories(tmp.resolve("chromium-profile")),
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-extensions", "--window-size=1280,1000");
+        options.setCapability("goog:loggingPrefs", Map.of(LogType.BROWSER, "ALL"));
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(new File(CHROMEDRIVER.toString()))
+                .usingAnyFreePort().build();
+        driver = new ChromeDriver(service, options);
+        driver.get(html.toUri().toString());
+        new WebDriverWait(driver, Duration.ofSeconds(30)).until(d -> Boolean.TRUE.equals(
+                ((JavascriptExecutor) d).executeScript("return !!(window.__ipgReport && window.__ipgReport.ready);")));
+    }
+
+    @AfterAll
+    static void tearDown() {
+        if (driver != null) {
+            driver.quit();
+        }
+    }
+
+    static Object js(String script) {
+        return ((JavascriptExecutor) driver).executeScript(script);
+    }
+
+    /** Coloured (non-transparent) pixels of the canvases in each chart container, by its data-chart name. */
+    static final String PAINTED = """
+            var out = {};
+            document.querySelectorAll('.chart').forEach(function (c) {
+              var n = 0;
+              c.querySelectorAll('canvas').forEach(function (cv) {
+                if (cv.width === 0 || cv.height === 0) { return; }
+                var px = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
+                for (var i = 3; i < px.length; i += 4) { if (px[i] !== 0) { n++; } }
+              });
+              n += c.querySelectorAll('svg path, svg rect').length;
+              out[c.getAttribute('data-chart')] = n;
+            });
+            return out;
+            """;
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void everyChartHasDrawnSomething() {
+        Map<String, Object>[] painted = new Map[1];
+        new WebDriverWait(driver, Duration.ofSeconds(20)).until(d -> {
+            painted[0] = (Map<String, Object>) js(PAINTED);
+            return painted[0].values().stream().allMatch(v -> ((Number) v).longValue() > 2000);
+        });
+        assertEquals(new TreeSet<>(Set.of("heatmap", "scores", "curves", "comparison", "sweep", "process")),
+                new TreeSet<>(painted[0].keySet()), "chart containers on the page");
+        assertEquals(6L, ((Number) js("return window.__ipgReport.charts;")).longValue());
+    }
+
+    @Test
+    void injectedMarkupIsShownAsTextAndNeverRuns() {
+        assertEquals(Boolean.TRUE, js("return window.__pwned === undefined && window.__pwnedImg === undefined "
+                + "&& window.__pwnedQuestion === undefined;"), "markup from a completion or a question ran");
+        assertEquals(0L, ((Number) js("return document.querySelectorAll('img').length;")).longValue(), "no image was created");
+        assertEquals(3L, ((Number) js("return document.querySelectorAll('script').length;")).longValue(),
+                "only the data block, the chart library and the page script");
+        String prompts = (String) js("return document.getElementById('prompt-list').textContent;");
+        assertTrue(prompts.contains(ReportFixture.COMPLETION_MARKUP), "the completion's markup shows as text");
+        assertTrue(prompts.contains(ReportFixture.QUESTION_MARKUP), "the question's markup shows as text");
+        String examples = (String) js("return document.getElementById('example-list').textContent;");
+        assertTrue(examples.contains(ReportFixture.QUESTION_MARKUP));
+        String title = driver.getTitle();
+        assertTrue(title.startsWith("IPG report"), title);
+    }
+
+    @Test
+    void sectionsShowTheirData() {
+        long rows = ((Number) js("return document.querySelectorAll('#top-table tbody tr').length;")).longValue();
+        assertEquals(20, rows);
+        long examples = ((Number) js("return document.querySelectorAll('#example-list .example').length;")).longValue();
+        assertEquals(2, examples);
+        long tokens = ((Number) js("return document.querySelectorAll('#example-list .tok').length;")).longValue();
+        assertTrue(tokens > 0 && tokens <= 2 * 2 * 8, tokens + " tokens shown");
+        long prompts = ((Number) js("return document.querySelectorAll('#prompt-list details').length;")).longValue();
+        assertEquals(3, prompts);
+        assertEquals(0L, ((Number) js("return document.querySelectorAll('p.missing').length;")).longValue(),
+                "every section has its data");
+    }
+
+    @Test
+    void noConsoleErrorsAndAFullPageScreenshot() throws IOException {
+        List<String> severe = new ArrayList<>();
+        for (LogEntry e : driver.manage().logs().get(LogType.BROWSER)) {
+            if (e.getLevel().intValue() >= Level.SEVERE.intValue()) {
+                severe.add(e.getMessage());
+            }
+        }
+        assertEquals(List.of(), severe, "console errors");
+        long height = ((Number) js("return Math.ceil(document.documentElement.scrollHeight);")).longValue();
+        driver.manage().window().setSize(new Dimension(1280, (int) Math.min(height + 40, 16000)));
+        js("window.dispatchEvent(new Event('resize'));");
+        File shot = driver.getScreenshotAs(OutputType.FILE);
+        Path target = Path.of("target/report-screenshot.png");
+        Files.copy(shot.toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(target) > 50_000, "screenshot of " + Files.size(target) + " bytes");
+        assertNotNull(html);
+    }
+}
