@@ -59,6 +59,10 @@ final class GemmCommand implements Callable<Integer> {
     @Option(names = "--min-reps", description = "Least timed calls per measurement (default: ${DEFAULT-VALUE}).")
     int minReps = 5;
 
+    @Option(names = "--rounds", description = "Repeat the whole table this many times, alternating engine and numpy; "
+            + "report the median over rounds (default: ${DEFAULT-VALUE}).")
+    int rounds = 1;
+
     @Option(names = "--python", description = "Python with numpy for the reference (default: ${DEFAULT-VALUE}).")
     String python = "/usr/bin/python3";
 
@@ -98,29 +102,55 @@ final class GemmCommand implements Callable<Integer> {
             System.out.printf("ipg-bench gemm: kernels %s, %d threads, Java %s; reference %s%n", kernels.name(), threads,
                     Runtime.version(), ref == null ? "none" : ref.hello);
             warmUp(kernels, pool);
-            List<Row> rows = new ArrayList<>();
-            printHeader();
-            for (int[] s : nk) {
-                int n = s[0];
-                int k = s[1];
-                try (Arena arena = Arena.ofShared()) {
-                    Map<DType, Matrix> weights = new LinkedHashMap<>();
-                    for (DType dt : dtypes) {
-                        weights.put(dt, randomWeights(arena, dt, n, k, 1));
-                    }
-                    for (int m : ms) {
-                        float[] x = randomInput(m * k, 2);
-                        float[] o = new float[m * n];
-                        Map<String, Double> java = new LinkedHashMap<>();
-                        for (var e : weights.entrySet()) {
-                            java.put(e.getKey().name(), measure(() -> kernels.matmul(pool, x, 0, m, e.getValue(), o, 0), m, n, k));
+            // (m, n, k) -> per-dtype rates and numpy rates, one entry per round
+            Map<String, Map<String, List<Double>>> cells = new LinkedHashMap<>();
+            for (int round = 1; round <= rounds; round++) {
+                if (rounds > 1) {
+                    System.out.println("round " + round + " of " + rounds);
+                }
+                printHeader();
+                for (int[] s : nk) {
+                    int n = s[0];
+                    int k = s[1];
+                    try (Arena arena = Arena.ofShared()) {
+                        Map<DType, Matrix> weights = new LinkedHashMap<>();
+                        for (DType dt : dtypes) {
+                            weights.put(dt, randomWeights(arena, dt, n, k, round));
                         }
-                        Double numpy = ref == null ? null : ref.measure(m, n, k, warmup, minReps, budget);
-                        Row row = new Row(m, n, k, java, numpy);
-                        rows.add(row);
-                        printRow(row);
+                        for (int m : ms) {
+                            float[] x = randomInput(m * k, 2);
+                            float[] o = new float[m * n];
+                            Map<String, List<Double>> cell = cells.computeIfAbsent(m + "x" + n + "x" + k, key -> new LinkedHashMap<>());
+                            Map<String, Double> java = new LinkedHashMap<>();
+                            for (var e : weights.entrySet()) {
+                                double g = measure(() -> kernels.matmul(pool, x, 0, m, e.getValue(), o, 0), m, n, k);
+                                java.put(e.getKey().name(), g);
+                                cell.computeIfAbsent(e.getKey().name(), key -> new ArrayList<>()).add(g);
+                            }
+                            Double numpy = ref == null ? null : ref.measure(m, n, k, warmup, minReps, budget);
+                            if (numpy != null) {
+                                cell.computeIfAbsent("numpy", key -> new ArrayList<>()).add(numpy);
+                            }
+                            printRow(new Row(m, n, k, java, numpy));
+                        }
                     }
                 }
+            }
+            List<Row> rows = new ArrayList<>();
+            for (var e : cells.entrySet()) {
+                String[] mnk = e.getKey().split("x");
+                Map<String, Double> java = new LinkedHashMap<>();
+                for (DType dt : dtypes) {
+                    java.put(dt.name(), median(e.getValue().get(dt.name())));
+                }
+                List<Double> np = e.getValue().get("numpy");
+                rows.add(new Row(Integer.parseInt(mnk[0]), Integer.parseInt(mnk[1]), Integer.parseInt(mnk[2]), java,
+                        np == null ? null : median(np)));
+            }
+            if (rounds > 1) {
+                System.out.println("median over " + rounds + " rounds");
+                printHeader();
+                rows.forEach(this::printRow);
             }
             write(rows, kernels, ref);
             System.out.println("wrote " + out.toAbsolutePath());
@@ -142,6 +172,11 @@ final class GemmCommand implements Callable<Integer> {
             }
         }
         throw new IllegalStateException("gemm_ref.py not found under ipg-bench/src/main/python: pass --script");
+    }
+
+    private static double median(List<Double> v) {
+        double[] a = v.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        return a.length % 2 == 1 ? a[a.length / 2] : (a[a.length / 2 - 1] + a[a.length / 2]) / 2;
     }
 
     /** Compiles both matmul paths before anything is timed. */
@@ -215,7 +250,9 @@ final class GemmCommand implements Callable<Integer> {
         doc.put("java", Runtime.version().toString());
         doc.put("cpus", Runtime.getRuntime().availableProcessors());
         doc.put("reference", ref == null ? null : ref.helloJson);
-        doc.put("statistic", "median GFLOP/s over >= " + minReps + " timed calls after " + warmup + " s warm-up");
+        doc.put("statistic", "median GFLOP/s over >= " + minReps + " timed calls after " + warmup + " s warm-up"
+                + (rounds > 1 ? ", then the median over " + rounds + " rounds" : ""));
+        doc.put("rounds", rounds);
         List<Map<String, Object>> results = new ArrayList<>();
         for (Row r : rows) {
             Map<String, Object> e = new LinkedHashMap<>();
@@ -234,8 +271,8 @@ final class GemmCommand implements Callable<Integer> {
         doc.put("results", results);
         Path abs = out.toAbsolutePath();
         Files.createDirectories(abs.getParent());
-        Path tmp = Files.createTempFile(abs.getParent(), abs.getFileName().toString(), ".tmp");
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(tmp.toFile(), doc);
+        Path tmp = abs.resolveSibling(abs.getFileName() + ".tmp");
+        Files.write(tmp, new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(doc));
         Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -43,11 +43,34 @@ public final class KernelsProvider {
         return new ScalarKernels();
     }
 
-    /** True when the property does not disable it and the incubator module is in the boot layer. */
+    /**
+     * True when the property does not disable it, the incubator module is in the boot layer, and
+     * the optimizing JIT (C2) is on: without it every vector is an object and the scalar loops win.
+     */
     static boolean vectorAllowed() {
         if ("false".equalsIgnoreCase(System.getProperty(PROPERTY, "true").trim())) {
             return false;
         }
-        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() && optimizingJit();
+    }
+
+    private static boolean optimizingJit() {
+        if (System.getProperty("java.vm.info", "").contains("interpreted mode")) {
+            return false;
+        }
+        try {
+            var bean = java.lang.management.ManagementFactory.getPlatformMXBean(
+                    com.sun.management.HotSpotDiagnosticMXBean.class);
+            if (bean == null) {
+                return true;
+            }
+            if ("false".equals(bean.getVMOption("UseCompiler").getValue())) {
+                return false;
+            }
+            String level = bean.getVMOption("TieredStopAtLevel").getValue();
+            return Integer.parseInt(level) >= 4;
+        } catch (RuntimeException | LinkageError e) {
+            return true; // not HotSpot, or no management module: assume a compiler is there
+        }
     }
 }

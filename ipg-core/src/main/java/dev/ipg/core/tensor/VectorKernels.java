@@ -45,14 +45,18 @@ final class VectorKernels implements Kernels {
     static final int MR = 8;
     /** Columns of the register tile (weight rows): two vectors. */
     static final int NR = 2 * L;
-    /** Depth of one packed block. */
-    static final int KC = Integer.getInteger("ipg.kc", 256);
-    /** Input rows per packed block of A. */
-    static final int MC = Integer.getInteger("ipg.mc", 256) / MR * MR;
-    /** Weight rows per packed block of B. */
-    static final int NC = Integer.getInteger("ipg.nc", 1024) / NR * NR;
+    /**
+     * Depth of one packed block: an NR-row weight panel of KC columns (32 KB) stays in L1 while the
+     * register tile sweeps the input panels. Part of the result's definition: outputs are summed
+     * KC columns at a time, then the blocks in order.
+     */
+    static final int KC = 256;
+    /** Input rows per block of the sweep (a multiple of MR). */
+    static final int MC = 256;
+    /** Weight rows per packed block (a multiple of NR): 1024 x KC floats, 1 MB, stays in L2. */
+    static final int NC = 1024 / NR * NR;
     /** Up to this many input rows the matmul streams weights (decode path); above, it runs the GEMM. */
-    static final int SMALL_M = Integer.getInteger("ipg.smallm", 8);
+    static final int SMALL_M = 8;
 
     /** Weight bytes below which the decode path does not split work (hand-off costs microseconds). */
     private static final long MIN_CHUNK_BYTES = 512 << 10;

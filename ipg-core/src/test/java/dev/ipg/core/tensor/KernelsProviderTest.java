@@ -40,14 +40,27 @@ class KernelsProviderTest {
         System.out.println(KernelsProvider.lookup().name());
     }
 
-    @Test
-    void fallsBackToScalarWithoutIncubatorModule() throws IOException, InterruptedException {
+    /** The name printed by {@link #main} in a child JVM started with {@code jvmFlags}. */
+    private static String childChoice(String... jvmFlags) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process p = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                KernelsProviderTest.class.getName())).redirectErrorStream(true).start();
+        List<String> cmd = new java.util.ArrayList<>(List.of(java));
+        cmd.addAll(List.of(jvmFlags));
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), KernelsProviderTest.class.getName()));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         assertTrue(p.waitFor(60, TimeUnit.SECONDS), "child JVM did not finish");
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
         assertEquals(0, p.exitValue(), out);
-        assertEquals("scalar", out);
+        // the incubator module prints a warning on start-up: the answer is the last line
+        return out.substring(out.lastIndexOf('\n') + 1);
+    }
+
+    @Test
+    void fallsBackToScalarWithoutIncubatorModule() throws IOException, InterruptedException {
+        assertEquals("scalar", childChoice());
+    }
+
+    @Test
+    void fallsBackToScalarWithoutOptimizingJit() throws IOException, InterruptedException {
+        assertEquals("scalar", childChoice("--add-modules", "jdk.incubator.vector", "-XX:TieredStopAtLevel=1"));
     }
 }
