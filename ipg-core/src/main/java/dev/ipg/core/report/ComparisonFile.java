@@ -2,48 +2,54 @@ package dev.ipg.core.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.report.ReportData.Arm;
 import dev.ipg.core.report.ReportData.Comparison;
 import dev.ipg.core.report.ReportData.MethodResult;
 import dev.ipg.core.report.ReportData.SweepPoint;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
+import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 /**
- * The output of {@code ipg compare} as the report reads it: the one place that knows its shape.
+ * The output of {@code ipg compare} ({@link dev.ipg.core.eval.Comparison}) as the report reads
+ * it: the one place that knows its shape. Only {@code comparison.json} is read; the two CSV
+ * files beside it ({@code comparison.csv}, {@code gamma_sweep.csv}) hold the same figures.
  *
  * <pre>
  *   DIR/comparison.json
  *   {
- *     "dataset":  {"file": "test.jsonl", "problems": 200}      (or a plain string; optional)
- *     "original": ARM,
- *     "methods":  [ {"method": "ipg", "enhance": ARM, "suppress": ARM}, ... ],
- *     "gamma_sweep": [ {"method": "ipg", "gamma": 0.5, ...ARM fields}, ... ]   (optional)
+ *     "ipg_version": "...",
+ *     "config": {
+ *       "model":   {"architecture": "Qwen3ForCausalLM", "fingerprint": "9f2c..."},
+ *       "support": {"file": "train.jsonl", "sha256": "...", "used": 200},
+ *       "eval":    {"file": "test.jsonl",  "sha256": "...", "used": 500},
+ *       "site": "blocks.20.hook_resid_post", "top": "5%", "rank": "signed",
+ *       "eval_decoding": {"greedy": true, "max_new_tokens": 512}       (sampled: temperature, top_p, top_k, seed)
+ *       ... (gammas, methods, seeds, signal, control vector mode)
+ *     },
+ *     "original":    ROW,                    condition "original"
+ *     "rows":        [ROW, ...],             condition "enhance" or "suppress", methods in order
+ *     "gamma_sweep": [ROW, ...]              condition "sweep" (empty without a sweep)
  *   }
- *   ARM = {"gamma": 2.0, "problems": 200, "correct": 169, "accuracy": 0.845,
- *          "wilson95": {"lower": 0.79, "upper": 0.89}, "mean_generated_tokens": 312.4}
- *         (the figures may also sit under "results", as in an evaluation's summary.json;
- *          "lower"/"upper" may stand at the top level; a missing interval is computed
- *          from problems and correct with Wilson's formula)
- *
- *   DIR/gamma_sweep.csv   (used when comparison.json has no gamma_sweep)
- *   method,gamma,accuracy,lower,upper,mean_generated_tokens
+ *   ROW = {"method": "ipg", "condition": "enhance", "gamma": 2.0 (or "strength": 4.0 for an added vector),
+ *          "intervention": "...", "problems": 500, "correct": 412, "accuracy": 0.824,
+ *          "wilson95": {"lower": 0.788, "upper": 0.855}, "mean_generated_tokens": 301.2,
+ *          "delta_vs_original": 0.03, "seed_accuracies": [0.824], ...}
  * </pre>
+ *
+ * <p>For random selection averaged over several seeds, counts are summed over the seeds and
+ * the interval is Wilson's on those counts.
  */
 public final class ComparisonFile {
 
     /** The JSON file name. */
     public static final String JSON = "comparison.json";
-    /** The sweep CSV file name. */
-    public static final String SWEEP_CSV = "gamma_sweep.csv";
 
     private ComparisonFile() {
     }
@@ -52,115 +58,116 @@ public final class ComparisonFile {
     public static Comparison read(Path dir) {
         Path file = dir.resolve(JSON);
         if (!Files.exists(file)) {
-            throw new IpgException(dir + " has no " + JSON + " (the output directory of ipg compare)");
+            throw new IpgException(dir + " has no " + JSON + " (is it the output directory of a finished ipg compare?)");
         }
         JsonNode j = Json.read(file);
-        String dataset = null;
-        Integer problems = null;
-        JsonNode d = j.path("dataset");
-        if (d.isTextual()) {
-            dataset = d.asText();
-        } else if (d.isObject()) {
-            dataset = d.path("file").asText(null);
-            problems = d.has("problems") ? d.get("problems").asInt() : null;
+        JsonNode c = j.path("config");
+        if (!c.isObject() || !j.path("original").isObject() || !j.path("rows").isArray()) {
+            throw new IpgException(file + " is not a comparison written by ipg compare (no 'config', 'original' or 'rows')");
         }
-        Arm original = j.has("original") ? arm(j.get("original"), file, "original") : null;
+        Arm original = arm(j.get("original"), file, "original");
+        if (!"original".equals(j.get("original").path("condition").asText())) {
+            throw new IpgException(file + ": 'original' has condition '" + j.get("original").path("condition").asText() + "'");
+        }
+        Map<String, Arm[]> byMethod = new LinkedHashMap<>();
+        for (JsonNode r : j.get("rows")) {
+            String method = text(r, "method", file, "a row");
+            String condition = text(r, "condition", file, method);
+            int slot = switch (condition) {
+                case "enhance" -> 0;
+                case "suppress" -> 1;
+                default -> throw new IpgException(file + ": row " + method + " has condition '" + condition
+                        + "', expected enhance or suppress");
+            };
+            Arm[] arms = byMethod.computeIfAbsent(method, k -> new Arm[2]);
+            if (arms[slot] != null) {
+                throw new IpgException(file + ": two " + condition + " rows for " + method);
+            }
+            arms[slot] = arm(r, file, method + " " + condition);
+        }
         List<MethodResult> methods = new ArrayList<>();
-        j.path("methods").forEach(m -> {
-            String name = m.path("method").asText(null);
-            if (name == null) {
-                throw new IpgException(file + ": a methods entry has no 'method'");
-            }
-            methods.add(new MethodResult(name, m.hasNonNull("enhance") ? arm(m.get("enhance"), file, name + ".enhance") : null,
-                    m.hasNonNull("suppress") ? arm(m.get("suppress"), file, name + ".suppress") : null));
-        });
-        if (original == null && methods.isEmpty()) {
-            throw new IpgException(file + " has neither 'original' nor 'methods'");
-        }
+        byMethod.forEach((m, a) -> methods.add(new MethodResult(m, a[0], a[1])));
         List<SweepPoint> sweep = new ArrayList<>();
-        if (j.has("gamma_sweep")) {
-            j.get("gamma_sweep").forEach(p -> {
-                Arm a = arm(p, file, "gamma_sweep");
-                if (a.gamma() == null) {
-                    throw new IpgException(file + ": a gamma_sweep entry has no 'gamma'");
-                }
-                sweep.add(new SweepPoint(p.path("method").asText("ipg"), a.gamma(), a.accuracy(), a.lower(), a.upper(), a.meanTokens()));
-            });
-        } else if (Files.exists(dir.resolve(SWEEP_CSV))) {
-            sweep.addAll(readSweepCsv(dir.resolve(SWEEP_CSV)));
-        }
-        return new Comparison(dir.toAbsolutePath().normalize().getFileName().toString(), dataset, problems, original, methods,
-                sweep);
-    }
-
-    static Arm arm(JsonNode node, Path file, String what) {
-        JsonNode r = node.has("results") ? node.get("results") : node;
-        JsonNode g = node.hasNonNull("gamma") ? node.get("gamma") : r.get("gamma");
-        Double gamma = g == null || g.isNull() ? null : Double.valueOf(g.asDouble());
-        Integer n = r.hasNonNull("problems") ? r.get("problems").asInt() : null;
-        Integer correct = r.hasNonNull("correct") && r.get("correct").isNumber() ? r.get("correct").asInt() : null;
-        double acc;
-        if (r.hasNonNull("accuracy")) {
-            acc = r.get("accuracy").asDouble();
-        } else if (n != null && correct != null && n > 0) {
-            acc = (double) correct / n;
-        } else {
-            throw new IpgException(file + ": " + what + " has no accuracy (nor problems and correct)");
-        }
-        double lo = Double.NaN;
-        double hi = Double.NaN;
-        JsonNode w = r.has("wilson95") ? r.get("wilson95") : r.has("interval") ? r.get("interval") : r;
-        if (w.hasNonNull("lower") && w.hasNonNull("upper")) {
-            lo = w.get("lower").asDouble();
-            hi = w.get("upper").asDouble();
-        } else if (n != null && correct != null) {
-            Wilson wi = Wilson.of(correct, n);
-            lo = wi.lower();
-            hi = wi.upper();
-        }
-        Double len = r.hasNonNull("mean_generated_tokens") ? Double.valueOf(r.get("mean_generated_tokens").asDouble())
-                : r.hasNonNull("mean_tokens") ? Double.valueOf(r.get("mean_tokens").asDouble()) : null;
-        return new Arm(gamma, acc, lo, hi, n, len);
-    }
-
-    static List<SweepPoint> readSweepCsv(Path file) {
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(file, StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new IpgException("cannot read " + file + ": " + e.getMessage());
-        }
-        if (lines.isEmpty()) {
-            return List.of();
-        }
-        List<String> head = Arrays.stream(lines.getFirst().split(",")).map(s -> s.strip().toLowerCase(Locale.ROOT)).toList();
-        int method = head.indexOf("method");
-        int gamma = head.indexOf("gamma");
-        int acc = head.indexOf("accuracy");
-        int lo = head.indexOf("lower");
-        int hi = head.indexOf("upper");
-        int len = head.indexOf("mean_generated_tokens") >= 0 ? head.indexOf("mean_generated_tokens") : head.indexOf("mean_tokens");
-        if (gamma < 0 || acc < 0) {
-            throw new IpgException(file + ": the header needs at least gamma and accuracy columns, got " + lines.getFirst());
-        }
-        List<SweepPoint> out = new ArrayList<>();
-        for (int i = 1; i < lines.size(); i++) {
-            if (lines.get(i).isBlank()) {
-                continue;
+        for (JsonNode r : j.path("gamma_sweep")) {
+            String method = text(r, "method", file, "a gamma_sweep row");
+            Arm a = arm(r, file, method + " sweep");
+            if (a.gamma() == null) {
+                throw new IpgException(file + ": gamma_sweep row of " + method + " has no 'gamma'");
             }
-            String[] f = lines.get(i).split(",", -1);
-            try {
-                out.add(new SweepPoint(method >= 0 ? f[method].strip() : "ipg", Double.parseDouble(f[gamma]), Double.parseDouble(f[acc]),
-                        lo >= 0 ? num(f[lo]) : Double.NaN, hi >= 0 ? num(f[hi]) : Double.NaN,
-                        len >= 0 && !f[len].isBlank() ? Double.valueOf(num(f[len])) : null));
-            } catch (NumberFormatException | ArrayIndexOutOfBoundsException e) {
-                throw new IpgException(file + " line " + (i + 1) + " is not a sweep row: " + lines.get(i));
-            }
+            sweep.add(new SweepPoint(method, a.gamma(), a));
         }
-        return out;
+        JsonNode top = c.path("top");
+        String selection = top.isMissingNode() ? null : "top " + top.asText() + " by " + c.path("rank").asText("signed") + " score";
+        return new Comparison(dir.toAbsolutePath().normalize().getFileName().toString(), c.at("/eval/file").asText(null),
+                c.at("/eval/used").asInt(), c.at("/support/file").asText(null), c.at("/support/used").asInt(),
+                c.at("/model/architecture").asText(null), c.at("/model/fingerprint").asText(null), c.path("site").asText(null), selection,
+                decoding(c.path("eval_decoding")), original, methods, sweep);
     }
 
-    private static double num(String s) {
-        return s.isBlank() ? Double.NaN : Double.parseDouble(s.strip());
+    /** One row; {@code what} names it in errors. */
+    static Arm arm(JsonNode r, Path file, String what) {
+        int n = integer(r, "problems", file, what);
+        int correct = integer(r, "correct", file, what);
+        if (n < 0 || correct < 0 || correct > n) {
+            throw new IpgException(file + ": " + what + " has " + correct + " correct of " + n + " problems");
+        }
+        double acc = number(r, "accuracy", file, what);
+        JsonNode w = r.path("wilson95");
+        double lo = number(w, "lower", file, what + " wilson95");
+        double hi = number(w, "upper", file, what + " wilson95");
+        boolean original = "original".equals(r.path("condition").asText());
+        Double gamma = !original && r.hasNonNull("gamma") ? Double.valueOf(r.get("gamma").asDouble()) : null;
+        Double strength = r.hasNonNull("strength") ? Double.valueOf(r.get("strength").asDouble()) : null;
+        if (!original && (gamma == null) == (strength == null)) {
+            throw new IpgException(file + ": " + what + " needs exactly one of 'gamma' and 'strength'");
+        }
+        List<Double> seeds = new ArrayList<>();
+        r.path("seed_accuracies").forEach(x -> seeds.add(x.asDouble()));
+        if (seeds.isEmpty()) {
+            seeds.add(acc);
+        }
+        return new Arm(gamma, strength, acc, lo, hi, correct, n, number(r, "mean_generated_tokens", file, what),
+                original ? 0 : number(r, "delta_vs_original", file, what), List.copyOf(seeds), r.path("intervention").asText(""));
+    }
+
+    /** "greedy, 512 tokens" or "T=0.6 top-p=0.95 top-k=0 seed=1, 512 tokens" (as the evaluation describes itself). */
+    static String decoding(JsonNode d) {
+        if (!d.isObject()) {
+            return null;
+        }
+        String tokens = d.path("max_new_tokens").asInt() + " tokens";
+        if (d.path("greedy").asBoolean(true)) {
+            return "greedy, " + tokens;
+        }
+        return String.format(Locale.ROOT, "T=%s top-p=%s top-k=%d seed=%d, %s", plain(d.path("temperature").asDouble()),
+                plain(d.path("top_p").asDouble()), d.path("top_k").asInt(), d.path("seed").asLong(), tokens);
+    }
+
+    private static String plain(double v) {
+        return BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    private static String text(JsonNode r, String field, Path file, String what) {
+        JsonNode v = r.get(field);
+        if (v == null || !v.isTextual()) {
+            throw new IpgException(file + ": " + what + " has no '" + field + "'");
+        }
+        return v.asText();
+    }
+
+    private static int integer(JsonNode r, String field, Path file, String what) {
+        JsonNode v = r.get(field);
+        if (v == null || !v.isIntegralNumber()) {
+            throw new IpgException(file + ": " + what + " has no integer '" + field + "'");
+        }
+        return v.asInt();
+    }
+
+    private static double number(JsonNode r, String field, Path file, String what) {
+        JsonNode v = r.get(field);
+        if (v == null || !v.isNumber()) {
+            throw new IpgException(file + ": " + what + " has no number '" + field + "'");
+        }
+        return v.asDouble();
     }
 }

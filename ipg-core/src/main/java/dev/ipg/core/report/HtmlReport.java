@@ -11,6 +11,8 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.report.ReportData.Arm;
+import dev.ipg.core.report.ReportData.Comparison;
 import dev.ipg.core.report.ReportData.Completeness;
 import dev.ipg.core.report.ReportData.ComponentFrequency;
 import dev.ipg.core.report.ReportData.Curve;
@@ -224,22 +226,7 @@ public final class HtmlReport {
                         + "line: their mean.")
                 .append(data.sites().size() > 1 ? " Site: <select id=\"curve-site\" aria-label=\"site\"></select>" : "")
                 .append("</p><div class=\"chart\" id=\"chart-curves\" data-chart=\"curves\"></div></section>\n");
-        b.append("<section id=\"comparison\"><h2>Method comparison</h2>");
-        if (data.comparison().value() == null) {
-            b.append("<p class=\"missing\">").append(Html.escape(data.comparison().note())).append("</p>");
-        } else {
-            var c = data.comparison().value();
-            b.append("<p class=\"lead\">Accuracy on the evaluation set").append(c.dataset() == null ? "" : " <code>"
-                            + Html.escape(c.dataset()) + "</code>").append(c.problems() == null ? "" : " (" + c.problems() + " problems)")
-                    .append(" when the components each method selects are enhanced (&gamma; &gt; 1) or suppressed (&gamma; = 0), "
-                            + "with 95% intervals; the dashed line and band are the original model.</p>")
-                    .append("<div class=\"chart\" id=\"chart-comparison\" data-chart=\"comparison\"></div>")
-                    .append(c.gammaSweep().isEmpty() ? "<p class=\"missing\">The comparison has no gamma sweep.</p>"
-                            : "<h3>Gamma sweep</h3><p class=\"lead\">Accuracy (left axis, with 95% intervals) and mean generated "
-                            + "length (right axis) as the selected components are scaled by &gamma;.</p>"
-                            + "<div class=\"chart\" id=\"chart-sweep\" data-chart=\"sweep\"></div>");
-        }
-        b.append("</section>\n");
+        comparison(b, data);
         b.append("<section id=\"process\"><h2>Where in the reasoning the top components act</h2>");
         if (data.process().value() == null) {
             b.append("<p class=\"missing\">").append(Html.escape(data.process().note())).append("</p>");
@@ -330,6 +317,102 @@ public final class HtmlReport {
                 .append("</code></td></tr><tr><th>model fingerprint</th><td><code>").append(Html.escape(h.fingerprint()))
                 .append("</code></td></tr><tr><th>kernels</th><td><code>").append(Html.escape(h.kernels() == null ? "n/a" : h.kernels()))
                 .append("</code></td></tr></tbody></table></details></section>\n");
+    }
+
+    private static void comparison(StringBuilder b, ReportData d) {
+        b.append("<section id=\"comparison\"><h2>Method comparison</h2>");
+        Comparison c = d.comparison().value();
+        if (c == null) {
+            b.append("<p class=\"missing\">").append(Html.escape(d.comparison().note())).append("</p></section>\n");
+            return;
+        }
+        if (d.comparison().note() != null) {
+            b.append("<p class=\"warn\" id=\"comparison-note\">").append(Html.escape(d.comparison().note())).append("</p>");
+        }
+        b.append("<p class=\"lead\">Accuracy on ").append(String.format(Locale.ROOT, "%,d", c.evalProblems()))
+                .append(" problems of <code>").append(Html.escape(c.evalDataset())).append("</code>")
+                .append(c.decoding() == null ? "" : " (" + Html.escape(c.decoding()) + ")")
+                .append(" when the components each method selects")
+                .append(c.site() == null ? "" : " at <code>" + Html.escape(c.site()) + "</code>")
+                .append(c.selection() == null ? "" : " (" + Html.escape(c.selection()) + ")")
+                .append(" are enhanced (&gamma; &gt; 1) or suppressed (&gamma; = 0), with 95% Wilson intervals; the dashed line and band "
+                        + "are the original model. The methods scored the components on ")
+                .append(String.format(Locale.ROOT, "%,d", c.supportProblems())).append(" disjoint problems of <code>")
+                .append(Html.escape(c.supportDataset())).append("</code>. Read from <code>").append(Html.escape(c.source()))
+                .append("</code>; model ").append(Html.escape(c.architecture()))
+                .append(c.fingerprint() == null ? "" : " (fingerprint <span class=\"mono small\">" + Html.escape(c.fingerprint().length() > 16
+                        ? c.fingerprint().substring(0, 16) + "…" : c.fingerprint()) + "</span>)").append(".</p>")
+                .append("<div class=\"chart\" id=\"chart-comparison\" data-chart=\"comparison\"></div>");
+        b.append("<table class=\"grid\" id=\"comparison-table\"><thead><tr><th>Method</th><th>Condition</th><th>Setting</th>"
+                + "<th class=\"num\">Accuracy</th><th class=\"num\">95% interval</th><th class=\"num\">&Delta; vs original</th>"
+                + "<th class=\"num\">Correct</th><th class=\"num\">Mean tokens</th></tr></thead><tbody>");
+        armRow(b, "original", "original", c.original(), true);
+        for (var m : c.methods()) {
+            if (m.enhance() != null) {
+                armRow(b, m.method(), "enhance", m.enhance(), false);
+            }
+            if (m.suppress() != null) {
+                armRow(b, m.method(), "suppress", m.suppress(), false);
+            }
+        }
+        b.append("</tbody></table>");
+        if (c.gammaSweep().isEmpty()) {
+            b.append("<p class=\"missing\">The comparison has no gamma sweep (ipg compare --sweep).</p>");
+        } else {
+            b.append("<h3>Gamma sweep</h3><p class=\"lead\">Accuracy (left axis, with 95% intervals) and mean generated length "
+                            + "(right axis, dashed) as the selected components are scaled by &gamma; (&gamma; = 1 is the original model).</p>")
+                    .append("<div class=\"chart\" id=\"chart-sweep\" data-chart=\"sweep\"></div>")
+                    .append("<details class=\"hp\"><summary>Sweep figures</summary><table class=\"grid\" id=\"sweep-table\"><thead><tr>"
+                            + "<th>Method</th><th class=\"num\">&gamma;</th><th class=\"num\">Accuracy</th><th class=\"num\">95% interval</th>"
+                            + "<th class=\"num\">&Delta; vs original</th><th class=\"num\">Correct</th><th class=\"num\">Mean tokens</th>"
+                            + "</tr></thead><tbody>");
+            for (var p : c.gammaSweep()) {
+                Arm a = p.arm();
+                b.append("<tr><td>").append(methodCell(p.method(), a)).append("</td><td class=\"num\">").append(Html.escape(plain(p.gamma())))
+                        .append("</td>");
+                figures(b, a, false);
+                b.append("</tr>");
+            }
+            b.append("</tbody></table></details>");
+        }
+        b.append("</section>\n");
+    }
+
+    private static void armRow(StringBuilder b, String method, String condition, Arm a, boolean original) {
+        b.append("<tr><td>").append(original ? "original" : methodCell(method, a)).append("</td><td>").append(condition).append("</td><td>")
+                .append(original ? "" : a.strength() != null ? "add, strength " + Html.escape(plain(a.strength()))
+                        : "&gamma; = " + Html.escape(plain(a.gamma()))).append("</td>");
+        figures(b, a, original);
+        b.append("</tr>");
+    }
+
+    private static String methodCell(String method, Arm a) {
+        String s = "<span title=\"" + Html.escape(a.intervention()) + "\">" + Html.escape(method) + "</span>";
+        if (a.seedAccuracies().size() > 1) {
+            StringBuilder per = new StringBuilder();
+            for (double x : a.seedAccuracies()) {
+                per.append(per.isEmpty() ? "" : ", ").append(percent(x));
+            }
+            s += " <span class=\"small\">(" + a.seedAccuracies().size() + " seeds: " + per + ")</span>";
+        }
+        return s;
+    }
+
+    private static void figures(StringBuilder b, Arm a, boolean original) {
+        b.append("<td class=\"num\">").append(percent(a.accuracy())).append("</td><td class=\"num\">[").append(percent(a.lower()))
+                .append(", ").append(percent(a.upper())).append("]</td><td class=\"num\">")
+                .append(original ? "" : String.format(Locale.ROOT, "%+.1f pp", 100 * a.delta())).append("</td><td class=\"num\">")
+                .append(a.correct()).append(" / ").append(a.n()).append("</td><td class=\"num\">")
+                .append(String.format(Locale.ROOT, "%.1f", a.meanTokens())).append("</td>");
+    }
+
+    /** 0.5 as "50.0%". */
+    static String percent(double v) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+
+    private static String plain(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
     }
 
     private static String verdictLabel(ReportData.Verdict v) {

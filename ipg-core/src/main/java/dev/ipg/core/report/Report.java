@@ -9,6 +9,7 @@ import dev.ipg.core.report.ReportData.Section;
 import dev.ipg.core.report.RunReader.Component;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -54,7 +55,7 @@ public final class Report {
         Section<Comparison> comparison = comparisonDir == null
                 ? Section.absent("No method comparison was given: run ipg compare and pass its output directory with --comparison "
                         + "to show enhance/suppress accuracy per method and the gamma sweep.")
-                : Section.of(ComparisonFile.read(comparisonDir), null);
+                : comparisonSection(ComparisonFile.read(comparisonDir), run.header());
         Section<ProcessLevel> process;
         Section<List<Example>> examples;
         if (model == null || tok == null) {
@@ -69,5 +70,22 @@ public final class Report {
         }
         return new ReportData(run.header(), run.sites(), RunReader.topRows(run.sites(), opt.topRows(), keys), run.completeness(),
                 run.curves(), run.meanCurves(), run.prompts(), comparison, process, examples);
+    }
+
+    /** The comparison, with a note when it was measured on another checkpoint or at a site the run did not attribute. */
+    static Section<Comparison> comparisonSection(Comparison c, ReportData.Header h) {
+        List<String> notes = new ArrayList<>();
+        if (c.fingerprint() != null && !c.fingerprint().equals(h.fingerprint())) {
+            notes.add("This comparison was measured on a different checkpoint (fingerprint " + abbreviate(c.fingerprint())
+                    + ") than the attribution run (" + abbreviate(h.fingerprint()) + ").");
+        }
+        if (c.site() != null && !h.sites().contains(c.site())) {
+            notes.add("It selects components at " + c.site() + ", a site the attribution run did not score.");
+        }
+        return Section.of(c, notes.isEmpty() ? null : String.join(" ", notes));
+    }
+
+    private static String abbreviate(String fingerprint) {
+        return fingerprint.length() > 12 ? fingerprint.substring(0, 12) + "..." : fingerprint;
     }
 }

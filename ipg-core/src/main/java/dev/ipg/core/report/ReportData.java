@@ -172,36 +172,50 @@ public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top
      * The method comparison of {@code ipg compare}: accuracy with intervals under enhance and
      * suppress per selection method, the original model, and a gamma sweep.
      *
-     * @param source     the directory read
-     * @param dataset    evaluation set, if recorded
-     * @param problems   evaluation problems, if recorded
-     * @param original   the unmodified model
-     * @param methods    one row per selection method
-     * @param gammaSweep accuracy and mean length against gamma
+     * @param source           the directory read
+     * @param evalDataset      evaluation set file name
+     * @param evalProblems     evaluation problems used
+     * @param supportDataset   support set file name (where the methods' scores come from)
+     * @param supportProblems  support problems used
+     * @param architecture     the model's architecture
+     * @param fingerprint      sha-256 fingerprint of the checkpoint ("in-memory" for a model without files)
+     * @param site             the site whose components were selected
+     * @param selection        e.g. "top 5% by signed score"
+     * @param decoding         decoding of the evaluations, e.g. "greedy, 512 tokens"
+     * @param original         the unmodified model
+     * @param methods          one row per selection method, in the comparison's order
+     * @param gammaSweep       accuracy and mean length against gamma (empty: no sweep)
      */
-    public record Comparison(String source, String dataset, Integer problems, Arm original, List<MethodResult> methods,
-                             List<SweepPoint> gammaSweep) {
+    public record Comparison(String source, String evalDataset, int evalProblems, String supportDataset, int supportProblems,
+                             String architecture, String fingerprint, String site, String selection, String decoding, Arm original,
+                             List<MethodResult> methods, List<SweepPoint> gammaSweep) {
     }
 
     /**
      * One evaluated configuration.
      *
-     * @param gamma      the scale applied (null for the original)
-     * @param accuracy   fraction correct
-     * @param lower      lower end of its 95% interval
-     * @param upper      upper end
-     * @param n          problems
-     * @param meanTokens mean generated length, or null
+     * @param gamma          the scale applied to the selected components (null for the original and an added vector)
+     * @param strength       the strength of an added vector (null unless one was added)
+     * @param accuracy       fraction correct (pooled over seeds)
+     * @param lower          lower end of its 95% Wilson interval
+     * @param upper          upper end
+     * @param correct        problems answered correctly (summed over seeds)
+     * @param n              problems evaluated (summed over seeds)
+     * @param meanTokens     mean generated length
+     * @param delta          accuracy minus the original's
+     * @param seedAccuracies accuracy of each seed (one entry unless random selections were averaged)
+     * @param intervention   what was done to the model, as the evaluation describes it
      */
-    public record Arm(Double gamma, double accuracy, double lower, double upper, Integer n, Double meanTokens) {
+    public record Arm(Double gamma, Double strength, double accuracy, double lower, double upper, int correct, int n, double meanTokens,
+                      double delta, List<Double> seedAccuracies, String intervention) {
     }
 
-    /** A selection method under enhance and suppress (either may be null). */
+    /** A selection method under enhance and suppress (either may be null: an added vector has no suppress). */
     public record MethodResult(String method, Arm enhance, Arm suppress) {
     }
 
-    /** One point of a gamma sweep. */
-    public record SweepPoint(String method, double gamma, double accuracy, double lower, double upper, Double meanTokens) {
+    /** One point of a gamma sweep: method {@code method}'s selection scaled by {@code arm.gamma()}. */
+    public record SweepPoint(String method, double gamma, Arm arm) {
     }
 
     /**

@@ -144,10 +144,14 @@
       bars.push({ value: arm.accuracy, itemStyle: { color: color }, arm: arm });
       if (arm.lower !== null && arm.upper !== null) { err.push([i, arm.lower, arm.upper]); }
     }
+    function setting(arm) {
+      return arm.strength !== null ? 'add ' + fmt(arm.strength, 3) : '\u03b3=' + fmt(arm.gamma, 3);
+    }
     add('original', cmp.original, GREY);
     cmp.methods.forEach(function (m) {
-      add(m.method + '\nenhance' + (m.enhance && m.enhance.gamma !== null ? ' \u03b3=' + fmt(m.enhance.gamma, 3) : ''), m.enhance, POS);
-      add(m.method + '\nsuppress' + (m.suppress && m.suppress.gamma !== null ? ' \u03b3=' + fmt(m.suppress.gamma, 3) : ''), m.suppress, NEG);
+      var name = m.method + ((m.enhance || m.suppress).seed_accuracies.length > 1 ? ' (' + (m.enhance || m.suppress).seed_accuracies.length + ' seeds)' : '');
+      if (m.enhance) { add(name + '\nenhance ' + setting(m.enhance), m.enhance, POS); }
+      if (m.suppress) { add(name + '\nsuppress ' + setting(m.suppress), m.suppress, NEG); }
     });
     var orig = cmp.original;
     cmpChart.setOption(opt({
@@ -157,7 +161,9 @@
         var a = bars[p.dataIndex].arm;
         return esc(cats[p.dataIndex].replace('\n', ' ')) + '<br>accuracy <b>' + pct(a.accuracy) + '</b>'
           + (a.lower !== null ? ' [' + pct(a.lower) + ', ' + pct(a.upper) + ']' : '')
-          + (a.n !== null ? '<br>' + a.n + ' problems' : '') + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '');
+          + '<br>' + a.correct + ' of ' + a.n + ' problems' + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '')
+          + (a.seed_accuracies.length > 1 ? '<br>per seed: ' + a.seed_accuracies.map(pct).join(', ') : '')
+          + (a.intervention ? '<br><span style="color:#616e7c">' + esc(a.intervention) + '</span>' : '');
       } },
       xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10 } },
       yAxis: { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
@@ -181,15 +187,13 @@
     methods.forEach(function (m, j) {
       var pts = cmp.gamma_sweep.filter(function (p) { return p.method === m; }).sort(function (a, b) { return a.gamma - b.gamma; });
       var color = palette[j % palette.length];
-      ss.push({ type: 'line', name: m + ' accuracy', yAxisIndex: 0, data: pts.map(function (p) { return [p.gamma, p.accuracy]; }),
+      ss.push({ type: 'line', name: m + ' accuracy', yAxisIndex: 0, data: pts.map(function (p) { return [p.gamma, p.arm.accuracy]; }),
         lineStyle: { color: color, width: 2 }, itemStyle: { color: color }, symbolSize: 7 });
-      var eb = errorBars(m + ' interval', pts.filter(function (p) { return p.lower !== null; }).map(function (p) { return [p.gamma, p.lower, p.upper]; }), color);
+      var eb = errorBars(m + ' interval', pts.filter(function (p) { return p.arm.lower !== null; }).map(function (p) { return [p.gamma, p.arm.lower, p.arm.upper]; }), color);
       eb.yAxisIndex = 0;
       ss.push(eb);
-      if (pts.some(function (p) { return p.mean_tokens !== null; })) {
-        ss.push({ type: 'line', name: m + ' mean length', yAxisIndex: 1, data: pts.map(function (p) { return [p.gamma, p.mean_tokens]; }),
-          lineStyle: { color: color, type: 'dashed' }, itemStyle: { color: color }, symbol: 'triangle', symbolSize: 7 });
-      }
+      ss.push({ type: 'line', name: m + ' mean length', yAxisIndex: 1, data: pts.map(function (p) { return [p.gamma, p.arm.mean_tokens]; }),
+        lineStyle: { color: color, type: 'dashed' }, itemStyle: { color: color }, symbol: 'triangle', symbolSize: 7 });
     });
     sweepChart.setOption(opt({
       grid: { left: 70, right: 80, top: 40, bottom: 50 },

@@ -112,9 +112,9 @@ class HtmlReportTest {
         String json = HtmlReport.JSON.writeValueAsString(scores);
         assertEquals("{\"site\":\"blocks.0.mlp.hook_post\",\"layer\":0,\"width\":2,\"prompts\":1,\"scores\":[0.5,null],"
                 + "\"std_err\":[null,null],\"positive_prompts\":[1,0]}", json);
-        var arm = new ReportData.Arm(null, 0.25, Double.NaN, Double.POSITIVE_INFINITY, 4, null);
-        assertEquals("{\"gamma\":null,\"accuracy\":0.25,\"lower\":null,\"upper\":null,\"n\":4,\"mean_tokens\":null}",
-                HtmlReport.JSON.writeValueAsString(arm));
+        var arm = new ReportData.Arm(null, 2.0, 0.25, Double.NaN, Double.POSITIVE_INFINITY, 1, 4, Double.NaN, 0, List.of(0.25), "add");
+        assertEquals("{\"gamma\":null,\"strength\":2.0,\"accuracy\":0.25,\"lower\":null,\"upper\":null,\"correct\":1,\"n\":4,"
+                + "\"mean_tokens\":null,\"delta\":0.0,\"seed_accuracies\":[0.25],\"intervention\":\"add\"}", HtmlReport.JSON.writeValueAsString(arm));
     }
 
     private static int count(String s, String sub) {

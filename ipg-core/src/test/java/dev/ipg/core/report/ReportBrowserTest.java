@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import dev.ipg.core.eval.Comparison;
+import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
@@ -17,6 +19,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -49,6 +52,7 @@ class ReportBrowserTest {
 
     static Path html;
     static ChromeDriver driver;
+    static ComparisonFixture comparison;
 
     @BeforeAll
     static void setUp() throws IOException {
@@ -57,22 +61,8 @@ class ReportBrowserTest {
                     + " (apt-get install chromium chromium-driver)");
         }
         ReportFixture fx = ReportFixture.shared();
-        Path cmp = Files.createDirectories(tmp.resolve("compare"));
-        Files.writeString(cmp.resolve("comparison.json"), """
-                {"dataset": {"file": "held-out.jsonl", "problems": 50},
-                 "original": {"problems": 50, "correct": 30, "mean_generated_tokens": 100},
-                 "methods": [{"method": "ipg", "enhance": {"gamma": 2, "problems": 50, "correct": 34, "mean_generated_tokens": 90},
-                                              "suppress": {"gamma": 0, "problems": 50, "correct": 6, "mean_generated_tokens": 140}},
-                             {"method": "random", "enhance": {"gamma": 2, "problems": 50, "correct": 29},
-                                                 "suppress": {"gamma": 0, "problems": 50, "correct": 28}}]}
-                """);
-        Files.writeString(cmp.resolve("gamma_sweep.csv"), """
-                method,gamma,accuracy,lower,upper,mean_generated_tokens
-                ipg,0,0.12,0.06,0.24,140
-                ipg,0.5,0.4,0.28,0.54,120
-                ipg,1,0.6,0.46,0.72,100
-                ipg,2,0.68,0.54,0.79,90
-                """);
+        comparison = ComparisonFixture.shared();
+        Path cmp = comparison.out;
         ReportData data;
         try (Parallel pool = Parallel.of(2); Transformer m = Transformer.load(fx.model, KernelsProvider.lookup(), pool);
              Tokenizer tok = Tokenizer.load(fx.model)) {
@@ -167,6 +157,71 @@ class ReportBrowserTest {
         assertEquals(3, prompts);
         assertEquals(0L, ((Number) js("return document.querySelectorAll('p.missing').length;")).longValue(),
                 "every section has its data");
+    }
+
+    static String pct(double v) {
+        return String.format(Locale.ROOT, "%.1f%%", 100 * v);
+    }
+
+    /** The cells a reader sees for a row of the comparison: figures as measured by the evaluations. */
+    static List<String> cells(Comparison.Row r, Comparison.Row original) {
+        EvalRun.Summary s = r.summary();
+        boolean isOriginal = r == original;
+        String method = r.method() + (r.seedAccuracies().size() > 1 ? " (" + r.seedAccuracies().size() + " seeds: "
+                + String.join(", ", r.seedAccuracies().stream().map(ReportBrowserTest::pct).toList()) + ")" : "");
+        String setting = isOriginal ? "" : r.additive() ? "add, strength " + plain(r.setting()) : "\u03b3 = " + plain(r.setting());
+        return List.of(method, r.condition(), setting, pct(s.accuracy()), "[" + pct(s.interval().lower()) + ", " + pct(s.interval().upper()) + "]",
+                isOriginal ? "" : String.format(Locale.ROOT, "%+.1f pp", 100 * (s.accuracy() - original.accuracy())),
+                s.correct() + " / " + s.problems(), String.format(Locale.ROOT, "%.1f", s.meanGeneratedTokens()));
+    }
+
+    static String plain(double v) {
+        return java.math.BigDecimal.valueOf(v).stripTrailingZeros().toPlainString();
+    }
+
+    @SuppressWarnings("unchecked")
+    static List<List<String>> table(String id) {
+        return (List<List<String>>) js("return Array.from(document.querySelectorAll('#" + id + " tbody tr')).map(function (tr) {"
+                + " return Array.from(tr.children).map(function (td) { return td.textContent; }); });");
+    }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void theComparisonSectionShowsWhatIpgCompareMeasured() {
+        Comparison.Result r = comparison.result;
+        List<List<String>> expected = new ArrayList<>();
+        expected.add(cells(r.original(), r.original()));
+        r.rows().forEach(row -> expected.add(cells(row, r.original())));
+        assertEquals(expected, table("comparison-table"));
+        // the sweep: gamma instead of condition and setting
+        List<List<String>> sweep = new ArrayList<>();
+        for (Comparison.Row row : r.sweep()) {
+            List<String> c = cells(row, r.original());
+            sweep.add(List.of(c.get(0), plain(row.setting()), c.get(3), c.get(4), c.get(5), c.get(6), c.get(7)));
+        }
+        assertEquals(sweep, table("sweep-table"));
+        // the charts hold the same figures, in the table's order
+        List<Number> bars = (List<Number>) js("return echarts.getInstanceByDom(document.getElementById('chart-comparison'))"
+                + ".getOption().series[0].data.map(function (d) { return d.value; });");
+        List<Double> accuracies = new ArrayList<>();
+        accuracies.add(r.original().accuracy());
+        r.rows().forEach(row -> accuracies.add(row.accuracy()));
+        assertEquals(accuracies, bars.stream().map(Number::doubleValue).toList());
+        List<String> labels = (List<String>) js("return echarts.getInstanceByDom(document.getElementById('chart-comparison'))"
+                + ".getOption().xAxis[0].data;");
+        assertEquals(List.of("original", "ipg\nenhance \u03b3=2", "ipg\nsuppress \u03b3=0", "random (2 seeds)\nenhance \u03b3=2",
+                "random (2 seeds)\nsuppress \u03b3=0", "control-vector\nenhance add 1"), labels);
+        List<List<Number>> curve = (List<List<Number>>) js("return echarts.getInstanceByDom(document.getElementById('chart-sweep'))"
+                + ".getOption().series[0].data;");
+        assertEquals(r.sweep().stream().map(x -> List.of(x.setting(), x.accuracy())).toList(),
+                curve.stream().map(p -> List.of(p.get(0).doubleValue(), p.get(1).doubleValue())).toList());
+        // the comparison was measured on another random model than the attribution run: the page says so
+        String note = (String) js("return document.getElementById('comparison-note').textContent;");
+        assertTrue(note.contains("different checkpoint"), note);
+        String lead = (String) js("return document.querySelector('#comparison p.lead').textContent;");
+        assertTrue(lead.contains("Accuracy on " + ComparisonFixture.EVAL_PROBLEMS + " problems of eval.jsonl (greedy, "
+                + ComparisonFixture.EVAL_TOKENS + " tokens)"), lead);
+        assertTrue(lead.contains("at blocks.0.mlp.hook_post (top 25% by signed score)"), lead);
     }
 
     @Test
