@@ -31,7 +31,7 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", description = "HTML file to write (default: RUN_DIR/report.html).")
     Path out;
 
-    @Option(names = "--comparison", paramLabel = "DIR", description = "Output directory of ipg compare (comparison.json, gamma_sweep.csv).")
+    @Option(names = "--comparison", paramLabel = "DIR", description = "Output directory of ipg compare (comparison.json).")
     Path comparison;
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
