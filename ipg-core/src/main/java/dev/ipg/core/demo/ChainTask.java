@@ -81,7 +81,7 @@ public final class ChainTask {
 
         /** The demo model's task. */
         public static Spec standard() {
-            return new Spec(2, 4, 50, 99, 39, 5, 0.10, 0.08);
+            return new Spec(2, 4, 50, 99, 39, 5, 0.10, 0.20);
         }
 
         /** The same problems with solutions that never reflect. */

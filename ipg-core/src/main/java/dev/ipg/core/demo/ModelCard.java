@@ -62,10 +62,14 @@ final class ModelCard {
                         + "- AdamW (beta 0.9/0.95, eps 1e-8, weight decay %.2g on projection matrices and the LM head, none on "
                         + "norms and embeddings), peak learning rate %.2g after %d warmup steps, cosine to %.2g, gradient "
                         + "norm clipped at %.2g%n- loss: mean negative log-likelihood per reply token (prompt tokens are "
-                        + "conditioning only)%n- trained with ipg's own reverse mode; wall time of the whole build (data, training, evaluation) %s on %s%n%n",
+                        + "conditioning only)%n- trained with ipg's own reverse mode at %,.0f tokens/s; wall time of the whole build "
+                        + "(data, training, evaluation) %s on %s%n- the build is deterministic for a given kernel implementation "
+                        + "and does not depend on the thread count; other kernels round differently and give a slightly "
+                        + "different model%n%n",
                 o.seed(), o.steps(), o.batchSize(), o.examples(),
                 o.trainSize() == 0 ? "once" : String.format(Locale.ROOT, "%.1f times", (double) o.steps() * o.batchSize() / o.examples()),
-                tr.tokens(), o.weightDecay(), o.peakLr(), o.warmup(), o.minLr(), o.clipNorm(), duration(r.wallSeconds()),
+                tr.tokens(), o.weightDecay(), o.peakLr(), o.warmup(), o.minLr(), o.clipNorm(),
+                curve.isEmpty() ? 0.0 : curve.getLast().tokensPerSecond(), duration(r.wallSeconds()),
                 r.machine()));
         sb.append("| step | train loss | held-out loss | greedy accuracy (probe) |\n|---:|---:|---:|---:|\n");
         for (Trainer.Evaluation e : tr.evaluations()) {

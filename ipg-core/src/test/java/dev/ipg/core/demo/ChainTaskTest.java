@@ -89,10 +89,12 @@ class ChainTaskTest {
             corrections += fixed;
             assertEquals(ChainTask.cleanSolution(p), new ChainTask(ChainTask.Spec.standard().withoutReflection()).solve(p, rng).text());
         }
-        // about 3 steps per problem, reflecting at rate 0.18 and correcting at rate 0.10 per step
+        // about 3 steps per problem (2, 3 or 4 equally likely), each reflecting at the error rate plus the
+        // check rate and correcting at the error rate
         double perStep = 3.0 * solutions;
-        assertEquals(0.18, reflections / perStep, 0.02);
-        assertEquals(0.10, corrections / perStep, 0.015);
+        ChainTask.Spec spec = TASK.spec();
+        assertEquals(spec.errorRate() + spec.checkRate(), reflections / perStep, 0.02);
+        assertEquals(spec.errorRate(), corrections / perStep, 0.015);
     }
 
     @Test
