@@ -1,0 +1,173 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.demo.ChainTask;
+import dev.ipg.core.demo.DemoModel;
+import dev.ipg.core.demo.DemoRecipe;
+import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.Kernels;
+import dev.ipg.core.tensor.KernelsProvider;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.train.Trainer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ipg train-demo}: trains the bundled demo reasoning model from scratch. */
+@Command(name = "train-demo", mixinStandardHelpOptions = true,
+        description = "Generate the synthetic chained-arithmetic task, train a small Llama on it with ipg's own reverse "
+                + "mode, evaluate it, and write a Hugging Face model directory (weights, tokenizer, chat template, "
+                + "data splits, model card).")
+final class TrainDemoCommand implements Callable<Integer> {
+
+    @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "New model directory (must not exist or be empty).")
+    Path out;
+
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: the shipped recipe's).")
+    Integer steps;
+
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of data, initialization, data order and sampling (default: the shipped recipe's).")
+    Long seed;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "Worker threads (default: ${DEFAULT-VALUE}).")
+    int threads;
+
+    @Option(names = "--batch", paramLabel = "N", description = "Examples per step.")
+    Integer batch;
+
+    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate.")
+    Double lr;
+
+    @Option(names = "--warmup", paramLabel = "N", description = "Warmup steps.")
+    Integer warmup;
+
+    @Option(names = "--train-size", paramLabel = "N", description = "Distinct training problems (default: steps x batch, each seen once).")
+    Integer trainSize;
+
+    @Option(names = "--eval-size", paramLabel = "N", description = "Eval problems.")
+    Integer evalSize;
+
+    @Option(names = "--eval-every", paramLabel = "N", description = "Steps between held-out evaluations; 0 = only at the end.")
+    Integer evalEvery;
+
+    @Option(names = "--probe", paramLabel = "N", description = "Eval problems answered greedily at each held-out evaluation.")
+    Integer probe;
+
+    @Option(names = "--hidden", paramLabel = "N", description = "Hidden size.")
+    Integer hidden;
+
+    @Option(names = "--layers", paramLabel = "N", description = "Blocks.")
+    Integer layers;
+
+    @Option(names = "--heads", paramLabel = "N", description = "Query heads.")
+    Integer heads;
+
+    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads.")
+    Integer kvHeads;
+
+    @Option(names = "--intermediate", paramLabel = "N", description = "MLP width.")
+    Integer intermediate;
+
+    @Option(names = "--dtype", paramLabel = "T", description = "Storage type of model.safetensors: F32 or BF16.")
+    String dtype;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        if (threads < 1) {
+            throw new IpgException("--threads must be >= 1, got " + threads);
+        }
+        DemoRecipe.Options o = options();
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw new IpgException(out + " exists and is not a directory");
+        }
+        String command = commandLine(o);
+        Kernels kernels = KernelsProvider.lookup();
+        try (Parallel pool = Parallel.of(threads)) {
+            err.printf(Locale.ROOT, "[train-demo: %d threads, %s kernels]%n", threads, kernels.name());
+            DemoRecipe.Report r = DemoRecipe.build(out, o, kernels, pool, new DemoRecipe.Listener() {
+                @Override
+                public void stage(String message) {
+                    err.println("[" + message + "]");
+                }
+
+                @Override
+                public void progress(Trainer.Progress p) {
+                    err.printf(Locale.ROOT, "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s  elapsed %s  ETA %s%n",
+                            p.step(), p.steps(), p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond(),
+                            hms(p.elapsedSeconds()), hms(p.etaSeconds()));
+                }
+
+                @Override
+                public void evaluated(Trainer.Evaluation e) {
+                    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "eval  %5d  held-out loss %.4f", e.step(), e.heldOutLoss()));
+                    for (Map.Entry<String, Double> m : new java.util.TreeMap<>(e.metrics()).entrySet()) {
+                        sb.append(String.format(Locale.ROOT, "  %s %.3f", m.getKey(), m.getValue()));
+                    }
+                    err.println(sb);
+                }
+            }, command);
+            err.printf(Locale.ROOT, "[greedy accuracy %.1f %% (%d/%d), sampled T=%.2g accuracy %.1f %% (%d/%d); wall time %s]%n",
+                    100 * r.greedy().accuracy(), r.greedy().correct(), r.greedy().total(), o.temperature(),
+                    100 * r.sampled().accuracy(), r.sampled().correct(), r.sampled().total(), hms(r.wallSeconds()));
+            err.println("[wrote " + out + "]");
+        }
+        return 0;
+    }
+
+    private DemoRecipe.Options options() {
+        DemoRecipe.Options d = DemoRecipe.Options.standard();
+        DemoModel m = d.model();
+        DemoModel model = new DemoModel(or(hidden, m.hidden()), or(layers, m.layers()), or(heads, m.heads()),
+                or(kvHeads, m.kvHeads()), or(intermediate, m.intermediate()), m.vocab(), m.context());
+        DType dt = d.dtype();
+        if (dtype != null) {
+            try {
+                dt = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
+            } catch (IllegalArgumentException e) {
+                throw new IpgException("unknown --dtype '" + dtype + "': use F32 or BF16");
+            }
+        }
+        int s = or(steps, d.steps());
+        if (s < 1) {
+            throw new IpgException("--steps must be >= 1, got " + s);
+        }
+        int e = or(evalSize, d.evalSize());
+        return new DemoRecipe.Options(model, ChainTask.Spec.standard(), or(trainSize, d.trainSize()), d.supportSize(), e, s,
+                or(batch, d.batchSize()), lr == null ? d.peakLr() : lr, d.minLr(), Math.min(or(warmup, d.warmup()), s),
+                d.weightDecay(), d.clipNorm(), seed == null ? d.seed() : seed, or(evalEvery, d.evalEvery()),
+                Math.min(e, or(probe, d.probeSize())), d.temperature(), dt);
+    }
+
+    /** The command that reproduces this run, with every setting spelled out. */
+    private String commandLine(DemoRecipe.Options o) {
+        DemoModel m = o.model();
+        return String.format(Locale.ROOT, "ipg train-demo --out DIR --steps %d --seed %d --threads %d --batch %d --lr %s "
+                        + "--warmup %d%s --eval-size %d --hidden %d --layers %d --heads %d --kv-heads %d --intermediate %d --dtype %s",
+                o.steps(), o.seed(), threads, o.batchSize(), o.peakLr(), o.warmup(),
+                o.trainSize() > 0 ? " --train-size " + o.trainSize() : "", o.evalSize(), m.hidden(), m.layers(), m.heads(),
+                m.kvHeads(), m.intermediate(), o.dtype());
+    }
+
+    private static int or(Integer v, int d) {
+        return v == null ? d : v;
+    }
+
+    static String hms(double seconds) {
+        if (!Double.isFinite(seconds)) {
+            return "?";
+        }
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm%02ds", s / 3600, s / 60 % 60, s % 60)
+                : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+}

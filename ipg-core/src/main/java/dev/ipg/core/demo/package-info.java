@@ -1,0 +1,9 @@
+/**
+ * The bundled demo reasoning model: a seeded synthetic task of chained arithmetic solved in
+ * written steps with occasional reflection ("wait, ..." followed by a re-check or a correction),
+ * its disjoint train / support / eval splits in GSM8K shape, a character-level Hugging Face
+ * tokenizer with a ChatML chat template, and the recipe that trains a small Llama on it and
+ * writes a Hugging Face model directory. Depends on {@code train}, {@code model}, {@code generate},
+ * {@code tokenize}, {@code signal} and {@code io}.
+ */
+package dev.ipg.core.demo;

@@ -1,0 +1,360 @@
+package dev.ipg.core.train;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.grad.Gradients;
+import dev.ipg.core.grad.ReverseMode;
+import dev.ipg.core.grad.Trajectory;
+import dev.ipg.core.io.HeapTensors;
+import dev.ipg.core.model.Family;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.Kernels;
+import dev.ipg.core.tensor.Parallel;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SplittableRandom;
+
+/**
+ * Trains a Llama-architecture model held in {@link HeapTensors} with the engine's reverse mode.
+ * The model is bound once to the heap arrays; AdamW updates them in place, so every forward pass
+ * sees the current weights.
+ *
+ * <p>One step: take the next {@code batchSize} examples of a seeded shuffle (a new permutation
+ * every epoch), pack them into one teacher-forced pass (no padding), and minimize
+ * <pre>
+ *   loss = -(1 / N) sum_examples sum_scored_t log p(x_t | x_&lt;t)      // N = scored tokens in the batch
+ * </pre>
+ * ({@link ReverseMode#weightGradients} returns the gradient of the summed log-probabilities, so
+ * the loss gradient is that times {@code -1/N}), clip the global gradient norm, and take an
+ * AdamW step at the schedule's learning rate. Every {@code logEvery} steps the listener gets the
+ * running loss, throughput and ETA; every {@code evalEvery} steps (and after the last) it gets
+ * the held-out loss and whatever the {@link Probe} measures.
+ */
+public final class Trainer {
+
+    /**
+     * @param steps     optimizer steps
+     * @param batchSize examples per step
+     * @param schedule  learning rate per step
+     * @param adam      AdamW hyperparameters
+     * @param clipNorm  maximum global gradient norm (0: no clipping)
+     * @param seed      data order
+     * @param logEvery  progress report interval in steps
+     * @param evalEvery held-out evaluation interval in steps (0: only at the end)
+     */
+    public record Options(int steps, int batchSize, LrSchedule schedule, AdamW.Hyper adam, double clipNorm, long seed,
+                          int logEvery, int evalEvery) {
+        public Options {
+            if (steps < 1 || batchSize < 1 || logEvery < 1 || evalEvery < 0 || clipNorm < 0) {
+                throw new IpgException("training needs steps, batch size and log interval >= 1, eval interval and "
+                        + "clip norm >= 0; got steps " + steps + ", batch " + batchSize + ", log every " + logEvery
+                        + ", eval every " + evalEvery + ", clip " + clipNorm);
+            }
+        }
+    }
+
+    /**
+     * A progress report.
+     *
+     * @param step            steps done
+     * @param steps           steps planned
+     * @param loss            mean loss per scored token over the steps since the last report
+     * @param lr              learning rate of the last step
+     * @param gradNorm        global gradient norm of the last step, before clipping
+     * @param tokens          positions processed so far (prompt and completion)
+     * @param tokensPerSecond positions processed per second so far
+     * @param elapsedSeconds  wall time so far (evaluation excluded)
+     * @param etaSeconds      estimated remaining training time
+     */
+    public record Progress(int step, int steps, double loss, double lr, double gradNorm, long tokens,
+                           double tokensPerSecond, double elapsedSeconds, double etaSeconds) {
+    }
+
+    /** A held-out evaluation: mean loss per scored token and the probe's measurements. */
+    public record Evaluation(int step, double heldOutLoss, Map<String, Double> metrics) {
+        public Evaluation {
+            metrics = Map.copyOf(metrics);
+        }
+    }
+
+    /** What a training run went through. */
+    public record Result(List<Progress> curve, List<Evaluation> evaluations, double seconds, long tokens) {
+        public Result {
+            curve = List.copyOf(curve);
+            evaluations = List.copyOf(evaluations);
+        }
+    }
+
+    /** Receives reports; both methods default to doing nothing. */
+    public interface Listener {
+        default void progress(Progress p) {
+        }
+
+        default void evaluated(Evaluation e) {
+        }
+    }
+
+    /** A task-specific measurement of the current model (accuracy by generation, say). */
+    @FunctionalInterface
+    public interface Probe {
+        Map<String, Double> measure(Transformer model, int step);
+    }
+
+    private final ModelConfig config;
+    private final HeapTensors weights;
+    private final Transformer model;
+
+    /** Binds a model to {@code weights}; the trainer will update them in place. */
+    public Trainer(ModelConfig config, HeapTensors weights, Kernels kernels, Parallel pool) {
+        if (config.family() == Family.GPT2) {
+            throw new IpgException("the trainer handles Llama-like models only, not " + config.family());
+        }
+        this.config = config;
+        this.weights = weights;
+        this.model = Transformer.of(config, weights, kernels, pool);
+    }
+
+    /** The model over the trained weights. */
+    public Transformer model() {
+        return model;
+    }
+
+    public HeapTensors weights() {
+        return weights;
+    }
+
+    /**
+     * Fresh weights for {@code config} with Hugging Face names and shapes, initialized as
+     * transformers initializes Llama: every projection and embedding normal(0, 0.02), norm gains 1,
+     * biases 0, except that the projections writing into the residual stream ({@code o_proj},
+     * {@code down_proj}) get std 0.02 / sqrt(2 * layers) (GPT-2's scaled residual init).
+     */
+    public static HeapTensors initialize(ModelConfig config, long seed) {
+        if (config.family() == Family.GPT2 || config.positions() != ModelConfig.PositionType.ROPE) {
+            throw new IpgException("the trainer initializes Llama-like models only, not " + config.family());
+        }
+        SplittableRandom rng = new SplittableRandom(seed);
+        double std = 0.02;
+        double resid = std / Math.sqrt(2.0 * config.numLayers());
+        int d = config.hiddenSize();
+        int qw = config.numHeads() * config.headDim();
+        int kvw = config.numKvHeads() * config.headDim();
+        int ff = config.intermediateSize();
+        int vocab = config.vocabSize();
+        HeapTensors t = new HeapTensors();
+        t.put("model.embed_tokens.weight", normal(rng, std, vocab * d), vocab, d);
+        for (int l = 0; l < config.numLayers(); l++) {
+            String p = "model.layers." + l + ".";
+            String a = p + "self_attn.";
+            String m = p + "mlp.";
+            t.put(p + "input_layernorm.weight", ones(d), d);
+            t.put(a + "q_proj.weight", normal(rng, std, qw * d), qw, d);
+            t.put(a + "k_proj.weight", normal(rng, std, kvw * d), kvw, d);
+            t.put(a + "v_proj.weight", normal(rng, std, kvw * d), kvw, d);
+            if (config.qkvBias()) {
+                t.put(a + "q_proj.bias", new float[qw], qw);
+                t.put(a + "k_proj.bias", new float[kvw], kvw);
+                t.put(a + "v_proj.bias", new float[kvw], kvw);
+            }
+            t.put(a + "o_proj.weight", normal(rng, resid, d * qw), d, qw);
+            if (config.oBias()) {
+                t.put(a + "o_proj.bias", new float[d], d);
+            }
+            if (config.qkNorm()) {
+                t.put(a + "q_norm.weight", ones(config.headDim()), config.headDim());
+                t.put(a + "k_norm.weight", ones(config.headDim()), config.headDim());
+            }
+            t.put(p + "post_attention_layernorm.weight", ones(d), d);
+            t.put(m + "gate_proj.weight", normal(rng, std, ff * d), ff, d);
+            t.put(m + "up_proj.weight", normal(rng, std, ff * d), ff, d);
+            t.put(m + "down_proj.weight", normal(rng, resid, d * ff), d, ff);
+            if (config.mlpBias()) {
+                t.put(m + "gate_proj.bias", new float[ff], ff);
+                t.put(m + "up_proj.bias", new float[ff], ff);
+                t.put(m + "down_proj.bias", new float[d], d);
+            }
+        }
+        t.put("model.norm.weight", ones(d), d);
+        if (!config.tieEmbeddings()) {
+            t.put("lm_head.weight", normal(rng, std, vocab * d), vocab, d);
+        }
+        return t;
+    }
+
+    /**
+     * The parameters that receive weight decay: 2-D projection matrices and an untied LM head;
+     * not norm gains, biases or the token embedding.
+     */
+    public static Set<String> decayed(HeapTensors weights) {
+        Set<String> out = new LinkedHashSet<>();
+        weights.tensors().forEach((name, t) -> {
+            if (t.shape().length == 2 && !name.equals("model.embed_tokens.weight")) {
+                out.add(name);
+            }
+        });
+        return out;
+    }
+
+    /** Trains on {@code train}, evaluating on {@code heldOut} (may be empty); reports to {@code listener}. */
+    public Result train(List<Trajectory> train, List<Trajectory> heldOut, Options o, Listener listener, Probe probe) {
+        if (train.isEmpty()) {
+            throw new IpgException("no training examples");
+        }
+        Map<String, float[]> params = new LinkedHashMap<>();
+        weights.tensors().forEach((n, t) -> params.put(n, t.values()));
+        AdamW opt = new AdamW(params, decayed(weights), o.adam());
+        ReverseMode rm = new ReverseMode(model);
+        checkBudget(rm, train, o.batchSize());
+        SplittableRandom order = new SplittableRandom(o.seed());
+        int[] perm = permutation(train.size(), order);
+        int cursor = 0;
+        List<Progress> curve = new ArrayList<>();
+        List<Evaluation> evals = new ArrayList<>();
+        long tokens = 0;
+        double trainNanos = 0;
+        double lossSum = 0;
+        long lossTokens = 0;
+        for (int step = 0; step < o.steps(); step++) {
+            long t0 = System.nanoTime();
+            List<Trajectory> batch = new ArrayList<>(o.batchSize());
+            for (int b = 0; b < o.batchSize(); b++) {
+                if (cursor == perm.length) {
+                    perm = permutation(train.size(), order);
+                    cursor = 0;
+                }
+                batch.add(train.get(perm[cursor++]));
+            }
+            int scored = 0;
+            for (Trajectory t : batch) {
+                scored += t.scored();
+                tokens += t.tokens().length;
+            }
+            ReverseMode.WeightResult r = rm.weightGradients(batch);
+            double objective = 0;
+            for (double x : r.objectives()) {
+                objective += x;
+            }
+            Map<String, float[]> grads = r.gradients().byName();
+            // d loss / d w = -(1/N) d objective / d w
+            float scale = -1f / scored;
+            double sq = 0;
+            for (float[] g : grads.values()) {
+                for (int i = 0; i < g.length; i++) {
+                    g[i] *= scale;
+                    sq += (double) g[i] * g[i];
+                }
+            }
+            double norm = Math.sqrt(sq);
+            if (o.clipNorm() > 0 && norm > o.clipNorm()) {
+                float c = (float) (o.clipNorm() / norm);
+                for (float[] g : grads.values()) {
+                    for (int i = 0; i < g.length; i++) {
+                        g[i] *= c;
+                    }
+                }
+            }
+            double lr = o.schedule().at(step);
+            opt.step(grads, lr);
+            trainNanos += System.nanoTime() - t0;
+            lossSum += -objective;
+            lossTokens += scored;
+            int done = step + 1;
+            if (done % o.logEvery() == 0 || done == o.steps()) {
+                double secs = trainNanos / 1e9;
+                Progress p = new Progress(done, o.steps(), lossSum / lossTokens, lr, norm, tokens, tokens / secs, secs,
+                        secs / done * (o.steps() - done));
+                curve.add(p);
+                listener.progress(p);
+                lossSum = 0;
+                lossTokens = 0;
+            }
+            if ((o.evalEvery() > 0 && done % o.evalEvery() == 0) || done == o.steps()) {
+                Evaluation e = new Evaluation(done, heldOut.isEmpty() ? Double.NaN : loss(heldOut, o.batchSize()),
+                        probe == null ? Map.of() : probe.measure(model, done));
+                evals.add(e);
+                listener.evaluated(e);
+            }
+        }
+        return new Result(curve, evals, trainNanos / 1e9, tokens);
+    }
+
+    /** Mean loss per scored token of {@code examples} under the current weights (forward only). */
+    public double loss(List<Trajectory> examples, int batchSize) {
+        ReverseMode rm = new ReverseMode(model);
+        double sum = 0;
+        long n = 0;
+        for (int i = 0; i < examples.size(); i += batchSize) {
+            for (float[] lp : rm.logProbs(examples.subList(i, Math.min(examples.size(), i + batchSize)), Hooks.none())) {
+                for (float x : lp) {
+                    sum -= x;
+                    n++;
+                }
+            }
+        }
+        return sum / n;
+    }
+
+    /** Refuses a batch size whose longest packed batch would not fit the reverse mode's memory budget. */
+    private void checkBudget(ReverseMode rm, List<Trajectory> train, int batchSize) {
+        int longest = 0;
+        for (Trajectory t : train) {
+            longest = Math.max(longest, t.tokens().length);
+        }
+        if (longest > config.maxPositions()) {
+            throw new IpgException("a training example has " + longest + " tokens, more than the model's context of "
+                    + config.maxPositions());
+        }
+        int rows = longest * batchSize;
+        long need = rm.plannedBytes(rows, new dev.ipg.core.model.Site(0, dev.ipg.core.model.Site.Kind.RESID_PRE), true);
+        if (need > rm.budget()) {
+            throw new IpgException(String.format(java.util.Locale.ROOT,
+                    "a batch of %d examples of up to %d tokens needs about %.0f MiB, more than the budget of %.0f MiB; "
+                            + "use a smaller batch or a larger heap", batchSize, longest, need / 1048576.0, rm.budget() / 1048576.0));
+        }
+    }
+
+    private static int[] permutation(int n, SplittableRandom rng) {
+        int[] p = new int[n];
+        for (int i = 0; i < n; i++) {
+            p[i] = i;
+        }
+        for (int i = n - 1; i > 0; i--) {
+            int j = rng.nextInt(i + 1);
+            int x = p[i];
+            p[i] = p[j];
+            p[j] = x;
+        }
+        return p;
+    }
+
+    private static float[] normal(SplittableRandom rng, double std, int n) {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i += 2) {
+            // Box-Muller: two independent standard normals per pair of uniforms
+            double u1 = 1 - rng.nextDouble();
+            double u2 = rng.nextDouble();
+            double r = Math.sqrt(-2 * Math.log(u1));
+            v[i] = (float) (std * r * Math.cos(2 * Math.PI * u2));
+            if (i + 1 < n) {
+                v[i + 1] = (float) (std * r * Math.sin(2 * Math.PI * u2));
+            }
+        }
+        return v;
+    }
+
+    private static float[] ones(int n) {
+        float[] v = new float[n];
+        java.util.Arrays.fill(v, 1f);
+        return v;
+    }
+
+    /** The config of the model being trained. */
+    public ModelConfig config() {
+        return config;
+    }
+}

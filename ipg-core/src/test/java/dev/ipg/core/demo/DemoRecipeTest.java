@@ -1,0 +1,100 @@
+package dev.ipg.core.demo;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.generate.GenerationDefaults;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.model.Family;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.KernelsProvider;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DemoRecipeTest {
+
+    @TempDir
+    Path tmp;
+
+    static DemoRecipe.Options tiny() {
+        return new DemoRecipe.Options(new DemoModel(32, 1, 2, 1, 64, 128, 256), ChainTask.Spec.standard(), 0, 20, 12, 6, 4,
+                2e-3, 1e-4, 2, 0.1, 1.0, 5, 3, 4, 0.6, DType.F32);
+    }
+
+    @Test
+    void writesAHuggingFaceDirectoryThatLoadsThroughTheNormalPath() throws Exception {
+        Path out = tmp.resolve("demo");
+        List<String> stages = new ArrayList<>();
+        DemoRecipe.Report r;
+        try (Parallel pool = Parallel.of(2)) {
+            r = DemoRecipe.build(out, tiny(), KernelsProvider.lookup(), pool, new DemoRecipe.Listener() {
+                @Override
+                public void stage(String message) {
+                    stages.add(message);
+                }
+            }, "ipg train-demo --out DIR --steps 6");
+            for (String f : List.of("config.json", "model.safetensors", "tokenizer.json", "tokenizer_config.json",
+                    "generation_config.json", "README.md", "train.jsonl", "support.jsonl", "eval.jsonl")) {
+                assertTrue(Files.isRegularFile(out.resolve(f)), f);
+            }
+            try (Stream<Path> s = Files.list(tmp)) {
+                assertEquals(List.of(out), s.toList(), "no temporary directory is left behind");
+            }
+            assertTrue(Files.size(out.resolve("model.safetensors")) <= 20_000_000);
+            try (Transformer m = Transformer.load(out, KernelsProvider.lookup(), pool); Tokenizer tok = Tokenizer.load(out)) {
+                assertEquals(Family.LLAMA, m.config().family());
+                assertEquals(32, m.config().hiddenSize());
+                assertEquals(128, m.config().vocabSize());
+                assertEquals(List.of(CharVocabulary.IM_END), m.config().eosTokenIds());
+                // the recipe's reported greedy accuracy is that of the written files
+                DemoData d = DemoData.generate(new ChainTask(ChainTask.Spec.standard()), 5, 24, 20, 12);
+                var again = DemoEval.run(m, tok, d.eval(), SamplingParams.greedy(), DemoRecipe.MAX_NEW_TOKENS, 5);
+                assertEquals(r.greedy().completions(), again.completions());
+                assertEquals(r.greedy().correct(), again.correct());
+            }
+        }
+        GenerationDefaults g = GenerationDefaults.load(out);
+        assertEquals(List.of(CharVocabulary.IM_END, CharVocabulary.END_OF_TEXT), g.eosTokenIds());
+        assertEquals(0.6, g.temperature());
+        Dataset support = Dataset.load(out.resolve("support.jsonl"));
+        Dataset eval = Dataset.load(out.resolve("eval.jsonl"));
+        Dataset train = Dataset.load(out.resolve("train.jsonl"));
+        assertEquals(20, support.size());
+        assertEquals(12, eval.size());
+        assertEquals(24, train.size()); // steps x batch
+        assertTrue(Dataset.disjoint(support, eval).isDisjoint());
+        assertTrue(Dataset.disjoint(train, eval).isDisjoint());
+        assertTrue(Dataset.disjoint(train, support).isDisjoint());
+        assertEquals(6, r.training().curve().getLast().step());
+        assertEquals(List.of(3, 6), r.training().evaluations().stream().map(e -> e.step()).toList());
+        assertTrue(r.training().evaluations().getFirst().metrics().containsKey("greedy_accuracy"));
+        String card = Files.readString(out.resolve("README.md"));
+        assertTrue(card.contains("ipg train-demo --out DIR --steps 6"), card);
+        assertTrue(card.contains("seed 5"), card);
+        assertTrue(card.contains(String.format(java.util.Locale.ROOT, "(%d/12)", r.greedy().correct())), card);
+        assertTrue(stages.getFirst().startsWith("generating"), stages.toString());
+    }
+
+    @Test
+    void refusesANonEmptyTarget() throws Exception {
+        Path out = Files.createDirectories(tmp.resolve("taken"));
+        Files.writeString(out.resolve("x"), "x");
+        try (Parallel pool = Parallel.of(1)) {
+            var e = assertThrows(IpgException.class, () -> DemoRecipe.build(out, tiny(), KernelsProvider.lookup(), pool,
+                    new DemoRecipe.Listener() {
+                    }, "cmd"));
+            assertTrue(e.getMessage().contains("not an empty directory"), e.getMessage());
+        }
+    }
+}
