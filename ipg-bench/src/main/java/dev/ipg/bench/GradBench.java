@@ -54,6 +54,9 @@ public final class GradBench implements Callable<Integer> {
     @Option(names = "--site-layer", description = "Layer of the site (default: the middle one).")
     Integer siteLayer;
 
+    @Option(names = "--repeats", defaultValue = "2", description = "Timed runs per length; the best is reported (default: ${DEFAULT-VALUE}).")
+    int repeats;
+
     @Option(names = "--python", defaultValue = "/usr/bin/python3")
     String python;
 
@@ -100,7 +103,7 @@ public final class GradBench implements Callable<Integer> {
             for (int t : lengths) {
                 System.err.println("[bench] " + rm.describePlan(t, site, false));
                 double best = Double.MAX_VALUE;
-                for (int i = 0; i < 2; i++) {
+                for (int i = 0; i < repeats; i++) {
                     best = Math.min(best, run(m, rm, site, t));
                 }
                 ipg.put("T" + t + "_tokens_per_s", t / best);
