@@ -7,9 +7,7 @@ import dev.ipg.core.attribution.AttributionRun;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.eval.Dataset;
-import dev.ipg.core.eval.FieldMapping;
 import dev.ipg.core.eval.PromptFormat;
-import dev.ipg.core.generate.GenerationDefaults;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Signal;
@@ -19,7 +17,6 @@ import dev.ipg.core.tokenize.Tokenizer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -96,20 +93,8 @@ final class AttributeCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
-    String field;
-
-    @Option(names = "--template", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
-    String template;
-
-    @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
-    boolean chat;
-
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
-    String system;
-
-    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false (Qwen3).")
-    boolean noThinking;
+    @Mixin
+    DatasetFormatOptions format;
 
     @Option(names = "--top", defaultValue = "50", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
     int top;
@@ -162,15 +147,11 @@ final class AttributeCommand implements Callable<Integer> {
                 choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), choice(IpgOptions.Positions.class, positions, "--positions"),
                 Quadrature.parse(quadrature), seed);
         List<Site> siteList = parseSites(sites);
-        PromptFormat fmt = new PromptFormat(template, chat, system, chat && noThinking ? Boolean.FALSE : null);
-        Dataset data = field == null ? Dataset.load(dataset) : Dataset.load(dataset, FieldMapping.parse(field));
+        PromptFormat fmt = format.format();
+        Dataset data = format.load(dataset);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
-            Set<Integer> eos = new HashSet<>(GenerationDefaults.load(model.dir()).eosTokenIds());
-            if (eos.isEmpty()) {
-                eos.addAll(m.config().eosTokenIds());
-            }
-            tok.eosTokenId().ifPresent(eos::add);
+            Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s sampling, %d threads, %s]%n",
                     used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,

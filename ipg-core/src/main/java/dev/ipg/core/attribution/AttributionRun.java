@@ -196,52 +196,12 @@ public final class AttributionRun {
     }
 
     private void prepareDirectory(ObjectNode config) {
+        // a different number of prompts used is fine: the run extends or is a prefix
+        dev.ipg.core.eval.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
         try {
             Files.createDirectories(dir.resolve("prompts"));
         } catch (IOException e) {
             throw new IpgException("cannot create run directory " + dir + ": " + e.getMessage());
-        }
-        Path cfg = dir.resolve("run-config.json");
-        if (Files.exists(cfg)) {
-            JsonNode old;
-            try {
-                old = JSON.readTree(Files.readString(cfg));
-            } catch (IOException e) {
-                throw new IpgException(cfg + " is not readable JSON: " + e.getMessage());
-            }
-            List<String> diff = new ArrayList<>();
-            differences("", old, config, diff);
-            // a different number of prompts used is fine: the run extends or is a prefix
-            diff.removeIf(s -> s.startsWith("dataset.used"));
-            if (!diff.isEmpty()) {
-                throw new IpgException(dir + " holds results of a different configuration (" + String.join("; ", diff)
-                        + "); use another --out or delete it");
-            }
-        }
-        writeJson(cfg, config);
-    }
-
-    private static void differences(String path, JsonNode a, JsonNode b, List<String> out) {
-        if (a.isObject() && b.isObject()) {
-            Set<String> keys = new TreeSet<>();
-            a.fieldNames().forEachRemaining(keys::add);
-            b.fieldNames().forEachRemaining(keys::add);
-            for (String k : keys) {
-                JsonNode x = a.get(k);
-                JsonNode y = b.get(k);
-                String p = path.isEmpty() ? k : path + "." + k;
-                if (x == null || y == null) {
-                    out.add(p + " " + (x == null ? "absent" : x) + " vs " + (y == null ? "absent" : y));
-                } else {
-                    differences(p, x, y, out);
-                }
-            }
-        } else if (a.isNumber() && b.isNumber()) {
-            if (a.decimalValue().compareTo(b.decimalValue()) != 0) {
-                out.add(path + " " + a + " vs " + b);
-            }
-        } else if (!a.equals(b)) {
-            out.add(path + " " + a + " vs " + b);
         }
     }
 
