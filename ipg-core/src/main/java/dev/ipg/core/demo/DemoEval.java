@@ -26,10 +26,22 @@ public final class DemoEval {
      * @param meanTokens  mean generated tokens per completion
      * @param reflections mean number of reflection words ("wait", ...) per completion
      * @param completions the decoded completions, in problem order
+     * @param right       whether each completion's answer is right, in problem order
      */
-    public record Result(int correct, int total, double meanTokens, double reflections, List<String> completions) {
+    public record Result(int correct, int total, double meanTokens, double reflections, List<String> completions,
+                         List<Boolean> right) {
         public Result {
             completions = List.copyOf(completions);
+            right = List.copyOf(right);
+        }
+
+        /** Problems answered right among the first {@code n}. */
+        public int correctAmongFirst(int n) {
+            int c = 0;
+            for (int i = 0; i < Math.min(n, right.size()); i++) {
+                c += right.get(i) ? 1 : 0;
+            }
+            return c;
         }
 
         public double accuracy() {
@@ -59,6 +71,7 @@ public final class DemoEval {
         long tokens = 0;
         double refl = 0;
         List<String> texts = new ArrayList<>();
+        List<Boolean> ok = new ArrayList<>();
         for (int b0 = 0; b0 < examples.size(); b0 += batch) {
             List<DemoData.Example> part = examples.subList(b0, Math.min(examples.size(), b0 + batch));
             List<int[]> prompts = new ArrayList<>();
@@ -74,12 +87,14 @@ public final class DemoEval {
                 String text = tok.decode(c.tokens(), true);
                 texts.add(text);
                 Sample s = new Sample("demo-" + (b0 + i), null, text, c.tokens().length, Integer.toString(part.get(i).gold()));
-                right += (int) correct.reward(s);
+                boolean good = correct.reward(s) == 1;
+                ok.add(good);
+                right += good ? 1 : 0;
                 refl += reflection.reward(s);
                 tokens += c.tokens().length;
             }
         }
         int n = examples.size();
-        return new Result(right, n, n == 0 ? 0 : (double) tokens / n, n == 0 ? 0 : refl / n, texts);
+        return new Result(right, n, n == 0 ? 0 : (double) tokens / n, n == 0 ? 0 : refl / n, texts, ok);
     }
 }

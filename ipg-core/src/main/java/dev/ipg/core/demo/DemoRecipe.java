@@ -121,6 +121,12 @@ public final class DemoRecipe {
     /**
      * Builds the model into {@code out}, which must not exist or be an empty directory.
      *
+     * <p>The directory is assembled in {@code .NAME.partial} beside it. Every {@link #CHECKPOINT_EVERY}
+     * steps the weights, optimizer state and history are saved there ({@value #STATE_FILE}); a
+     * later build with the same options finds that file and continues from it, with the same
+     * result as an uninterrupted build. A partial directory left by a build with other options is
+     * discarded. When complete the directory is renamed to {@code out}.
+     *
      * @param command the command line that reproduces the build, for the model card
      */
     public static Report build(Path out, Options o, Kernels kernels, Parallel pool, Listener listener, String command) {
@@ -129,36 +135,63 @@ public final class DemoRecipe {
         if (Files.exists(target) && !(Files.isDirectory(target) && isEmpty(target))) {
             throw new IpgException(out + " already exists and is not an empty directory");
         }
-        Path tmp;
+        Path work = target.resolveSibling("." + target.getFileName() + ".partial");
+        String fingerprint = STATE_FORMAT + " " + o;
+        Saved saved = null;
         try {
             Files.createDirectories(target.getParent());
-            tmp = Files.createTempDirectory(target.getParent(), "." + target.getFileName() + "-");
+            if (Files.isDirectory(work)) {
+                saved = Saved.read(work.resolve(STATE_FILE), fingerprint);
+                if (saved == null) {
+                    listener.stage("discarding " + work + " (a partial build with other settings, or without a checkpoint)");
+                    deleteTree(work);
+                }
+            }
+            Files.createDirectories(work);
             try {
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                Files.setPosixFilePermissions(work, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
             } catch (UnsupportedOperationException ignored) {
                 // not a POSIX file system
             }
         } catch (IOException e) {
-            throw new IpgException("cannot create a directory beside " + out + ": " + e.getMessage(), e);
+            throw new IpgException("cannot create " + work + ": " + e.getMessage(), e);
         }
         try {
-            Report r = buildInto(tmp, o, kernels, pool, listener, command, t0);
+            Report r = buildInto(work, o, kernels, pool, listener, command, t0, fingerprint, saved);
+            Files.deleteIfExists(work.resolve(STATE_FILE));
             if (Files.exists(target)) {
                 Files.delete(target);
             }
-            Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
+            Files.move(work, target, StandardCopyOption.ATOMIC_MOVE);
             return r;
         } catch (IOException e) {
-            deleteTree(tmp);
+            cleanUp(work);
             throw new UncheckedIOException(e);
         } catch (RuntimeException | Error e) {
-            deleteTree(tmp);
+            cleanUp(work);
             throw e;
         }
     }
 
+    /** Training state file in the partial directory. */
+    public static final String STATE_FILE = "train-state.safetensors";
+    /** Steps between saved training states. */
+    public static final int CHECKPOINT_EVERY = 100;
+    private static final String STATE_FORMAT = "ipg-demo-state-1";
+
+    /** Keeps a partial directory that holds a checkpoint (a later build resumes from it); deletes any other. */
+    private static void cleanUp(Path work) {
+        if (!Files.exists(work.resolve(STATE_FILE))) {
+            deleteTree(work);
+        }
+    }
+
     private static Report buildInto(Path dir, Options o, Kernels kernels, Parallel pool, Listener listener, String command,
-                                    long t0) throws IOException {
+                                    long t0, String fingerprint, Saved saved) throws IOException {
+        if (saved != null) {
+            t0 -= (long) (saved.wallSeconds * 1e9);
+            listener.stage("resuming from the checkpoint at step " + saved.checkpoint.step() + " in " + dir);
+        }
         writeText(dir.resolve("tokenizer.json"), CharVocabulary.tokenizerJson());
         writeText(dir.resolve("tokenizer_config.json"), CharVocabulary.tokenizerConfigJson(o.model().context()));
         writeText(dir.resolve("config.json"), o.model().configJson(o.dtype()));
@@ -180,14 +213,40 @@ public final class DemoRecipe {
             String stats = stats(data.train(), train);
             listener.stage("training set: " + stats);
             HeapTensors weights = Trainer.initialize(cfg, o.seed());
+            if (saved != null) {
+                saved.restoreWeights(weights);
+            }
             Trainer trainer = new Trainer(cfg, weights, kernels, pool);
             listener.stage(String.format(java.util.Locale.ROOT, "model: %,d parameters (hidden %d, %d layers, %d/%d heads, mlp %d)",
                     cfg.parameterCount(), cfg.hiddenSize(), cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(),
                     cfg.intermediateSize()));
             var schedule = new LrSchedule(o.peakLr(), o.minLr(), Math.min(o.warmup(), o.steps()), o.steps());
             var adam = new AdamW.Hyper(0.9, 0.95, 1e-8, o.weightDecay());
-            var topts = new Trainer.Options(o.steps(), o.batchSize(), schedule, adam, o.clipNorm(), o.seed(),
-                    Math.max(1, Math.min(25, o.steps() / 20)), o.evalEvery());
+            // about 20 reports, at most every 25 steps, at an interval dividing the checkpoint interval
+            int logEvery = Math.max(1, Math.min(25, o.steps() / 20));
+            while (CHECKPOINT_EVERY % logEvery != 0) {
+                logEvery--;
+            }
+            var topts = new Trainer.Options(o.steps(), o.batchSize(), schedule, adam, o.clipNorm(), o.seed(), logEvery,
+                    o.evalEvery(), CHECKPOINT_EVERY);
+            long start = t0;
+            Trainer.Listener saving = new Trainer.Listener() {
+                @Override
+                public void progress(Trainer.Progress p) {
+                    listener.progress(p);
+                }
+
+                @Override
+                public void evaluated(Trainer.Evaluation e) {
+                    listener.evaluated(e);
+                }
+
+                @Override
+                public void checkpoint(Trainer.Checkpoint c) {
+                    Saved.write(dir.resolve(STATE_FILE), fingerprint, c, weights, (System.nanoTime() - start) / 1e9);
+                    listener.checkpoint(c);
+                }
+            };
             Trainer.Probe accuracy = o.probeSize() == 0 ? null : (model, step) -> {
                 DemoEval.Result g = DemoEval.run(model, tok, probe, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH);
                 Map<String, Double> m = new LinkedHashMap<>();
@@ -196,7 +255,8 @@ public final class DemoRecipe {
                 m.put("reflections", g.reflections());
                 return m;
             };
-            training = trainer.train(train, heldOut.subList(0, Math.min(heldOut.size(), 200)), topts, listener, accuracy);
+            training = trainer.train(train, heldOut.subList(0, Math.min(heldOut.size(), 200)), topts, saving, accuracy,
+                    saved == null ? null : saved.checkpoint);
             Map<String, String> meta = new LinkedHashMap<>();
             meta.put("format", "pt");
             weights.write(dir.resolve("model.safetensors"), o.dtype(), meta);
@@ -272,6 +332,102 @@ public final class DemoRecipe {
             });
         } catch (IOException ignored) {
             // best effort
+        }
+    }
+
+    /** A training state read back from {@value #STATE_FILE}. */
+    private static final class Saved {
+        final Trainer.Checkpoint checkpoint;
+        final double wallSeconds;
+        final Map<String, float[]> weights;
+
+        private Saved(Trainer.Checkpoint checkpoint, double wallSeconds, Map<String, float[]> weights) {
+            this.checkpoint = checkpoint;
+            this.wallSeconds = wallSeconds;
+            this.weights = weights;
+        }
+
+        private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
+
+        /** Writes weights ("w/NAME"), moments ("m/NAME", "v/NAME") and, as metadata, the rest; atomically. */
+        static void write(Path file, String fingerprint, Trainer.Checkpoint c, HeapTensors weights, double wallSeconds) {
+            var w = new dev.ipg.core.io.SafetensorsWriter();
+            weights.tensors().forEach((name, t) -> {
+                w.add("w/" + name, t.values(), t.shape(), DType.F32);
+                w.add("m/" + name, c.optimizer().m().get(name), t.shape(), DType.F32);
+                w.add("v/" + name, c.optimizer().v().get(name), t.shape(), DType.F32);
+            });
+            var meta = JSON.createObjectNode();
+            meta.put("fingerprint", fingerprint);
+            meta.put("step", c.step());
+            meta.put("optimizer_steps", c.optimizer().steps());
+            meta.put("tokens", c.tokens());
+            meta.put("seconds", c.seconds());
+            meta.put("wall_seconds", wallSeconds);
+            meta.set("curve", JSON.valueToTree(c.curve()));
+            meta.set("evaluations", JSON.valueToTree(c.evaluations()));
+            try {
+                w.metadata("ipg.train_state", JSON.writeValueAsString(meta));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+            w.write(file);
+        }
+
+        /** The state in {@code file} if it exists and was saved with {@code fingerprint}, else null. */
+        static Saved read(Path file, String fingerprint) {
+            if (!Files.isRegularFile(file)) {
+                return null;
+            }
+            try (var f = dev.ipg.core.io.SafetensorsFile.open(file)) {
+                String text = f.metadata().get("ipg.train_state");
+                if (text == null) {
+                    return null;
+                }
+                var meta = JSON.readTree(text);
+                if (!fingerprint.equals(meta.path("fingerprint").asText())) {
+                    return null;
+                }
+                Map<String, float[]> w = new LinkedHashMap<>();
+                Map<String, float[]> m = new LinkedHashMap<>();
+                Map<String, float[]> v = new LinkedHashMap<>();
+                for (String name : f.names()) {
+                    float[] values = floats(f.matrix(name));
+                    String key = name.substring(2);
+                    switch (name.substring(0, 2)) {
+                        case "w/" -> w.put(key, values);
+                        case "m/" -> m.put(key, values);
+                        case "v/" -> v.put(key, values);
+                        default -> throw new IpgException(file + ": unexpected tensor " + name);
+                    }
+                }
+                var curve = JSON.readerForListOf(Trainer.Progress.class).<List<Trainer.Progress>>readValue(meta.get("curve"));
+                var evals = JSON.readerForListOf(Trainer.Evaluation.class).<List<Trainer.Evaluation>>readValue(meta.get("evaluations"));
+                var c = new Trainer.Checkpoint(meta.get("step").asInt(),
+                        new AdamW.State(meta.get("optimizer_steps").asInt(), m, v), curve, evals,
+                        meta.get("tokens").asLong(), meta.get("seconds").asDouble());
+                return new Saved(c, meta.get("wall_seconds").asDouble(), w);
+            } catch (IOException e) {
+                throw new IpgException(file + ": cannot read the saved training state: " + e.getMessage(), e);
+            }
+        }
+
+        void restoreWeights(HeapTensors into) {
+            into.tensors().forEach((name, t) -> {
+                float[] saved = weights.get(name);
+                if (saved == null || saved.length != t.values().length) {
+                    throw new IpgException("the saved training state lacks weights of the right size for " + name);
+                }
+                System.arraycopy(saved, 0, t.values(), 0, saved.length);
+            });
+        }
+
+        private static float[] floats(dev.ipg.core.tensor.Matrix mx) {
+            float[] out = new float[Math.toIntExact(mx.size())];
+            for (int i = 0; i < out.length; i++) {
+                out[i] = mx.getFlat(i);
+            }
+            return out;
         }
     }
 }

@@ -8,6 +8,9 @@ import java.util.Locale;
 /** The {@code README.md} model card of a built demo model. */
 final class ModelCard {
 
+    /** The eval slice whose greedy count the card states. */
+    static final int SLICE = 50;
+
     private ModelCard() {
     }
 
@@ -89,6 +92,8 @@ final class ModelCard {
         sb.append("| decoding | accuracy | 95 % interval | mean tokens | reflections per answer |\n|---|---:|---:|---:|---:|\n");
         row(sb, "greedy", r.greedy());
         row(sb, String.format(Locale.ROOT, "sampled, temperature %.2g, seed %d", o.temperature(), o.seed()), r.sampled());
+        sb.append(String.format(Locale.ROOT, "%nGreedy, first %d eval problems: %d/%d (a fixed slice the tests check).%n",
+                SLICE, r.greedy().correctAmongFirst(SLICE), Math.min(SLICE, r.greedy().total())));
         sb.append("\nMeasured on the model as loaded back from these files. The answer is the number after `####`, ")
                 .append("compared by the same code that scores GSM8K. Reflections counts \"wait\", \"but\", \"double-check\" ")
                 .append("and \"hmm\" as whole words.\n\n");

@@ -40,6 +40,13 @@ public final class AdamW {
         }
     }
 
+    /**
+     * The optimizer's state: steps taken and both moments by parameter name. From {@link #state()}
+     * the arrays are the live ones (copy them before the next step to keep them).
+     */
+    public record State(int steps, Map<String, float[]> m, Map<String, float[]> v) {
+    }
+
     private final Hyper hyper;
     private final Map<String, float[]> params;
     private final Set<String> decay;
@@ -64,6 +71,25 @@ public final class AdamW {
             m.put(name, new float[p.length]);
             v.put(name, new float[p.length]);
         });
+    }
+
+    /** The live state (see {@link State}). */
+    public State state() {
+        return new State(t, java.util.Collections.unmodifiableMap(m), java.util.Collections.unmodifiableMap(v));
+    }
+
+    /** Continues from a saved state: copies its moments and step count. */
+    public void restore(State s) {
+        for (String name : params.keySet()) {
+            float[] sm = s.m().get(name);
+            float[] sv = s.v().get(name);
+            if (sm == null || sv == null || sm.length != m.get(name).length || sv.length != v.get(name).length) {
+                throw new IpgException("optimizer state lacks moments of the right size for " + name);
+            }
+            System.arraycopy(sm, 0, m.get(name), 0, sm.length);
+            System.arraycopy(sv, 0, v.get(name), 0, sv.length);
+        }
+        t = s.steps();
     }
 
     /** Steps taken so far. */

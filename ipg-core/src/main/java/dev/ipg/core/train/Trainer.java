@@ -46,15 +46,25 @@ public final class Trainer {
      * @param seed      data order
      * @param logEvery  progress report interval in steps
      * @param evalEvery held-out evaluation interval in steps (0: only at the end)
+     * @param checkpointEvery interval in steps of {@link Listener#checkpoint} calls (0: never); a
+     *                  multiple of {@code logEvery}
      */
     public record Options(int steps, int batchSize, LrSchedule schedule, AdamW.Hyper adam, double clipNorm, long seed,
-                          int logEvery, int evalEvery) {
+                          int logEvery, int evalEvery, int checkpointEvery) {
         public Options {
-            if (steps < 1 || batchSize < 1 || logEvery < 1 || evalEvery < 0 || clipNorm < 0) {
+            if (steps < 1 || batchSize < 1 || logEvery < 1 || evalEvery < 0 || clipNorm < 0 || checkpointEvery < 0
+                    || checkpointEvery % logEvery != 0) {
                 throw new IpgException("training needs steps, batch size and log interval >= 1, eval interval and "
-                        + "clip norm >= 0; got steps " + steps + ", batch " + batchSize + ", log every " + logEvery
-                        + ", eval every " + evalEvery + ", clip " + clipNorm);
+                        + "clip norm >= 0, checkpoint interval a multiple of the log interval; got steps " + steps
+                        + ", batch " + batchSize + ", log every " + logEvery + ", eval every " + evalEvery + ", clip "
+                        + clipNorm + ", checkpoint every " + checkpointEvery);
             }
+        }
+
+        /** Without checkpoints. */
+        public Options(int steps, int batchSize, LrSchedule schedule, AdamW.Hyper adam, double clipNorm, long seed,
+                       int logEvery, int evalEvery) {
+            this(steps, batchSize, schedule, adam, clipNorm, seed, logEvery, evalEvery, 0);
         }
     }
 
@@ -90,12 +100,39 @@ public final class Trainer {
         }
     }
 
-    /** Receives reports; both methods default to doing nothing. */
+    /**
+     * Everything needed to continue a run after step {@code step}, besides the weights themselves
+     * (which the caller saves from, and restores into, the {@link HeapTensors}). The optimizer
+     * state's arrays are live during a {@link Listener#checkpoint} call: save them there.
+     *
+     * @param step        steps done
+     * @param optimizer   AdamW moments and step count
+     * @param curve       progress reports so far
+     * @param evaluations evaluations so far
+     * @param tokens      positions processed so far
+     * @param seconds     training time so far
+     */
+    public record Checkpoint(int step, AdamW.State optimizer, List<Progress> curve, List<Evaluation> evaluations,
+                             long tokens, double seconds) {
+        public Checkpoint {
+            curve = List.copyOf(curve);
+            evaluations = List.copyOf(evaluations);
+        }
+    }
+
+    /** Receives reports; every method defaults to doing nothing. */
     public interface Listener {
         default void progress(Progress p) {
         }
 
         default void evaluated(Evaluation e) {
+        }
+
+        /**
+         * Called every {@code checkpointEvery} steps (not after the last) with what a later run
+         * needs to continue exactly where this one is; the weights are those of the trainer.
+         */
+        default void checkpoint(Checkpoint c) {
         }
     }
 
@@ -202,6 +239,16 @@ public final class Trainer {
 
     /** Trains on {@code train}, evaluating on {@code heldOut} (may be empty); reports to {@code listener}. */
     public Result train(List<Trajectory> train, List<Trajectory> heldOut, Options o, Listener listener, Probe probe) {
+        return train(train, heldOut, o, listener, probe, null);
+    }
+
+    /**
+     * Like {@link #train(List, List, Options, Listener, Probe)}, continuing from {@code resume}
+     * when it is non-null: the weights must already hold that checkpoint's values. With the same
+     * data and options the result is the same as that of an uninterrupted run.
+     */
+    public Result train(List<Trajectory> train, List<Trajectory> heldOut, Options o, Listener listener, Probe probe,
+                        Checkpoint resume) {
         if (train.isEmpty()) {
             throw new IpgException("no training examples");
         }
@@ -219,7 +266,31 @@ public final class Trainer {
         double trainNanos = 0;
         double lossSum = 0;
         long lossTokens = 0;
-        for (int step = 0; step < o.steps(); step++) {
+        int first = 0;
+        if (resume != null) {
+            if (resume.step() < 0 || resume.step() > o.steps() || resume.optimizer().steps() != resume.step()) {
+                throw new IpgException("cannot resume at step " + resume.step() + " of " + o.steps()
+                        + " (optimizer state at step " + resume.optimizer().steps() + ")");
+            }
+            opt.restore(resume.optimizer());
+            curve.addAll(resume.curve());
+            evals.addAll(resume.evaluations());
+            tokens = resume.tokens();
+            trainNanos = resume.seconds() * 1e9;
+            first = resume.step();
+            // replay the data order up to the checkpoint
+            long skip = (long) first * o.batchSize();
+            while (skip > 0) {
+                if (cursor == perm.length) {
+                    perm = permutation(train.size(), order);
+                    cursor = 0;
+                }
+                int take = (int) Math.min(skip, perm.length - cursor);
+                cursor += take;
+                skip -= take;
+            }
+        }
+        for (int step = first; step < o.steps(); step++) {
             long t0 = System.nanoTime();
             List<Trajectory> batch = new ArrayList<>(o.batchSize());
             for (int b = 0; b < o.batchSize(); b++) {
@@ -278,6 +349,9 @@ public final class Trainer {
                         probe == null ? Map.of() : probe.measure(model, done));
                 evals.add(e);
                 listener.evaluated(e);
+            }
+            if (o.checkpointEvery() > 0 && done % o.checkpointEvery() == 0 && done < o.steps()) {
+                listener.checkpoint(new Checkpoint(done, opt.state(), curve, evals, tokens, trainNanos / 1e9));
             }
         }
         return new Result(curve, evals, trainNanos / 1e9, tokens);

@@ -1,5 +1,6 @@
 package dev.ipg.core.demo;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -84,6 +85,48 @@ class DemoRecipeTest {
         assertTrue(card.contains("seed 5"), card);
         assertTrue(card.contains(String.format(java.util.Locale.ROOT, "(%d/12)", r.greedy().correct())), card);
         assertTrue(stages.getFirst().startsWith("generating"), stages.toString());
+        assertTrue(card.contains(String.format(java.util.Locale.ROOT, "first 50 eval problems: %d/12", r.greedy().correct())), card);
+        assertEquals(r.greedy().correct(), r.greedy().right().stream().filter(b -> b).count());
+    }
+
+    @Test
+    void aKilledBuildResumesFromItsCheckpointToTheSameModel() throws Exception {
+        DemoRecipe.Options o = new DemoRecipe.Options(new DemoModel(16, 1, 2, 1, 32, 128, 256), ChainTask.Spec.standard(), 40,
+                10, 6, 2 * DemoRecipe.CHECKPOINT_EVERY + 20, 2, 2e-3, 1e-4, 2, 0.1, 1.0, 5, 0, 0, 0.6, DType.F32);
+        try (Parallel pool = Parallel.of(2)) {
+            Path straight = tmp.resolve("straight");
+            DemoRecipe.Report expected = DemoRecipe.build(straight, o, KernelsProvider.lookup(), pool, new DemoRecipe.Listener() {
+            }, "cmd");
+            Path out = tmp.resolve("resumed");
+            class Killed extends RuntimeException {
+            }
+            assertThrows(Killed.class, () -> DemoRecipe.build(out, o, KernelsProvider.lookup(), pool, new DemoRecipe.Listener() {
+                @Override
+                public void checkpoint(dev.ipg.core.train.Trainer.Checkpoint c) {
+                    if (c.step() == 2 * DemoRecipe.CHECKPOINT_EVERY) {
+                        throw new Killed();
+                    }
+                }
+            }, "cmd"));
+            Path partial = tmp.resolve(".resumed.partial");
+            assertTrue(Files.isRegularFile(partial.resolve(DemoRecipe.STATE_FILE)));
+            assertTrue(!Files.exists(out));
+            List<String> stages = new ArrayList<>();
+            DemoRecipe.Report r = DemoRecipe.build(out, o, KernelsProvider.lookup(), pool, new DemoRecipe.Listener() {
+                @Override
+                public void stage(String message) {
+                    stages.add(message);
+                }
+            }, "cmd");
+            assertTrue(stages.stream().anyMatch(m -> m.startsWith("resuming from the checkpoint at step 200")), stages.toString());
+            assertTrue(!Files.exists(partial));
+            assertTrue(!Files.exists(out.resolve(DemoRecipe.STATE_FILE)));
+            assertArrayEquals(Files.readAllBytes(straight.resolve("model.safetensors")), Files.readAllBytes(out.resolve("model.safetensors")));
+            assertEquals(expected.greedy().completions(), r.greedy().completions());
+            assertEquals(expected.training().curve().stream().map(p -> p.loss()).toList(),
+                    r.training().curve().stream().map(p -> p.loss()).toList());
+            assertEquals(expected.training().evaluations(), r.training().evaluations());
+        }
     }
 
     @Test

@@ -112,6 +112,44 @@ class TrainerTest {
     }
 
     @Test
+    void aRunResumedFromACheckpointEndsExactlyAsAnUninterruptedOne() throws Exception {
+        ModelConfig cfg = tiny();
+        List<Trajectory> train = counting(30, 2); // 4 per step: the resumed run starts inside the second epoch
+        var o = new Trainer.Options(12, 4, new LrSchedule(1e-2, 1e-3, 3, 12), AdamW.Hyper.defaults(), 1.0, 7, 2, 5, 4);
+        HeapTensors full = Trainer.initialize(cfg, 9);
+        List<HeapTensors> savedWeights = new ArrayList<>();
+        List<Trainer.Checkpoint> saved = new ArrayList<>();
+        Trainer.Result uninterrupted = new Trainer(cfg, full, KernelsProvider.lookup(), pool).train(train, counting(5, 4), o,
+                new Trainer.Listener() {
+                    @Override
+                    public void checkpoint(Trainer.Checkpoint c) {
+                        // deep copies: the arrays keep changing after this call
+                        HeapTensors copy = new HeapTensors();
+                        full.tensors().forEach((n, t) -> copy.put(n, t.values().clone(), t.shape()));
+                        savedWeights.add(copy);
+                        java.util.Map<String, float[]> m = new java.util.LinkedHashMap<>();
+                        java.util.Map<String, float[]> v = new java.util.LinkedHashMap<>();
+                        c.optimizer().m().forEach((n, a) -> m.put(n, a.clone()));
+                        c.optimizer().v().forEach((n, a) -> v.put(n, a.clone()));
+                        saved.add(new Trainer.Checkpoint(c.step(), new AdamW.State(c.optimizer().steps(), m, v), c.curve(),
+                                c.evaluations(), c.tokens(), c.seconds()));
+                    }
+                }, null);
+        assertEquals(List.of(4, 8), saved.stream().map(Trainer.Checkpoint::step).toList()); // not after the last step
+        HeapTensors resumed = savedWeights.get(1);
+        Trainer.Result r = new Trainer(cfg, resumed, KernelsProvider.lookup(), pool).train(train, counting(5, 4), o,
+                new Trainer.Listener() {
+                }, null, saved.get(1));
+        for (String name : full.tensors().keySet()) {
+            assertArrayEquals(full.values(name), resumed.values(name), name);
+        }
+        assertEquals(uninterrupted.tokens(), r.tokens());
+        assertEquals(uninterrupted.curve().stream().map(Trainer.Progress::loss).toList(),
+                r.curve().stream().map(Trainer.Progress::loss).toList());
+        assertEquals(uninterrupted.evaluations(), r.evaluations());
+    }
+
+    @Test
     void initializationFollowsTheHuggingFaceRecipe() throws Exception {
         ModelConfig cfg = ModelConfig.fromJson(new ObjectMapper().readTree("""
                 {"architectures": ["LlamaForCausalLM"], "hidden_size": 64, "intermediate_size": 256,
