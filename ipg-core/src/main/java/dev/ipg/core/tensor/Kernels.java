@@ -42,6 +42,17 @@ public interface Kernels {
      */
     float layernorm(float[] x, int xo, Matrix weight, Matrix bias, float eps, float[] out, int oo, int n);
 
+    /**
+     * A small dense product on flat arrays, accumulated into {@code c}:
+     * {@code c[co + i*ldc + j] += sum_{s < depth} a[ao + i*ars + s*acs] * b[bo + s*ldb + j]} for
+     * {@code i < m}, {@code j < n}. The strides of {@code a} let it be read transposed
+     * ({@code ars = 1}). Each element's sum starts from zero and accumulates
+     * {@code fma(a, b, sum)} in increasing {@code s}, then is added to {@code c}: implementations
+     * agree bit for bit. Runs on the calling thread (attention calls it from its own tasks).
+     */
+    void gemm(int m, int n, int depth, float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
+              float[] c, int co, int ldc);
+
     /** In-place numerically stable softmax of {@code x[off .. off + n)}. */
     void softmax(float[] x, int off, int n);
 

@@ -28,6 +28,20 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public void gemm(int m, int n, int depth, float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
+                     float[] c, int co, int ldc) {
+        for (int i = 0; i < m; i++) {
+            for (int j = 0; j < n; j++) {
+                float sum = 0f;
+                for (int s = 0; s < depth; s++) {
+                    sum = Math.fma(a[ao + i * ars + s * acs], b[bo + s * ldb + j], sum);
+                }
+                c[co + i * ldc + j] += sum;
+            }
+        }
+    }
+
+    @Override
     public float dot(float[] a, int ao, float[] b, int bo, int n) {
         float s = 0f;
         for (int i = 0; i < n; i++) {

@@ -1175,6 +1175,12 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public void gemm(int m, int n, int depth, float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
+                     float[] c, int co, int ldc) {
+        VectorGemm.gemm(m, n, depth, a, ao, ars, acs, b, bo, ldb, c, co, ldc);
+    }
+
+    @Override
     public void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
         VectorBackward.weightGrad(pool, dy, m, n, x, k, dw);
     }

@@ -1,5 +1,6 @@
 package dev.ipg.core.nn;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.tensor.Kernels;
@@ -189,6 +190,78 @@ class OpGradientTest {
             for (int s = 0; s < 2; s++) {
                 check("attention dK seq " + s + " w=" + window, keys[s], dk[s], f);
                 check("attention dV seq " + s + " w=" + window, vals[s], dv[s], f);
+            }
+        }
+    }
+
+    @Test
+    void blockedAttentionOverLongRunsAndAContinuedPrefix() {
+        SplittableRandom r = new SplittableRandom(15);
+        int heads = 4;
+        int kvHeads = 2;
+        int hd = 5;
+        for (int window : new int[] {0, 7}) {
+            Attention.Shape sh = new Attention.Shape(heads, kvHeads, hd, window);
+            // sequence 0: positions 0..39 (blocks of 32 and 8); sequence 1: positions 3..8 after
+            // 3 cached ones (one block of 6) then a lone decode row at position 9 of sequence 1
+            int rows = 40 + 6 + 1;
+            int[] seq = new int[rows];
+            int[] pos = new int[rows];
+            for (int i = 0; i < 40; i++) {
+                pos[i] = i;
+            }
+            for (int i = 0; i < 7; i++) {
+                seq[40 + i] = 1;
+                pos[40 + i] = 3 + i;
+            }
+            pos[46] = 9;
+            seq[46] = 1;
+            float[] q = rand(r, rows * heads * hd, 1);
+            float[][] keys = {rand(r, 40 * kvHeads * hd, 1), rand(r, 10 * kvHeads * hd, 1)};
+            float[][] vals = {rand(r, 40 * kvHeads * hd, 1), rand(r, 10 * kvHeads * hd, 1)};
+            float[] c = rand(r, rows * heads * hd, 1);
+            Supplier<Double> f = () -> dot(c, Attention.forward(k, pool, sh, q, seq, pos, s -> keys[s], s -> vals[s]));
+            float[] dq = new float[q.length];
+            float[][] dk = {new float[keys[0].length], new float[keys[1].length]};
+            float[][] dv = {new float[vals[0].length], new float[vals[1].length]};
+            Attention.backward(k, pool, sh, c, q, seq, pos, s -> keys[s], s -> vals[s], dq, s -> dk[s], s -> dv[s]);
+            check("blocked attention dq w=" + window, q, dq, f);
+            for (int s = 0; s < 2; s++) {
+                check("blocked attention dK seq " + s + " w=" + window, keys[s], dk[s], f);
+                check("blocked attention dV seq " + s + " w=" + window, vals[s], dv[s], f);
+            }
+        }
+    }
+
+    @Test
+    void blockedAttentionEqualsRowByRow() {
+        // the same rows given in an order that breaks every run (row-by-row path) give the same z
+        SplittableRandom r = new SplittableRandom(16);
+        Attention.Shape sh = new Attention.Shape(4, 2, 8, 0);
+        int n = 37;
+        int w = 4 * 8;
+        float[] keys = rand(r, n * 2 * 8, 1);
+        float[] vals = rand(r, n * 2 * 8, 1);
+        float[] q = rand(r, n * w, 1);
+        int[] seq = new int[n];
+        int[] pos = new int[n];
+        int[] order = new int[n];
+        for (int i = 0; i < n; i++) {
+            pos[i] = i;
+            order[i] = (i * 5) % n;   // a permutation with no consecutive positions side by side
+        }
+        float[] qp = new float[n * w];
+        int[] pp = new int[n];
+        for (int i = 0; i < n; i++) {
+            System.arraycopy(q, order[i] * w, qp, i * w, w);
+            pp[i] = order[i];
+        }
+        assertEquals(n, Attention.blocks(seq, pp).size(), "the permuted rows must all run row by row");
+        float[] blocked = Attention.forward(k, pool, sh, q, seq, pos, s -> keys, s -> vals);
+        float[] rowwise = Attention.forward(k, pool, sh, qp, seq, pp, s -> keys, s -> vals);
+        for (int i = 0; i < n; i++) {
+            for (int j = 0; j < w; j++) {
+                assertEquals(rowwise[i * w + j], blocked[order[i] * w + j], 1e-5f, "row " + order[i]);
             }
         }
     }
