@@ -151,6 +151,11 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--eval-temperature", defaultValue = "0", paramLabel = "T", description = "Evaluation decoding; 0 = greedy, the paper's (default: ${DEFAULT-VALUE}).")
     double evalTemperature;
 
+    @Option(names = "--support-temperature", defaultValue = "0", paramLabel = "T",
+            description = "Decoding of the model's own support completions (activation, reasoning-neuron); 0 = greedy "
+                    + "(default: ${DEFAULT-VALUE}). A model that reflects only when sampling needs T > 0 for reasoning-neuron.")
+    double supportTemperature;
+
     @Option(names = "--eval-top-p", defaultValue = "1", paramLabel = "P", description = "Evaluation nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
     double evalTopP;
 
@@ -202,7 +207,8 @@ final class CompareCommand implements Callable<Integer> {
                 "--advantage"), base, AttributeCommand.choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), pos,
                 Quadrature.parse(quadrature), seed);
         var cspec = new Comparison.Spec(Site.parse(site), ms, t, Rank.parse(rank), enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
-                signalSpec, EvalRun.Decoding.greedy(maxNewTokens, batchSize),
+                signalSpec, new EvalRun.Decoding(supportTemperature != 0 ? new SamplingParams(supportTemperature, 0, 1, seed)
+                        : SamplingParams.greedy(), maxNewTokens, batchSize),
                 new IntegratedGradients.Options(igSteps, Quadrature.parse(igQuadrature), base, pos),
                 words == null ? Signal.Reflection.DEFAULT_WORDS : words,
                 cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
@@ -221,6 +227,11 @@ final class CompareCommand implements Callable<Integer> {
                     pool.threads(), m.kernels().name());
             var r = c.run();
             outw.print(r.table());
+            List<String> verdict = r.verdict();
+            if (!verdict.isEmpty()) {
+                outw.println();
+                verdict.forEach(outw::println);
+            }
             outw.println("wrote " + out.resolve("comparison.json") + ", " + out.resolve("comparison.csv") + ", " + out.resolve("gamma_sweep.csv"));
         }
         return 0;

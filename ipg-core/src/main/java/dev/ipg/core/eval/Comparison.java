@@ -186,6 +186,59 @@ public final class Comparison {
             }
             return sb.toString();
         }
+
+        /**
+         * One line per condition in which IPG was evaluated, saying from the measured accuracies
+         * whether IPG beats every baseline: enhance wins with the highest accuracy, suppress with
+         * the lowest (the selected components matter most); whether the 95 % intervals separate
+         * the two is said too. Empty when IPG is not among the methods.
+         */
+        public List<String> verdict() {
+            List<String> out = new ArrayList<>();
+            for (String cond : List.of("enhance", "suppress")) {
+                Row ipg = null;
+                List<Row> others = new ArrayList<>();
+                for (Row r : rows) {
+                    if (r.condition().equals(cond)) {
+                        if (r.method().equals("ipg")) {
+                            ipg = r;
+                        } else {
+                            others.add(r);
+                        }
+                    }
+                }
+                if (ipg == null || others.isEmpty()) {
+                    continue;
+                }
+                boolean up = cond.equals("enhance");
+                Row best = others.getFirst();
+                for (Row r : others) {
+                    if (up ? r.accuracy() > best.accuracy() : r.accuracy() < best.accuracy()) {
+                        best = r;
+                    }
+                }
+                double d = 100 * (ipg.accuracy() - original.accuracy());
+                double db = 100 * (best.accuracy() - original.accuracy());
+                boolean wins = up ? ipg.accuracy() > best.accuracy() : ipg.accuracy() < best.accuracy();
+                String head = String.format(Locale.ROOT, "%s (gamma %s): IPG %+.1f points; best baseline %s %+.1f points: ", cond,
+                        ipg.settingLabel(), d, best.method(), db);
+                if (wins) {
+                    boolean separated = up ? ipg.summary().interval().lower() > best.summary().interval().upper()
+                            : ipg.summary().interval().upper() < best.summary().interval().lower();
+                    out.add(head + "IPG beats every baseline" + (separated ? " (95 % intervals disjoint)."
+                            : ", but the 95 % intervals overlap (not significant at this size)."));
+                } else {
+                    List<String> ahead = new ArrayList<>();
+                    for (Row r : others) {
+                        if (up ? r.accuracy() >= ipg.accuracy() : r.accuracy() <= ipg.accuracy()) {
+                            ahead.add(r.method());
+                        }
+                    }
+                    out.add(head + "IPG does NOT beat " + String.join(", ", ahead) + ".");
+                }
+            }
+            return out;
+        }
     }
 
     private final Transformer model;
@@ -284,6 +337,8 @@ public final class Comparison {
             }
         }
         ObjectNode json = json(original, rows, sweep);
+        var verdict = json.putArray("verdict");
+        new Result(original, rows, sweep, json).verdict().forEach(verdict::add);
         Json.write(out.resolve("comparison.json"), json);
         writeCsv(out.resolve("comparison.csv"), original, rows);
         writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
@@ -371,6 +426,7 @@ public final class Comparison {
         c.put("seed", spec.seed());
         c.put("signal", spec.signalSpec());
         c.put("control_vector", spec.cvMode() == CvMode.ADD ? "add, strength " + num(spec.cvStrength()) : "scale top components");
+        c.set("support_decoding", spec.supportDecoding().json());
         c.set("eval_decoding", spec.evalDecoding().json());
         j.set("original", rowJson(original, original));
         ArrayNode rs = j.putArray("rows");

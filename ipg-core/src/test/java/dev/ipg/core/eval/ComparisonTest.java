@@ -191,4 +191,29 @@ class ComparisonTest {
         assertEquals(50, p.reflectionPer1kTokens(), 1e-12);
         assertEquals(Map.of("eos", 18, "max_tokens", 2), p.finishes());
     }
+
+    private static Comparison.Row row(String method, String cond, double gamma, int correct, int n) {
+        var s = new EvalRun.Summary(n, correct, Wilson.of(correct, n), 30, 0, 0, n, Map.of("eos", n));
+        return new Comparison.Row(method, cond, gamma, false, "x", s, List.of(s.accuracy()));
+    }
+
+    @Test
+    void verdictSaysWhetherIpgBeatsEveryBaselineFromTheMeasuredAccuracies() {
+        var original = row("original", "original", 1, 70, 100);
+        // enhance: random is ahead of IPG; suppress: IPG drops most, far outside the others' intervals
+        var rows = List.of(row("ipg", "enhance", 1.5, 72, 100), row("random", "enhance", 1.5, 75, 100),
+                row("activation", "enhance", 1.5, 60, 100), row("ipg", "suppress", 0, 20, 100),
+                row("random", "suppress", 0, 66, 100), row("activation", "suppress", 0, 50, 100));
+        var v = new Comparison.Result(original, rows, List.of(), null).verdict();
+        assertEquals(2, v.size(), v.toString());
+        assertEquals("enhance (gamma 1.5): IPG +2.0 points; best baseline random +5.0 points: IPG does NOT beat random.", v.get(0));
+        assertEquals("suppress (gamma 0): IPG -50.0 points; best baseline activation -20.0 points: IPG beats every baseline "
+                + "(95 % intervals disjoint).", v.get(1));
+        // a narrow win inside the intervals is reported as not significant
+        var close = List.of(row("ipg", "enhance", 1.5, 76, 100), row("random", "enhance", 1.5, 75, 100));
+        assertTrue(new Comparison.Result(original, close, List.of(), null).verdict().getFirst()
+                .endsWith("IPG beats every baseline, but the 95 % intervals overlap (not significant at this size)."));
+        // without IPG there is nothing to say
+        assertTrue(new Comparison.Result(original, List.of(row("random", "enhance", 1.5, 75, 100)), List.of(), null).verdict().isEmpty());
+    }
 }
