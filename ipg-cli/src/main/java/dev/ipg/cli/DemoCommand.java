@@ -35,16 +35,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--site", paramLabel = "SITE", description = "Site (default: the middle block's hook_resid_post).")
     String site;
 
-    @Option(names = "--support-limit", defaultValue = "16", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--support-limit", defaultValue = "64", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
     int supportLimit;
 
-    @Option(names = "--eval-limit", defaultValue = "100", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-limit", defaultValue = "300", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
     int evalLimit;
 
-    @Option(names = "--steps", defaultValue = "6", description = "IPG path points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", defaultValue = "10", description = "IPG path points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "6", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", defaultValue = "5", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--top", defaultValue = "5%", description = "Components selected (default: ${DEFAULT-VALUE}).")
@@ -85,7 +85,7 @@ final class DemoCommand implements Callable<Integer> {
                 "--support-limit", Integer.toString(supportLimit), "--eval-limit", Integer.toString(evalLimit),
                 "--steps", Integer.toString(steps), "--samples", Integer.toString(samples), "--top", top,
                 "--enhance", "1.5", "--suppress", "0", "--sweep", "0,0.5,1,1.5,2", "--max-new-tokens", "256",
-                "--eval-max-new-tokens", "256", "--chat"));
+                "--eval-max-new-tokens", "256", "--support-temperature", "0.6", "--chat"));
         if (threads != null) {
             args.add("--threads");
             args.add(threads.toString());

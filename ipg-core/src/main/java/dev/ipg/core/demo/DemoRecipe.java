@@ -71,7 +71,7 @@ public final class DemoRecipe {
 
         /** The recipe of the shipped model. */
         public static Options standard() {
-            return new Options(DemoModel.standard(), ChainTask.Spec.standard(), 0, 200, 500, 3000, 16, 2e-3, 1e-4, 100,
+            return new Options(DemoModel.standard(), ChainTask.Spec.standard(), 0, 200, 500, 2000, 16, 2e-3, 1e-4, 100,
                     0.1, 1.0, 1234, 500, 100, 0.6, DType.F32);
         }
 
