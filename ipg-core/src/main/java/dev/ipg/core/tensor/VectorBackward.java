@@ -11,8 +11,9 @@ import jdk.incubator.vector.VectorSpecies;
  *
  * <ul>
  *   <li>input gradient {@code dx (m, K) += dy (m, N) · W (N, K)}: per block of 4 vectors of
- *       columns, that slice of every weight row is converted to f32 once into a panel, then every
- *       4 rows of dy sweep it;</li>
+ *       columns and per slice of 256 weight rows, that part of the weights is converted to f32
+ *       into a cache-sized panel, then every 4 rows of dy sweep it, adding their partial sums to
+ *       dx;</li>
  *   <li>weight gradient {@code dW (N, K) += dyᵀ (N, m) · x (m, K)}: per block of columns, every 4
  *       rows of dW sweep the same slice of x.</li>
  * </ul>
@@ -25,6 +26,8 @@ final class VectorBackward {
     private static final int L = F.length();
     /** Columns per block: four vectors. */
     private static final int KB = 4 * L;
+    /** Weight rows per panel of the input gradient: 256 x KB floats, 64 KB with 16 lanes. */
+    private static final int DEPTH = 256;
 
     private VectorBackward() {
     }
@@ -34,22 +37,26 @@ final class VectorBackward {
         int k = w.cols();
         int blocks = (k + KB - 1) / KB;
         pool.forRange(blocks, 1, (b0, b1) -> {
-            float[] panel = new float[n * KB];   // (N, KB): columns [c0, c0 + KB) of every weight row
+            float[] panel = new float[DEPTH * KB];   // (DEPTH, KB): columns [c0, c0 + KB) of DEPTH weight rows
             for (int b = b0; b < b1; b++) {
                 int c0 = b * KB;
                 int len = Math.min(KB, k - c0);
                 if (len < KB) {
                     java.util.Arrays.fill(panel, 0f);
                 }
-                for (int j = 0; j < n; j++) {
-                    w.copyRow(j, c0, panel, j * KB, len);
-                }
-                int i = 0;
-                for (; i + 4 <= m; i += 4) {
-                    tile4(dy, dyOff + i * n, n, 1, n, panel, KB, dx, dxOff + i * k + c0, k, len);
-                }
-                for (; i < m; i++) {
-                    tile1(dy, dyOff + i * n, 1, n, panel, KB, dx, dxOff + i * k + c0, len);
+                // the weight rows in slices that stay in cache while every row of dy sweeps them
+                for (int j0 = 0; j0 < n; j0 += DEPTH) {
+                    int dn = Math.min(DEPTH, n - j0);
+                    for (int j = 0; j < dn; j++) {
+                        w.copyRow(j0 + j, c0, panel, j * KB, len);
+                    }
+                    int i = 0;
+                    for (; i + 4 <= m; i += 4) {
+                        tile4(dy, dyOff + i * n + j0, n, 1, dn, panel, KB, dx, dxOff + i * k + c0, k, len);
+                    }
+                    for (; i < m; i++) {
+                        tile1(dy, dyOff + i * n + j0, 1, dn, panel, KB, dx, dxOff + i * k + c0, len);
+                    }
                 }
             }
         });

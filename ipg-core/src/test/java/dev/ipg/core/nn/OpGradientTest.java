@@ -310,6 +310,34 @@ class OpGradientTest {
     }
 
     @Test
+    void logitGradientsBelowTheNormalRangeAreZeroAndTheRestExact() {
+        // one row, hidden 1, head weights spread so some tokens get probabilities ~ e^-100
+        int v = 6;
+        float[] h = {1f};
+        float[] w = {0f, -80f, -95f, -2f, -120f, 1f};
+        float[] dh = new float[1];
+        float[] dw = new float[v];
+        TokenLogProbs.forwardBackward(k, pool, h, 1, Matrix.of(w, v, 1), new int[] {0}, new float[] {1}, 1, dh, dw);
+        double z = 0;
+        for (float x : w) {
+            z += Math.exp(x);
+        }
+        for (int j = 0; j < v; j++) {
+            double g = (j == 0 ? 1 : 0) - Math.exp(w[j]) / z;   // dL/dlogit_j, and dW_j = that * h
+            double expect = Math.abs((float) g) < Float.MIN_NORMAL ? 0 : g;
+            assertEquals(expect, dw[j], 1e-6 * Math.abs(expect) + 1e-12, "token " + j);
+            assertTrue(dw[j] == 0f || Math.abs(dw[j]) >= Float.MIN_NORMAL, "subnormal gradient at " + j);
+        }
+        assertTrue(dw[1] < 0f);                // p = e^-80 / z ~ 5e-36: tiny but a normal float, kept
+        assertEquals(0f, dw[2]);               // p ~ 1e-42: subnormal, flushed
+        assertEquals(0f, dw[4]);               // p ~ 2e-53: below float altogether
+        assertEquals(0f, TokenLogProbs.normal(1e-39f));
+        assertEquals(0f, TokenLogProbs.normal(-1e-40f));
+        assertEquals(Float.MIN_NORMAL, TokenLogProbs.normal(Float.MIN_NORMAL));
+        assertEquals(-3.5e-7f, TokenLogProbs.normal(-3.5e-7f));
+    }
+
+    @Test
     void tokenLogProbsChunkedEqualsUnchunked() {
         SplittableRandom r = new SplittableRandom(8);
         int rows = 7;

@@ -27,7 +27,7 @@ class BackwardKernelsTest {
     @Test
     void inputGradMatchesScalarAndDouble() {
         SplittableRandom r = new SplittableRandom(1);
-        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 17, 64}, {7, 33, 65}, {9, 100, 130}, {13, 64, 200}};
+        int[][] shapes = {{1, 1, 1}, {3, 5, 7}, {4, 17, 64}, {7, 33, 65}, {9, 100, 130}, {13, 64, 200}, {6, 600, 70}};
         for (DType dt : DType.values()) {
             for (int[] s : shapes) {
                 int m = s[0];
