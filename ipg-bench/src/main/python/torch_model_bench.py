@@ -500,7 +500,10 @@ def main(argv=None):
         if "fwd_bwd" in phases:
             layer = args.site_layer if args.site_layer is not None else c["layers"] // 2
             site = f"blocks.{layer}.{args.site}"
-            result["fwd_bwd"] = {"site": site, "loss_chunk": args.loss_chunk}
+            # subnormal floats (tiny softmax gradients of the LM head) slow CPU arithmetic by an
+            # order of magnitude; ipg flushes them, so the reference does too (fairest comparison)
+            torch.set_flush_denormal(True)
+            result["fwd_bwd"] = {"site": site, "loss_chunk": args.loss_chunk, "flush_denormal": True}
             bench_fwd_bwd(model, 16, site, args.loss_chunk)  # warm-up of the autograd path
             for length in (int(n) for n in args.grad_lens.split(",") if n):
                 if length > c["max_pos"]:
