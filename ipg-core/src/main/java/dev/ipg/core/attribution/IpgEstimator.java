@@ -133,6 +133,62 @@ public final class IpgEstimator {
         return out;
     }
 
+    /** Most sequences generated in one batch when the path points are sampled together. */
+    static final int MAX_BATCH = 64;
+
+    /**
+     * N completions of the prompt for each group g, from the model run at {@code interps[g]}
+     * (null: the unmodified model) with the random streams of {@code seeds[g]}: the same draws as
+     * one {@link #sample} call per group, but the groups share batched decode steps (at most
+     * {@link #MAX_BATCH} sequences at once), so each weight is streamed once per step for all.
+     */
+    private List<List<int[]>> sampleGroups(int[] prompt, Site site, List<Interpolation> interps, List<Long> seeds) {
+        long t0 = System.nanoTime();
+        int n = opt.samples();
+        int per = Math.max(1, MAX_BATCH / n);
+        var o = new Generator.Options(new SamplingParams(opt.temperature(), opt.topK(), opt.topP(), 0), opt.maxNewTokens(),
+                eosIds, List.of(), null);
+        List<List<int[]>> out = new ArrayList<>();
+        for (int g0 = 0; g0 < interps.size(); g0 += per) {
+            int g1 = Math.min(interps.size(), g0 + per);
+            int rows = (g1 - g0) * n;
+            int[] groups = new int[rows];
+            java.util.SplittableRandom[] rng = new java.util.SplittableRandom[rows];
+            Interpolation[] bySeq = new Interpolation[rows];
+            boolean any = false;
+            for (int g = g0; g < g1; g++) {
+                java.util.SplittableRandom base = new java.util.SplittableRandom(seeds.get(g));
+                for (int j = 0; j < n; j++) {
+                    int i = (g - g0) * n + j;
+                    groups[i] = g;
+                    rng[i] = base.split();
+                    bySeq[i] = interps.get(g);
+                    any |= bySeq[i] != null;
+                }
+            }
+            Hooks hooks = !any ? Hooks.none() : Hooks.none().intervene(site, new dev.ipg.core.model.Intervention.Callback((s, act, w, b) -> {
+                for (int r = 0; r < b.rows(); r++) {
+                    Interpolation ip = bySeq[b.seq()[r]];
+                    if (ip != null && b.pos()[r] >= ip.positionsFrom()) {
+                        ip.applyRow(act, r * w);
+                    }
+                }
+            }));
+            var comps = new Generator(model).generate(Collections.nCopies(rows, prompt), groups, rng, o, hooks, null);
+            for (int g = g0; g < g1; g++) {
+                List<int[]> one = new ArrayList<>(n);
+                for (int j = 0; j < n; j++) {
+                    int[] c = comps.get((g - g0) * n + j).tokens();
+                    one.add(c);
+                    tokens += c.length;
+                }
+                out.add(one);
+            }
+        }
+        samplingNanos += System.nanoTime() - t0;
+        return out;
+    }
+
     private static List<Trajectory> trajectories(int[] prompt, List<int[]> completions) {
         List<Trajectory> ts = new ArrayList<>();
         for (int[] c : completions) {
@@ -153,10 +209,29 @@ public final class IpgEstimator {
         double[] acc = new double[width];
         List<Node> nodes = new ArrayList<>();
         int n = opt.samples();
-        for (int k = 0; k < rule.nodes().length; k++) {
+        int points = rule.nodes().length;
+        boolean need0 = rule.nodes()[0] != 0;
+        boolean need1 = rule.nodes()[points - 1] != 1;
+        // every path point's samples (and those of the completeness end points) in as few batches as fit
+        List<Interpolation> interps = new ArrayList<>();
+        List<Long> seeds = new ArrayList<>();
+        for (int k = 0; k < points; k++) {
+            interps.add(at(site, rule.nodes()[k], baseline, prompt));
+            seeds.add(Seeds.derive(seed, k));
+        }
+        if (need0) {
+            interps.add(at(site, 0, baseline, prompt));
+            seeds.add(Seeds.derive(seed, -1));
+        }
+        if (need1) {
+            interps.add(null);
+            seeds.add(Seeds.derive(seed, -2));
+        }
+        List<List<int[]>> sampled = sampleGroups(prompt, site, interps, seeds);
+        for (int k = 0; k < points; k++) {
             double alpha = rule.nodes()[k];
-            Interpolation interp = at(site, alpha, baseline, prompt);
-            List<int[]> comps = sample(prompt, interp, Seeds.derive(seed, k));
+            Interpolation interp = interps.get(k);
+            List<int[]> comps = sampled.get(k);
             double[] r = scorer.rewards(comps);
             double[] a = opt.advantage().of(r);
             double[] w = new double[n];
@@ -189,16 +264,16 @@ public final class IpgEstimator {
         double jbar1;
         Node first = nodes.getFirst();
         Node last = nodes.getLast();
-        if (first.alpha() == 0) {
+        if (!need0) {
             jbar0 = first.jbar();
         } else {
-            r0 = scorer.rewards(sample(prompt, at(site, 0, baseline, prompt), Seeds.derive(seed, -1)));
+            r0 = scorer.rewards(sampled.get(points));
             jbar0 = Advantage.mean(r0);
         }
-        if (last.alpha() == 1) {
+        if (!need1) {
             jbar1 = last.jbar();
         } else {
-            r1 = scorer.rewards(sample(prompt, null, Seeds.derive(seed, -2)));
+            r1 = scorer.rewards(sampled.get(points + (need0 ? 1 : 0)));
             jbar1 = Advantage.mean(r1);
         }
         return new Result(toFloat(acc), nodes, jbar0, jbar1, r0, r1, samplingNanos / 1e9, backwardNanos / 1e9, tokens);

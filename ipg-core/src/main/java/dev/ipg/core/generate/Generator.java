@@ -64,7 +64,26 @@ public final class Generator {
 
     /** Generates a completion for each prompt. */
     public List<Completion> generate(List<int[]> prompts, Options opt, Hooks hooks, Listener listener) {
+        SplittableRandom base = new SplittableRandom(opt.sampling().seed());
+        SplittableRandom[] rng = new SplittableRandom[prompts.size()];
+        for (int i = 0; i < rng.length; i++) {
+            rng[i] = base.split();
+        }
+        return generate(prompts, new int[prompts.size()], rng, opt, hooks, listener);
+    }
+
+    /**
+     * Generates a completion for each prompt, sequence i drawing from {@code rng[i]} (the
+     * sampling seed of {@code opt} is not used). Sequences share a prefill only when both their
+     * prompts and their {@code groups} entries are equal, so hooks that act differently per group
+     * (for example one interpolation per group) see each group's own prefill.
+     */
+    public List<Completion> generate(List<int[]> prompts, int[] groups, SplittableRandom[] rng, Options opt, Hooks hooks,
+                                     Listener listener) {
         int n = prompts.size();
+        if (groups.length != n || rng.length != n) {
+            throw new IllegalArgumentException(n + " prompts, " + groups.length + " groups, " + rng.length + " random streams");
+        }
         int vocab = model.config().vocabSize();
         int longest = 0;
         for (int i = 0; i < n; i++) {
@@ -78,11 +97,6 @@ public final class Generator {
                     + model.config().maxPositions() + " positions");
         }
         KVCache cache = model.newCache(n, longest + opt.maxNewTokens());
-        SplittableRandom base = new SplittableRandom(opt.sampling().seed());
-        SplittableRandom[] rng = new SplittableRandom[n];
-        for (int i = 0; i < n; i++) {
-            rng[i] = base.split();
-        }
         Sampler sampler = new Sampler(opt.sampling());
         List<List<Integer>> out = new ArrayList<>();
         Finish[] finish = new Finish[n];
@@ -96,7 +110,8 @@ public final class Generator {
         java.util.Map<java.util.List<Integer>, Integer> seen = new java.util.HashMap<>();
         List<Integer> distinct = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            var key = java.util.Arrays.stream(prompts.get(i)).boxed().toList();
+            var key = java.util.stream.IntStream.concat(java.util.stream.IntStream.of(groups[i]),
+                    java.util.Arrays.stream(prompts.get(i))).boxed().toList();
             Integer f = seen.putIfAbsent(key, i);
             firstOf[i] = f == null ? i : f;
             if (f == null) {

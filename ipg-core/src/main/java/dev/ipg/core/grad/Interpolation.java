@@ -49,11 +49,15 @@ public record Interpolation(Site site, float[] baseline, float[] alpha, int posi
             if (batch.pos()[r] < positionsFrom) {
                 continue;
             }
-            int o = r * width;
-            for (int i = 0; i < width; i++) {
-                float b = base(i);
-                act[o + i] = b + alpha[i] * (act[o + i] - b);
-            }
+            applyRow(act, r * width);
+        }
+    }
+
+    /** Replaces the row of {@code act} at {@code off} (one row of this width) by h' + alpha (h - h'), whatever its position. */
+    public void applyRow(float[] act, int off) {
+        for (int i = 0; i < alpha.length; i++) {
+            float b = base(i);
+            act[off + i] = b + alpha[i] * (act[off + i] - b);
         }
     }
 

@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.RandomCheckpoint;
+import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.Hooks;
@@ -47,6 +49,48 @@ class GeneratorTest {
                 int next = Sampler.argmax(l, 0, v);
                 assertEquals(next, c.tokens()[step], "step " + step);
                 seq.add(next);
+            }
+        }
+    }
+
+    @Test
+    void groupsWithTheirOwnStreamsAndHooksEqualSeparateCalls() {
+        Path dir = model();
+        SamplingParams sp = new SamplingParams(5.0, 20, 0.95, 0);
+        int[] prompt = {4, 1, 6, 2};
+        float[] factor = {1f, 0.5f, 1.7f};
+        long[] seeds = {11, 12, 13};
+        int n = 3;
+        Site site = Site.parse("blocks.0.hook_resid_post");
+        try (Parallel p = Parallel.of(2); Transformer m = Transformer.load(dir, KernelsProvider.lookup(), p)) {
+            int w = site.width(m.config());
+            int rows = factor.length * n;
+            int[] groups = new int[rows];
+            java.util.SplittableRandom[] rng = new java.util.SplittableRandom[rows];
+            for (int g = 0; g < factor.length; g++) {
+                java.util.SplittableRandom base = new java.util.SplittableRandom(seeds[g]);
+                for (int j = 0; j < n; j++) {
+                    groups[g * n + j] = g;
+                    rng[g * n + j] = base.split();
+                }
+            }
+            Hooks perGroup = Hooks.none().intervene(site, new Intervention.Callback((s, act, width, b) -> {
+                for (int r = 0; r < b.rows(); r++) {
+                    float f = factor[groups[b.seq()[r]]];
+                    for (int i = 0; i < width; i++) {
+                        act[r * width + i] *= f;
+                    }
+                }
+            }));
+            var together = new Generator(m).generate(java.util.Collections.nCopies(rows, prompt), groups, rng, opts(sp, 12), perGroup, null);
+            for (int g = 0; g < factor.length; g++) {
+                float[] gamma = new float[w];
+                java.util.Arrays.fill(gamma, factor[g]);
+                var alone = new Generator(m).generate(java.util.Collections.nCopies(n, prompt),
+                        opts(new SamplingParams(5.0, 20, 0.95, seeds[g]), 12), Hooks.none().intervene(site, new Intervention.Scale(gamma)), null);
+                for (int j = 0; j < n; j++) {
+                    assertArrayEquals(alone.get(j).tokens(), together.get(g * n + j).tokens(), "group " + g + " sample " + j);
+                }
             }
         }
     }
