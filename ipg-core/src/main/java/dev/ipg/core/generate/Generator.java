@@ -92,8 +92,9 @@ public final class Generator {
             }
             longest = Math.max(longest, prompts.get(i).length);
         }
-        if (longest > model.config().maxPositions()) {
-            throw new IpgException("prompt of " + longest + " tokens is longer than the model's context of "
+        if (longest > model.config().maxPositions()
+                || (longest == model.config().maxPositions() && opt.maxNewTokens() > 0)) {
+            throw new IpgException("prompt of " + longest + " tokens leaves no room in the model's context of "
                     + model.config().maxPositions() + " positions");
         }
         KVCache cache = model.newCache(n, longest + opt.maxNewTokens());
@@ -174,7 +175,8 @@ public final class Generator {
                     f = Finish.STOP_STRING;
                 } else if (out.get(s).size() >= opt.maxNewTokens()) {
                     f = Finish.MAX_TOKENS;
-                } else if (cache.length(s) >= cache.capacity()) {
+                } else if (cache.length(s) + 1 >= model.config().maxPositions()) {
+                    // t sits at the model's last position: prompt + completion fill the context
                     f = Finish.CONTEXT;
                 }
                 if (f != null) {

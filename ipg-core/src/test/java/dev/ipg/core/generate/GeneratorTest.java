@@ -96,6 +96,31 @@ class GeneratorTest {
     }
 
     @Test
+    void generationStopsWhenPromptAndCompletionFillTheContext() {
+        try (Parallel p = Parallel.of(2); Transformer m = Transformer.load(model(), KernelsProvider.lookup(), p)) {
+            int ctx = m.config().maxPositions();
+            int[] shortPrompt = {5, 9, 2};
+            int[] longPrompt = new int[ctx - 1];
+            java.util.Arrays.fill(longPrompt, 7);
+            var res = new Generator(m).generate(List.of(shortPrompt, longPrompt), opts(new SamplingParams(1.0, 0, 1, 3), 1000),
+                    Hooks.none(), null);
+            for (var c : res) {
+                assertEquals(Generator.Finish.CONTEXT, c.finish());
+                assertEquals(ctx, c.prompt().length + c.tokens().length);
+                // the whole trajectory can be scored teacher-forced
+                int[] all = new int[ctx];
+                System.arraycopy(c.prompt(), 0, all, 0, c.prompt().length);
+                System.arraycopy(c.tokens(), 0, all, c.prompt().length, c.tokens().length);
+                m.forward(Batch.ofSequence(0, 0, all), m.newCache(1, ctx), Hooks.none(), new int[] {ctx - 1});
+            }
+            int[] full = new int[ctx];
+            var e = org.junit.jupiter.api.Assertions.assertThrows(dev.ipg.core.IpgException.class,
+                    () -> new Generator(m).generate(List.of(full), opts(SamplingParams.greedy(), 1), Hooks.none(), null));
+            assertEquals("prompt of " + ctx + " tokens leaves no room in the model's context of " + ctx + " positions", e.getMessage());
+        }
+    }
+
+    @Test
     void sameSeedSameTokensWhateverThreadsAndBatch() {
         Path dir = model();
         SamplingParams sp = new SamplingParams(5.0, 20, 0.95, 42); // flat enough that samples differ
