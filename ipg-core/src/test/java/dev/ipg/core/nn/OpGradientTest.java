@@ -7,6 +7,7 @@ import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
+import java.util.List;
 import java.util.SplittableRandom;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
@@ -176,21 +177,7 @@ class OpGradientTest {
             // sequence 0: 5 positions, sequence 1: 3 positions, rows interleaved
             int[] seq = {0, 0, 1, 0, 1, 0, 1, 0};
             int[] pos = {0, 1, 0, 2, 1, 3, 2, 4};
-            int rows = seq.length;
-            float[] q = rand(r, rows * heads * hd, 1);
-            float[][] keys = {rand(r, 5 * kvHeads * hd, 1), rand(r, 3 * kvHeads * hd, 1)};
-            float[][] vals = {rand(r, 5 * kvHeads * hd, 1), rand(r, 3 * kvHeads * hd, 1)};
-            float[] c = rand(r, rows * heads * hd, 1);
-            Supplier<Double> f = () -> dot(c, Attention.forward(k, pool, sh, q, seq, pos, s -> keys[s], s -> vals[s]));
-            float[] dq = new float[q.length];
-            float[][] dk = {new float[keys[0].length], new float[keys[1].length]};
-            float[][] dv = {new float[vals[0].length], new float[vals[1].length]};
-            Attention.backward(k, pool, sh, c, q, seq, pos, s -> keys[s], s -> vals[s], dq, s -> dk[s], s -> dv[s]);
-            check("attention dq w=" + window, q, dq, f);
-            for (int s = 0; s < 2; s++) {
-                check("attention dK seq " + s + " w=" + window, keys[s], dk[s], f);
-                check("attention dV seq " + s + " w=" + window, vals[s], dv[s], f);
-            }
+            checkAttention("attention w=" + window, sh, seq, pos, new int[] {5, 3}, r);
         }
     }
 
@@ -203,33 +190,48 @@ class OpGradientTest {
         for (int window : new int[] {0, 7}) {
             Attention.Shape sh = new Attention.Shape(heads, kvHeads, hd, window);
             // sequence 0: positions 0..39 (blocks of 32 and 8); sequence 1: positions 3..8 after
-            // 3 cached ones (one block of 6) then a lone decode row at position 9 of sequence 1
+            // 3 cached ones (one block of 6); then a lone decode row of sequence 0 at position 40
             int rows = 40 + 6 + 1;
             int[] seq = new int[rows];
             int[] pos = new int[rows];
             for (int i = 0; i < 40; i++) {
                 pos[i] = i;
             }
-            for (int i = 0; i < 7; i++) {
+            for (int i = 0; i < 6; i++) {
                 seq[40 + i] = 1;
                 pos[40 + i] = 3 + i;
             }
-            pos[46] = 9;
-            seq[46] = 1;
-            float[] q = rand(r, rows * heads * hd, 1);
-            float[][] keys = {rand(r, 40 * kvHeads * hd, 1), rand(r, 10 * kvHeads * hd, 1)};
-            float[][] vals = {rand(r, 40 * kvHeads * hd, 1), rand(r, 10 * kvHeads * hd, 1)};
-            float[] c = rand(r, rows * heads * hd, 1);
-            Supplier<Double> f = () -> dot(c, Attention.forward(k, pool, sh, q, seq, pos, s -> keys[s], s -> vals[s]));
-            float[] dq = new float[q.length];
-            float[][] dk = {new float[keys[0].length], new float[keys[1].length]};
-            float[][] dv = {new float[vals[0].length], new float[vals[1].length]};
-            Attention.backward(k, pool, sh, c, q, seq, pos, s -> keys[s], s -> vals[s], dq, s -> dk[s], s -> dv[s]);
-            check("blocked attention dq w=" + window, q, dq, f);
-            for (int s = 0; s < 2; s++) {
-                check("blocked attention dK seq " + s + " w=" + window, keys[s], dk[s], f);
-                check("blocked attention dV seq " + s + " w=" + window, vals[s], dv[s], f);
-            }
+            pos[46] = 40;
+            assertEquals(List.of(32, 8, 6, 1), Attention.blocks(seq, pos).stream().map(b -> b[1]).toList());
+            checkAttention("blocked attention w=" + window, sh, seq, pos, new int[] {41, 9}, r);
+        }
+    }
+
+    /** Attention's dq, dK and dV against central differences; lens are the key/value lengths per sequence. */
+    private void checkAttention(String label, Attention.Shape sh, int[] seq, int[] pos, int[] lens, SplittableRandom r) {
+        int width = sh.heads() * sh.hd();
+        int kvWidth = sh.kvHeads() * sh.hd();
+        float[] q = rand(r, seq.length * width, 1);
+        float[][] keys = new float[lens.length][];
+        float[][] vals = new float[lens.length][];
+        for (int s = 0; s < lens.length; s++) {
+            keys[s] = rand(r, lens[s] * kvWidth, 1);
+            vals[s] = rand(r, lens[s] * kvWidth, 1);
+        }
+        float[] c = rand(r, seq.length * width, 1);
+        Supplier<Double> f = () -> dot(c, Attention.forward(k, pool, sh, q, seq, pos, s -> keys[s], s -> vals[s]));
+        float[] dq = new float[q.length];
+        float[][] dk = new float[lens.length][];
+        float[][] dv = new float[lens.length][];
+        for (int s = 0; s < lens.length; s++) {
+            dk[s] = new float[keys[s].length];
+            dv[s] = new float[vals[s].length];
+        }
+        Attention.backward(k, pool, sh, c, q, seq, pos, s -> keys[s], s -> vals[s], dq, s -> dk[s], s -> dv[s]);
+        check(label + " dq", q, dq, f);
+        for (int s = 0; s < lens.length; s++) {
+            check(label + " dK seq " + s, keys[s], dk[s], f);
+            check(label + " dV seq " + s, vals[s], dv[s], f);
         }
     }
 
