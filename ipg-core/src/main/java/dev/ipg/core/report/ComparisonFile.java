@@ -35,7 +35,8 @@ import java.util.Map;
  *     },
  *     "original":    ROW,                    condition "original"
  *     "rows":        [ROW, ...],             condition "enhance" or "suppress", methods in order
- *     "gamma_sweep": [ROW, ...]              condition "sweep" (empty without a sweep)
+ *     "gamma_sweep": [ROW, ...],             condition "sweep" (empty without a sweep)
+ *     "verdict":     ["enhance (gamma 2): IPG ...", ...]   whether IPG beats every baseline (absent in older files)
  *   }
  *   ROW = {"method": "ipg", "condition": "enhance", "gamma": 2.0 (or "strength": 4.0 for an added vector),
  *          "intervention": "...", "problems": 500, "correct": 412, "accuracy": 0.824,
@@ -96,12 +97,16 @@ public final class ComparisonFile {
             }
             sweep.add(new SweepPoint(method, a.gamma(), a));
         }
+        List<String> verdict = new ArrayList<>();
+        for (JsonNode v : j.path("verdict")) {
+            verdict.add(v.asText());
+        }
         JsonNode top = c.path("top");
         String selection = top.isMissingNode() ? null : "top " + top.asText() + " by " + c.path("rank").asText("signed") + " score";
         return new Comparison(dir.toAbsolutePath().normalize().getFileName().toString(), c.at("/eval/file").asText(null),
                 c.at("/eval/used").asInt(), c.at("/support/file").asText(null), c.at("/support/used").asInt(),
                 c.at("/model/architecture").asText(null), c.at("/model/fingerprint").asText(null), c.path("site").asText(null), selection,
-                decoding(c.path("eval_decoding")), original, methods, sweep);
+                decoding(c.path("eval_decoding")), original, methods, sweep, verdict);
     }
 
     /** One row; {@code what} names it in errors. */

@@ -343,6 +343,13 @@ public final class HtmlReport {
                 .append(c.fingerprint() == null ? "" : " (fingerprint <span class=\"mono small\">" + Html.escape(c.fingerprint().length() > 16
                         ? c.fingerprint().substring(0, 16) + "…" : c.fingerprint()) + "</span>)").append(".</p>")
                 .append("<div class=\"chart\" id=\"chart-comparison\" data-chart=\"comparison\"></div>");
+        if (!c.verdict().isEmpty()) {
+            b.append("<ul class=\"verdict\" id=\"comparison-verdict\">");
+            for (String v : c.verdict()) {
+                b.append("<li>").append(Html.escape(v)).append("</li>");
+            }
+            b.append("</ul>");
+        }
         b.append("<table class=\"grid\" id=\"comparison-table\"><thead><tr><th>Method</th><th>Condition</th><th>Setting</th>"
                 + "<th class=\"num\">Accuracy</th><th class=\"num\">95% interval</th><th class=\"num\">&Delta; vs original</th>"
                 + "<th class=\"num\">Correct</th><th class=\"num\">Mean tokens</th></tr></thead><tbody>");

@@ -188,7 +188,7 @@ public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top
      */
     public record Comparison(String source, String evalDataset, int evalProblems, String supportDataset, int supportProblems,
                              String architecture, String fingerprint, String site, String selection, String decoding, Arm original,
-                             List<MethodResult> methods, List<SweepPoint> gammaSweep) {
+                             List<MethodResult> methods, List<SweepPoint> gammaSweep, List<String> verdict) {
     }
 
     /**

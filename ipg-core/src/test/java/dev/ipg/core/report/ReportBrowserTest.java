@@ -222,6 +222,11 @@ class ReportBrowserTest {
         assertTrue(lead.contains("Accuracy on " + ComparisonFixture.EVAL_PROBLEMS + " problems of eval.jsonl (greedy, "
                 + ComparisonFixture.EVAL_TOKENS + " tokens)"), lead);
         assertTrue(lead.contains("at blocks.0.mlp.hook_post (top 25% by signed score)"), lead);
+        // the verdict lines of ipg compare, word for word
+        List<String> verdict = (List<String>) js("return Array.from(document.querySelectorAll('#comparison-verdict li'))"
+                + ".map(function (li) { return li.textContent; });");
+        assertEquals(r.verdict(), verdict);
+        assertEquals(2, verdict.size(), verdict.toString());
     }
 
     @Test
