@@ -135,16 +135,15 @@ public record Policy(double temperature, int topK, double topP) {
     }
 
     private static void sortByProbability(float[] p, int[] ids, int n) {
-        Integer[] boxed = new Integer[n];
+        // p >= 0, so its float bits order like its values: one primitive sort of
+        // (inverted bits, id) keys gives descending probability, ties by ascending id
+        long[] keys = new long[n];
         for (int i = 0; i < n; i++) {
-            boxed[i] = ids[i];
+            keys[i] = ((long) (Integer.MAX_VALUE - Float.floatToRawIntBits(p[ids[i]])) << 32) | ids[i];
         }
-        Arrays.sort(boxed, (a, b) -> {
-            int c = Float.compare(p[b], p[a]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        Arrays.sort(keys);
         for (int i = 0; i < n; i++) {
-            ids[i] = boxed[i];
+            ids[i] = (int) keys[i];
         }
     }
 }
