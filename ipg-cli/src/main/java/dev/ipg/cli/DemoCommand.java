@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Run the whole pipeline on the bundled demo model: IPG attribution on its support split, the comparison "
                 + "with the baselines (enhance / suppress) on its evaluation split, a gamma sweep, and the HTML report.",
-                "Equivalent to 'ipg compare' then 'ipg report' with the settings printed at the start; rerunning resumes."})
+                "Equivalent to 'ipg compare' then 'ipg report' with the settings printed at the start; rerunning resumes. "
+                + "Prints the measured table and whether IPG beats every baseline, also when it does not."})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Model directory (default: the bundled models/ipg-demo).")
