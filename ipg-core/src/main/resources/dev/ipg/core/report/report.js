@@ -155,7 +155,7 @@
     });
     var orig = cmp.original;
     cmpChart.setOption(opt({
-      grid: { left: 70, right: 30, top: 30, bottom: 70 },
+      grid: { left: 70, right: 30, top: 30, bottom: 90 },
       tooltip: { trigger: 'item', formatter: function (p) {
         if (p.seriesType !== 'bar') { return ''; }
         var a = bars[p.dataIndex].arm;
@@ -165,7 +165,9 @@
           + (a.seed_accuracies.length > 1 ? '<br>per seed: ' + a.seed_accuracies.map(pct).join(', ') : '')
           + (a.intervention ? '<br><span style="color:#616e7c">' + esc(a.intervention) + '</span>' : '');
       } },
-      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10 } },
+      // labels wrap within their own column so neighbours never overlap
+      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10,
+        width: Math.max(40, (cmpChart.getWidth() - 100) / Math.max(1, cats.length) - 6), overflow: 'break' } },
       yAxis: { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
       series: [
         { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
