@@ -10,7 +10,7 @@ import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.Problem;
 import dev.ipg.core.eval.PromptFormat;
 import dev.ipg.core.io.AtomicFiles;
-import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.eval.RunConfig;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ActivationCache;
@@ -89,23 +89,12 @@ public final class AttributionRun {
         IpgOptions o = spec.options();
         ObjectNode c = JSON.createObjectNode();
         c.put("method", "integrated-policy-gradient");
-        ObjectNode m = c.putObject("model");
-        m.put("architecture", model.config().family().architecture());
-        m.put("fingerprint", ModelFingerprint.of(model.dir(), model.checkpoint().files()));
-        ObjectNode d = c.putObject("dataset");
-        d.put("file", data.source().getFileName().toString());
-        d.put("sha256", ModelFingerprint.sha256(data.source()));
-        d.put("problems", data.size());
+        c.set("model", RunConfig.model(model));
+        c.set("dataset", RunConfig.dataset(data));
         ArrayNode sites = c.putArray("sites");
         spec.sites().forEach(s -> sites.add(s.toString()));
         c.put("signal", spec.signalSpec());
-        ObjectNode f = c.putObject("prompt_format");
-        f.put("chat", spec.format().chat());
-        f.put("template", spec.format().chat() ? null : spec.format().template());
-        f.put("system", spec.format().system());
-        if (spec.format().enableThinking() != null) {
-            f.put("enable_thinking", spec.format().enableThinking());
-        }
+        c.set("prompt_format", spec.format().json());
         ObjectNode h = c.putObject("hyperparameters");
         h.put("steps", o.steps());
         h.put("samples", o.samples());

@@ -118,28 +118,13 @@ public final class IpgEstimator {
     private long samplingNanos;
     private long backwardNanos;
 
-    /** N completions of the prompt from the model run at path point alpha. */
-    private List<int[]> sample(int[] prompt, Interpolation interp, long seed) {
-        long t0 = System.nanoTime();
-        var o = new Generator.Options(new SamplingParams(opt.temperature(), opt.topK(), opt.topP(), seed), opt.maxNewTokens(),
-                eosIds, List.of(), null);
-        Hooks hooks = interp == null ? Hooks.none() : interp.hooks();
-        List<int[]> out = new ArrayList<>();
-        for (var c : new Generator(model).generate(Collections.nCopies(opt.samples(), prompt), o, hooks, null)) {
-            out.add(c.tokens());
-            tokens += c.tokens().length;
-        }
-        samplingNanos += System.nanoTime() - t0;
-        return out;
-    }
-
     /** Most sequences generated in one batch when the path points are sampled together. */
     static final int MAX_BATCH = 64;
 
     /**
      * N completions of the prompt for each group g, from the model run at {@code interps[g]}
      * (null: the unmodified model) with the random streams of {@code seeds[g]}: the same draws as
-     * one {@link #sample} call per group, but the groups share batched decode steps (at most
+     * one generation per group seeded with {@code seeds[g]}, but the groups share batched decode steps (at most
      * {@link #MAX_BATCH} sequences at once), so each weight is streamed once per step for all.
      */
     private List<List<int[]>> sampleGroups(int[] prompt, Site site, List<Interpolation> interps, List<Long> seeds) {
@@ -286,7 +271,8 @@ public final class IpgEstimator {
         int width = site.width(model.config());
         Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
         int n = opt.samples();
-        List<int[]> comps = sample(prompt, null, Seeds.derive(seed, -2));
+        List<int[]> comps = sampleGroups(prompt, site, java.util.Collections.singletonList(null),
+                List.of(Seeds.derive(seed, -2))).getFirst();
         double[] r = scorer.rewards(comps);
         List<Trajectory> ts = trajectories(prompt, comps);
         long t0 = System.nanoTime();

@@ -409,9 +409,7 @@ public final class Comparison {
         String v = Comparison.class.getPackage().getImplementationVersion();
         j.put("ipg_version", v == null ? "dev" : v);
         ObjectNode c = j.putObject("config");
-        ObjectNode m = c.putObject("model");
-        m.put("architecture", model.config().family().architecture());
-        m.put("fingerprint", model.dir() == null ? "in-memory" : ModelFingerprint.of(model.dir(), model.checkpoint().files()));
+        c.set("model", RunConfig.model(model));
         datasetJson(c.putObject("support"), support, spec.supportLimit());
         datasetJson(c.putObject("eval"), eval, spec.evalLimit());
         c.put("disjoint", true);

@@ -10,7 +10,6 @@ import dev.ipg.core.attribution.Seeds;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.io.Json;
-import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.AnswerEquivalence;
 import dev.ipg.core.signal.AnswerExtractor;
@@ -247,22 +246,11 @@ public final class EvalRun {
     public ObjectNode config() {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("method", "evaluation");
-        ObjectNode m = c.putObject("model");
-        m.put("architecture", model.config().family().architecture());
-        m.put("fingerprint", model.dir() == null ? "in-memory" : ModelFingerprint.of(model.dir(), model.checkpoint().files()));
-        ObjectNode d = c.putObject("dataset");
-        d.put("file", data.name());
-        d.put("sha256", ModelFingerprint.sha256(data.source()));
-        d.put("problems", data.size());
+        c.set("model", RunConfig.model(model));
+        c.set("dataset", RunConfig.dataset(data));
         c.set("intervention", spec.steering().json());
         c.set("decoding", spec.decoding().json());
-        ObjectNode f = c.putObject("prompt_format");
-        f.put("chat", spec.format().chat());
-        f.put("template", spec.format().chat() ? null : spec.format().template());
-        f.put("system", spec.format().system());
-        if (spec.format().enableThinking() != null) {
-            f.put("enable_thinking", spec.format().enableThinking());
-        }
+        c.set("prompt_format", spec.format().json());
         ArrayNode e = c.putArray("eos_token_ids");
         new TreeSet<>(eos).forEach(e::add);
         ArrayNode w = c.putArray("reflection_words");

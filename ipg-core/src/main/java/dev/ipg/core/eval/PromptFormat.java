@@ -66,4 +66,16 @@ public record PromptFormat(String template, boolean chat, String system, Boolean
     private static String abbreviate(String s) {
         return s.length() <= 40 ? s : s.substring(0, 37) + "...";
     }
+
+    /** The format as recorded in run configurations ({@code prompt_format}). */
+    public com.fasterxml.jackson.databind.node.ObjectNode json() {
+        var f = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        f.put("chat", chat);
+        f.put("template", chat ? null : template);
+        f.put("system", system);
+        if (enableThinking != null) {
+            f.put("enable_thinking", enableThinking);
+        }
+        return f;
+    }
 }

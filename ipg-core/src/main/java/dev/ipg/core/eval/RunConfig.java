@@ -23,6 +23,24 @@ public final class RunConfig {
     private RunConfig() {
     }
 
+    /** {@code {"architecture", "fingerprint"}} of a model ("in-memory" when it was not loaded from a directory). */
+    public static ObjectNode model(dev.ipg.core.model.Transformer model) {
+        ObjectNode m = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        m.put("architecture", model.config().family().architecture());
+        m.put("fingerprint", model.dir() == null ? "in-memory"
+                : dev.ipg.core.io.ModelFingerprint.of(model.dir(), model.checkpoint().files()));
+        return m;
+    }
+
+    /** {@code {"file", "sha256", "problems"}} of a problem set. */
+    public static ObjectNode dataset(Dataset data) {
+        ObjectNode d = com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+        d.put("file", data.name());
+        d.put("sha256", dev.ipg.core.io.ModelFingerprint.sha256(data.source()));
+        d.put("problems", data.size());
+        return d;
+    }
+
     /**
      * Creates {@code dir} if needed and writes {@code config} to {@code dir/fileName}; if that file
      * exists with a different configuration (ignoring paths for which {@code ignore} is true),

@@ -82,8 +82,9 @@ public final class Attention {
                 kt.get(s)[g] = transpose(keys.apply(s), lenOf.get(s), kvw, g * hd, hd);
             }
         });
+        int pRows = lenOf.isEmpty() ? 1 : BLOCK;   // decode steps need one row of probabilities
         pool.forRange(blocks.size() * heads, 1, (from, to) -> {
-            float[] p = new float[BLOCK * maxLen];
+            float[] p = new float[pRows * maxLen];
             for (int i = from; i < to; i++) {
                 int[] b = blocks.get(i / heads);
                 int h = i % heads;
@@ -166,9 +167,11 @@ public final class Attention {
             }
         }
         int maxLen = maxPos(pos) + 1;
+        boolean anyBlocked = blocksOf.values().stream().flatMap(List::stream).anyMatch(b -> b[1] >= MIN_BLOCK);
+        int pRows = anyBlocked ? BLOCK : 1;
         pool.forRange(tasks.size(), 1, (from, to) -> {
-            float[] p = new float[BLOCK * maxLen];
-            float[] dp = new float[BLOCK * maxLen];
+            float[] p = new float[pRows * maxLen];
+            float[] dp = new float[pRows * maxLen];
             for (int ti = from; ti < to; ti++) {
                 int s = tasks.get(ti)[0];
                 int g = tasks.get(ti)[1];

@@ -8,7 +8,7 @@ import dev.ipg.core.attribution.ProgressListener;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.Problem;
 import dev.ipg.core.eval.PromptFormat;
-import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.eval.RunConfig;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
@@ -57,24 +57,14 @@ public record Support(Transformer model, Tokenizer tok, Dataset data, int limit,
     ObjectNode config(String method, Site site) {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("method", method);
-        ObjectNode m = c.putObject("model");
-        m.put("architecture", model.config().family().architecture());
-        m.put("fingerprint", model.dir() == null ? "in-memory" : ModelFingerprint.of(model.dir(), model.checkpoint().files()));
-        ObjectNode d = c.putObject("dataset");
-        d.put("file", data.name());
-        d.put("sha256", ModelFingerprint.sha256(data.source()));
-        d.put("problems", data.size());
+        c.set("model", RunConfig.model(model));
+        ObjectNode d = RunConfig.dataset(data);
+        c.set("dataset", d);
         d.put("used", used());
         c.put("site", site.toString());
         ArrayNode sites = c.putArray("sites");
         sites.add(site.toString());
-        ObjectNode f = c.putObject("prompt_format");
-        f.put("chat", format.chat());
-        f.put("template", format.chat() ? null : format.template());
-        f.put("system", format.system());
-        if (format.enableThinking() != null) {
-            f.put("enable_thinking", format.enableThinking());
-        }
+        c.set("prompt_format", format.json());
         ArrayNode e = c.putArray("eos_token_ids");
         new TreeSet<>(eos).forEach(e::add);
         return c;
