@@ -94,9 +94,14 @@ class RealDataAnswersTest {
 
     @Test
     void math500SolutionsYieldTheirGold() {
+        solutionsYieldTheirGold("math500/test.jsonl", "MATH-500", 500, MATH_FLOOR);
+    }
+
+    /** The answer extracted from each item's reference solution is equivalent to its gold answer. */
+    private static void solutionsYieldTheirGold(String file, String label, int expectedItems, double floor) {
         int total = 0, right = 0;
         var failures = new ArrayList<String>();
-        for (var line : SharedData.lines("math500/test.jsonl")) {
+        for (var line : SharedData.lines(file)) {
             total++;
             String gold = line.get("answer").asText();
             var found = AnswerExtractor.find(line.get("solution").asText());
@@ -107,10 +112,10 @@ class RealDataAnswersTest {
             }
         }
         double rate = (double) right / total;
-        System.out.printf("MATH-500 solutions: %d/%d = %.4f%n", right, total, rate);
+        System.out.printf("%s solutions: %d/%d = %.4f%n", label, right, total, rate);
         failures.forEach(x -> System.out.println("  " + x));
-        assertEquals(500, total);
-        assertTrue(rate >= MATH_FLOOR, "rate " + rate);
+        assertEquals(expectedItems, total);
+        assertTrue(rate >= floor, "rate " + rate);
     }
 
     /** Measured 500/500: the gold is the content of the solution's last box in every item. */
@@ -118,23 +123,7 @@ class RealDataAnswersTest {
 
     @Test
     void aimeSolutionsYieldTheirGold() {
-        int total = 0, right = 0;
-        var failures = new ArrayList<String>();
-        for (var line : SharedData.lines("aime24/test.jsonl")) {
-            total++;
-            String gold = line.get("answer").asText();
-            var found = AnswerExtractor.find(line.get("solution").asText());
-            if (found.isPresent() && AnswerEquivalence.equivalent(found.get().answer(), gold)) {
-                right++;
-            } else {
-                failures.add(found.map(Object::toString).orElse("none") + " vs " + gold);
-            }
-        }
-        double rate = (double) right / total;
-        System.out.printf("AIME-2024 solutions: %d/%d = %.4f%n", right, total, rate);
-        failures.forEach(x -> System.out.println("  " + x));
-        assertEquals(30, total);
-        assertTrue(rate >= AIME_FLOOR, "rate " + rate);
+        solutionsYieldTheirGold("aime24/test.jsonl", "AIME-2024", 30, AIME_FLOOR);
     }
 
     /**
