@@ -58,10 +58,12 @@ public final class Checkpoint implements AutoCloseable, TensorSource {
             throw new IpgException(Files.exists(dir) ? dir + " is not a directory" : dir + " does not exist");
         }
         Path index = dir.resolve(INDEX_FILE);
+        RegularFiles.require(index);
         if (Files.isRegularFile(index)) {
             return openSharded(dir, index);
         }
         Path single = dir.resolve(SINGLE_FILE);
+        RegularFiles.require(single);
         if (!Files.isRegularFile(single)) {
             List<String> found = relevantFiles(dir);
             List<String> safetensors = found.stream().filter(f -> f.endsWith(".safetensors")).toList();
@@ -106,6 +108,7 @@ public final class Checkpoint implements AutoCloseable, TensorSource {
                     throw new IpgException(INDEX_FILE + " in " + dir + " lists shard \"" + shard
                             + "\", which is not a file inside the directory");
                 }
+                RegularFiles.require(dir.resolve(shard));
                 if (!Files.isRegularFile(p)) {
                     throw new IpgException(INDEX_FILE + " in " + dir + " lists shard " + shard
                             + " (for tensor " + e.getKey() + "), which does not exist");
@@ -228,7 +231,7 @@ public final class Checkpoint implements AutoCloseable, TensorSource {
     private SafetensorsFile file(String name) {
         SafetensorsFile f = owner.get(name);
         if (f == null) {
-            throw new IpgException("no tensor " + name + " in checkpoint " + dir);
+            throw new IpgException("no tensor " + Text.printable(name) + " in checkpoint " + dir);
         }
         return f;
     }

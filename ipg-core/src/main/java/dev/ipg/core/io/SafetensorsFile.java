@@ -71,6 +71,7 @@ public final class SafetensorsFile implements AutoCloseable {
      */
     public static SafetensorsFile open(Path path) {
         String label = Json.label(path);
+        RegularFiles.require(path);
         try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
             long size = ch.size();
             if (size < 8) {
@@ -137,7 +138,7 @@ public final class SafetensorsFile implements AutoCloseable {
     public TensorInfo info(String name) {
         TensorInfo t = tensors.get(name);
         if (t == null) {
-            throw new IpgException("no tensor " + name + " in " + label);
+            throw new IpgException("no tensor " + Text.printable(name) + " in " + label);
         }
         return t;
     }
@@ -247,7 +248,7 @@ public final class SafetensorsFile implements AutoCloseable {
         }
 
         private static TensorInfo parseEntry(String name, JsonNode entry, String label) {
-            String where = "tensor " + name + " in " + label;
+            String where = "tensor " + Text.printable(name) + " in " + label;
             if (!entry.isObject()) {
                 throw new IpgException(where + " has a header entry that is " + Json.kind(entry) + ", not an object");
             }
@@ -258,7 +259,7 @@ public final class SafetensorsFile implements AutoCloseable {
             String dtype = dtypeNode.textValue();
             StorageType type = StorageType.parse(dtype);
             if (type == null) {
-                throw new IpgException(where + " has unknown dtype \"" + dtype + "\" (the format knows "
+                throw new IpgException(where + " has unknown dtype \"" + Text.printable(dtype) + "\" (the format knows "
                         + StorageType.names() + ")");
             }
 

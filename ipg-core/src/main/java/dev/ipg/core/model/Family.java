@@ -44,7 +44,7 @@ public enum Family {
                 return f;
             }
         }
-        throw new IpgException("unsupported architecture '" + architecture + "' in config.json; ipg reads "
+        throw new IpgException("unsupported architecture '" + dev.ipg.core.io.Text.printable(architecture) + "' in config.json; ipg reads "
                 + String.join(", ", supported()) + " (and their ...ForSequenceClassification reward models)");
     }
 

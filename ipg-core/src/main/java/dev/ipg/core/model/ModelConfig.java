@@ -3,6 +3,7 @@ package dev.ipg.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.RegularFiles;
 import dev.ipg.core.nn.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -124,9 +125,15 @@ public record ModelConfig(
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** Largest width, vocabulary or MLP size accepted from config.json (keeps every product of sizes in range). */
+    static final int MAX_SIZE = 1 << 24;
+    /** Largest number of layers or heads accepted from config.json. */
+    static final int MAX_COUNT = 1 << 16;
+
     /** Reads {@code config.json} from a model directory. */
     public static ModelConfig load(Path modelDir) {
         Path file = modelDir.resolve("config.json");
+        RegularFiles.require(file);
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));
@@ -138,11 +145,21 @@ public record ModelConfig(
         if (root == null || !root.isObject()) {
             throw new IpgException("config.json in " + modelDir + " is not a JSON object");
         }
-        return fromJson(root);
+        return fromJson(root, file.toString());
     }
 
     /** Builds a config from the parsed {@code config.json}. */
     public static ModelConfig fromJson(JsonNode c) {
+        return fromJson(c, "config.json");
+    }
+
+    /**
+     * Builds a config from the parsed {@code config.json}; {@code where} names the file in
+     * messages. Every field read is checked against its domain (integers are integers, sizes
+     * positive and bounded, epsilons finite and non-negative, rope_theta finite and positive).
+     */
+    public static ModelConfig fromJson(JsonNode c, String where) {
+        Fields f = new Fields(c, where);
         JsonNode archs = c.get("architectures");
         String arch;
         if (archs != null && archs.isArray() && !archs.isEmpty()) {
@@ -157,50 +174,75 @@ public record ModelConfig(
                 default -> c.get("model_type").asText();
             };
         } else {
-            throw new IpgException("config.json names no architecture (neither 'architectures' nor 'model_type')");
+            throw new IpgException(where + ": names no architecture (neither 'architectures' nor 'model_type')");
         }
         Family family = Family.of(arch);
         if (family == Family.GPT2) {
-            int d = req(c, "n_embd");
-            int heads = req(c, "n_head");
-            JsonNode inner = c.get("n_inner");
-            int ff = inner == null || inner.isNull() ? 4 * d : inner.asInt();
-            return new ModelConfig(family, d, ff, req(c, "n_layer"), heads, heads, d / heads,
-                    req(c, "vocab_size"), req(c, "n_positions"), NormType.LAYER,
-                    (float) dbl(c, "layer_norm_epsilon", 1e-5), Activation.fromHf(str(c, "activation_function", "gelu_new")),
+            int d = f.size("n_embd", MAX_SIZE);
+            int heads = f.size("n_head", MAX_COUNT);
+            if (d % heads != 0) {
+                throw new IpgException(where + ": n_embd " + d + " is not a multiple of n_head " + heads);
+            }
+            int ff = f.optionalSize("n_inner", 4 * d, MAX_SIZE);
+            int vocab = f.size("vocab_size", MAX_SIZE);
+            return new ModelConfig(family, d, ff, f.size("n_layer", MAX_COUNT), heads, heads, d / heads,
+                    vocab, f.size("n_positions", Integer.MAX_VALUE), NormType.LAYER,
+                    f.epsilon("layer_norm_epsilon", 1e-5), f.activation("activation_function", "gelu_new"),
                     false, PositionType.LEARNED, null, true, true, true, false, true, 0,
-                    integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")), 0);
+                    f.tokenId("bos_token_id", vocab), f.tokenIds("eos_token_id", vocab), 0);
         }
-        int d = req(c, "hidden_size");
-        int heads = req(c, "num_attention_heads");
-        int kv = c.has("num_key_value_heads") && !c.get("num_key_value_heads").isNull() ? c.get("num_key_value_heads").asInt() : heads;
+        int d = f.size("hidden_size", MAX_SIZE);
+        int heads = f.size("num_attention_heads", MAX_COUNT);
+        int kv = f.optionalSize("num_key_value_heads", heads, MAX_COUNT);
+        if (kv > heads || heads % kv != 0) {
+            throw new IpgException(where + ": num_attention_heads " + heads
+                    + " is not a multiple of num_key_value_heads " + kv);
+        }
         // Qwen3Config defaults head_dim to 128; the others to hidden / heads.
-        int headDim = c.has("head_dim") && !c.get("head_dim").isNull() ? c.get("head_dim").asInt()
-                : family == Family.QWEN3 ? 128 : d / heads;
-        boolean attnBias = bool(c, "attention_bias", family == Family.QWEN2);
+        boolean explicitHeadDim = c.hasNonNull("head_dim");
+        if (!explicitHeadDim && family != Family.QWEN3 && d % heads != 0) {
+            throw new IpgException(where + ": hidden_size " + d + " is not a multiple of num_attention_heads " + heads
+                    + " and no head_dim is given");
+        }
+        int headDim = f.optionalSize("head_dim", family == Family.QWEN3 ? 128 : d / heads, MAX_COUNT);
+        if ((long) heads * headDim > MAX_SIZE) {
+            throw new IpgException(where + ": num_attention_heads x head_dim = " + ((long) heads * headDim)
+                    + " is larger than " + MAX_SIZE);
+        }
+        boolean attnBias = f.bool("attention_bias", family == Family.QWEN2);
         boolean qkvBias = family == Family.QWEN2 || attnBias;
         boolean oBias = family != Family.QWEN2 && attnBias;
         int window = 0;
-        JsonNode sw = c.get("sliding_window");
-        boolean useSw = family == Family.MISTRAL || bool(c, "use_sliding_window", false);
-        if (useSw && sw != null && sw.isNumber()) {
-            window = sw.asInt();
+        boolean useSw = family == Family.MISTRAL || f.bool("use_sliding_window", false);
+        if (useSw && c.hasNonNull("sliding_window")) {
+            window = f.count("sliding_window", 0, Integer.MAX_VALUE);
         }
-        return new ModelConfig(family, d, req(c, "intermediate_size"), req(c, "num_hidden_layers"), heads, kv, headDim,
-                req(c, "vocab_size"), integer(c, "max_position_embeddings", 2048), NormType.RMS,
-                (float) dbl(c, "rms_norm_eps", 1e-6), Activation.fromHf(str(c, "hidden_act", "silu")), true,
-                PositionType.ROPE, rope(c), qkvBias, oBias, bool(c, "mlp_bias", false), family == Family.QWEN3,
-                bool(c, "tie_word_embeddings", false), window, integer(c, "bos_token_id", -1), ids(c.get("eos_token_id")),
-                Family.classifierBase(arch) == null ? 0 : numLabels(c));
+        int vocab = f.size("vocab_size", MAX_SIZE);
+        int ff = f.size("intermediate_size", MAX_SIZE);
+        int layers = f.size("num_hidden_layers", MAX_COUNT);
+        int positions = f.optionalSize("max_position_embeddings", 2048, Integer.MAX_VALUE);
+        float eps = f.epsilon("rms_norm_eps", 1e-6);
+        Activation act = f.activation("hidden_act", "silu");
+        Rope rope = rope(f);
+        boolean mlpBias = f.bool("mlp_bias", false);
+        boolean tied = f.bool("tie_word_embeddings", false);
+        int bos = f.tokenId("bos_token_id", vocab);
+        List<Integer> eos = f.tokenIds("eos_token_id", vocab);
+        int labels = Family.classifierBase(arch) == null ? 0 : numLabels(f);
+        if (headDim % 2 != 0) {
+            throw new IpgException(where + ": head_dim " + headDim + " must be even for rotary embeddings");
+        }
+        return new ModelConfig(family, d, ff, layers, heads, kv, headDim, vocab, positions, NormType.RMS, eps, act, true,
+                PositionType.ROPE, rope, qkvBias, oBias, mlpBias, family == Family.QWEN3, tied, window, bos, eos, labels);
     }
 
     /** num_labels, or the size of id2label, or 2 (the transformers default). */
-    private static int numLabels(JsonNode c) {
-        if (c.has("num_labels") && c.get("num_labels").canConvertToInt()) {
-            return c.get("num_labels").asInt();
+    private static int numLabels(Fields f) {
+        if (f.c.hasNonNull("num_labels")) {
+            return f.size("num_labels", MAX_SIZE);
         }
-        if (c.has("id2label") && c.get("id2label").isObject()) {
-            return c.get("id2label").size();
+        if (f.c.has("id2label") && f.c.get("id2label").isObject() && !f.c.get("id2label").isEmpty()) {
+            return f.c.get("id2label").size();
         }
         return 2;
     }
@@ -210,59 +252,200 @@ public record ModelConfig(
         return numLabels > 0;
     }
 
-    private static Rope rope(JsonNode c) {
-        double theta = dbl(c, "rope_theta", 10000.0);
-        JsonNode s = c.get("rope_scaling");
+    private static Rope rope(Fields c) {
+        double theta = c.positive("rope_theta", 10000.0);
+        JsonNode s = c.c.get("rope_scaling");
         if (s == null || s.isNull()) {
             return new Rope(theta, "default", 1, 1, 1, 0);
         }
-        String type = s.has("rope_type") ? s.get("rope_type").asText() : str(s, "type", "default");
+        if (!s.isObject()) {
+            throw new IpgException(c.where + ": field 'rope_scaling' is " + describe(s) + ", not an object");
+        }
+        Fields r = new Fields(s, c.where, "rope_scaling.");
+        String type = s.hasNonNull("rope_type") ? r.str("rope_type", "default") : r.str("type", "default");
         return switch (type) {
             case "default" -> new Rope(theta, "default", 1, 1, 1, 0);
-            case "linear" -> new Rope(theta, "linear", dbl(s, "factor", 1), 1, 1, 0);
-            case "llama3" -> new Rope(theta, "llama3", dbl(s, "factor", 8), dbl(s, "low_freq_factor", 1),
-                    dbl(s, "high_freq_factor", 4), integer(s, "original_max_position_embeddings", 8192));
-            default -> throw new IpgException("config.json: unsupported rope_scaling type '" + type
+            case "linear" -> new Rope(theta, "linear", r.positive("factor", 1), 1, 1, 0);
+            case "llama3" -> {
+                double low = r.positive("low_freq_factor", 1);
+                double high = r.positive("high_freq_factor", 4);
+                if (!(high > low)) {
+                    throw new IpgException(c.where + ": rope_scaling.high_freq_factor " + high
+                            + " must be larger than rope_scaling.low_freq_factor " + low);
+                }
+                yield new Rope(theta, "llama3", r.positive("factor", 8), low, high,
+                        r.optionalSize("original_max_position_embeddings", 8192, Integer.MAX_VALUE));
+            }
+            default -> throw new IpgException(c.where + ": unsupported rope_scaling type '" + type
                     + "' (ipg supports default, linear and llama3)");
         };
     }
 
-    private static int req(JsonNode c, String key) {
-        JsonNode v = c.get(key);
-        if (v == null || !v.canConvertToInt()) {
-            throw new IpgException("config.json lacks integer field '" + key + "'");
+    /** A JSON value for messages: numbers and short texts as written, otherwise their kind. */
+    private static String describe(JsonNode v) {
+        if (v.isNumber() || v.isBoolean()) {
+            return v.asText();
         }
-        return v.asInt();
-    }
-
-    private static int integer(JsonNode c, String key, int dflt) {
-        JsonNode v = c.get(key);
-        return v == null || !v.canConvertToInt() ? dflt : v.asInt();
-    }
-
-    private static double dbl(JsonNode c, String key, double dflt) {
-        JsonNode v = c.get(key);
-        return v == null || !v.isNumber() ? dflt : v.asDouble();
-    }
-
-    private static boolean bool(JsonNode c, String key, boolean dflt) {
-        JsonNode v = c.get(key);
-        return v == null || !v.isBoolean() ? dflt : v.asBoolean();
-    }
-
-    private static String str(JsonNode c, String key, String dflt) {
-        JsonNode v = c.get(key);
-        return v == null || v.isNull() ? dflt : v.asText();
-    }
-
-    private static List<Integer> ids(JsonNode v) {
-        List<Integer> out = new ArrayList<>();
-        if (v != null && v.isArray()) {
-            v.forEach(x -> out.add(x.asInt()));
-        } else if (v != null && v.canConvertToInt()) {
-            out.add(v.asInt());
+        if (v.isTextual()) {
+            String t = v.textValue();
+            return "the string \"" + dev.ipg.core.io.Text.printable(t) + "\"";
         }
-        return out;
+        return switch (v.getNodeType()) {
+            case ARRAY -> "an array";
+            case OBJECT -> "an object";
+            case NULL -> "null";
+            default -> v.getNodeType().toString().toLowerCase(java.util.Locale.ROOT);
+        };
+    }
+
+    /** The fields of one JSON object, read with their domains checked; messages name {@code where} and the key. */
+    private record Fields(JsonNode c, String where, String prefix) {
+
+        Fields(JsonNode c, String where) {
+            this(c, where, "");
+        }
+
+        private IpgException bad(String key, JsonNode v, String want) {
+            return new IpgException(where + ": field '" + prefix + key + "' is " + describe(v) + ", " + want);
+        }
+
+        /** The value when present and not null, else null. */
+        private JsonNode get(String key) {
+            JsonNode v = c.get(key);
+            return v == null || v.isNull() ? null : v;
+        }
+
+        /** An integer value (integral JSON numbers, including 128.0), or an error naming what it is. */
+        private long integral(String key, JsonNode v) {
+            if (v.isIntegralNumber()) {
+                if (!v.canConvertToLong()) {
+                    throw bad(key, v, "far too large");
+                }
+                return v.longValue();
+            }
+            if (v.isFloatingPointNumber()) {
+                double x = v.doubleValue();
+                if (Double.isFinite(x) && x == Math.rint(x) && Math.abs(x) < 0x1p62) {
+                    return (long) x;
+                }
+            }
+            throw bad(key, v, "not an integer");
+        }
+
+        /** An integer in [min, max]. */
+        int count(String key, long min, long max) {
+            JsonNode v = get(key);
+            if (v == null) {
+                throw new IpgException(where + ": lacks integer field '" + prefix + key + "'");
+            }
+            long x = integral(key, v);
+            if (x < min || x > max) {
+                throw bad(key, v, max == Integer.MAX_VALUE || max == Long.MAX_VALUE
+                        ? "not an integer >= " + min : "outside [" + min + ", " + max + "]");
+            }
+            return (int) x;
+        }
+
+        /** A required size in [1, max]. */
+        int size(String key, int max) {
+            return count(key, 1, max);
+        }
+
+        /** An optional size in [1, max]; absent or null gives {@code dflt}. */
+        int optionalSize(String key, int dflt, int max) {
+            return get(key) == null ? dflt : count(key, 1, max);
+        }
+
+        /** A norm epsilon: finite, >= 0, and finite as a float. */
+        float epsilon(String key, double dflt) {
+            JsonNode v = get(key);
+            if (v == null) {
+                return (float) dflt;
+            }
+            if (!v.isNumber() || !Double.isFinite(v.doubleValue()) || v.doubleValue() < 0
+                    || !Float.isFinite((float) v.doubleValue())) {
+                throw bad(key, v, "not a finite number >= 0");
+            }
+            return (float) v.doubleValue();
+        }
+
+        /** A finite number > 0. */
+        double positive(String key, double dflt) {
+            JsonNode v = get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!v.isNumber() || !Double.isFinite(v.doubleValue()) || !(v.doubleValue() > 0)) {
+                throw bad(key, v, "not a finite number > 0");
+            }
+            return v.doubleValue();
+        }
+
+        boolean bool(String key, boolean dflt) {
+            JsonNode v = get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!v.isBoolean()) {
+                throw bad(key, v, "not true or false");
+            }
+            return v.booleanValue();
+        }
+
+        String str(String key, String dflt) {
+            JsonNode v = get(key);
+            if (v == null) {
+                return dflt;
+            }
+            if (!v.isTextual()) {
+                throw bad(key, v, "not a string");
+            }
+            return v.textValue();
+        }
+
+        /** A supported activation name. */
+        Activation activation(String key, String dflt) {
+            String name = str(key, dflt);
+            try {
+                return Activation.fromHf(name);
+            } catch (IpgException e) {
+                throw bad(key, c.get(key), "not an activation ipg supports (silu, swish, gelu, gelu_new, "
+                        + "gelu_pytorch_tanh, gelu_fast, relu)");
+            }
+        }
+
+        /** A token id in [0, vocab), or -1 when absent or null. */
+        int tokenId(String key, int vocab) {
+            JsonNode v = get(key);
+            return v == null ? -1 : id(key, v, vocab);
+        }
+
+        private int id(String key, JsonNode v, int vocab) {
+            long x = integral(key, v);
+            if (x < 0 || x >= vocab) {
+                throw bad(key, v, "outside the vocabulary [0, " + vocab + ")");
+            }
+            return (int) x;
+        }
+
+        /** One id or an array of ids, each in [0, vocab); absent or null gives none. */
+        List<Integer> tokenIds(String key, int vocab) {
+            JsonNode v = get(key);
+            List<Integer> out = new ArrayList<>();
+            if (v == null) {
+                return out;
+            }
+            if (v.isArray()) {
+                for (JsonNode x : v) {
+                    if (!x.isNull()) {
+                        out.add(id(key, x, vocab));
+                    }
+                }
+            } else {
+                out.add(id(key, v, vocab));
+            }
+            return out;
+        }
     }
 
     private static String oneLine(String s) {

@@ -69,7 +69,7 @@ public final class Tokenizer implements AutoCloseable {
         }
         Path tokenizerFile = modelDir.resolve("tokenizer.json");
         String tokenizerJson = readText(tokenizerFile, "tokenizer.json is required to tokenize");
-        Vocabulary vocab = Vocabulary.parse(tokenizerJson, tokenizerFile);
+        Vocabulary vocab = Vocabulary.parse(tokenizerJson, tokenizerFile, idLimit(modelDir.resolve("config.json")));
 
         Path configFile = modelDir.resolve("tokenizer_config.json");
         JsonNode config = Files.exists(configFile)
@@ -92,7 +92,38 @@ public final class Tokenizer implements AutoCloseable {
         return new Tokenizer(hf, vocab, bos, eos, pad, cleanUp, template);
     }
 
+    /** Token ids a tokenizer may use when the directory has no model to bound them. */
+    static final int MAX_IDS = 1 << 24;
+
+    /** How the bound on token ids was found, for messages. */
+    private record IdLimit(int ids, String source) {
+    }
+
+    /**
+     * The model's vocabulary size ({@code vocab_size} of {@code config.json}, in both the GPT-2 and
+     * the Llama layouts), or {@link #MAX_IDS} when the directory holds no readable model
+     * configuration (a tokenizer-only directory); a malformed config.json is the model loader's
+     * to report.
+     */
+    private static IdLimit idLimit(Path config) {
+        if (Files.isRegularFile(config)) {
+            try {
+                JsonNode v = JSON.readTree(Files.readString(config)).path("vocab_size");
+                if (v.isIntegralNumber() && v.canConvertToInt() && v.intValue() > 0 && v.intValue() <= MAX_IDS) {
+                    return new IdLimit(v.intValue(), "the model's vocabulary of " + v.intValue()
+                            + " ids (vocab_size in config.json)");
+                }
+            } catch (IOException | RuntimeException e) {
+                // not ours to report
+            }
+        }
+        return new IdLimit(MAX_IDS, "the limit of " + MAX_IDS + " ids");
+    }
+
     private static String readText(Path file, String why) {
+        if (Files.exists(file) && !Files.isRegularFile(file)) {
+            throw new IpgException(file + ": not a regular file");
+        }
         try {
             return Files.readString(file);
         } catch (NoSuchFileException e) {
@@ -306,7 +337,7 @@ public final class Tokenizer implements AutoCloseable {
             this.special = special;
         }
 
-        static Vocabulary parse(String json, Path file) {
+        static Vocabulary parse(String json, Path file, IdLimit limit) {
             Map<String, Integer> ids = new HashMap<>(1 << 18);
             BitSet special = new BitSet();
             boolean sawModel = false;
@@ -326,7 +357,7 @@ public final class Tokenizer implements AutoCloseable {
                                 while (p.nextToken() == JsonToken.FIELD_NAME) {
                                     String token = p.currentName();
                                     expect(p.nextToken(), JsonToken.VALUE_NUMBER_INT, p, file);
-                                    ids.put(token, p.getIntValue());
+                                    ids.put(token, checkId(p.getNumberType() == JsonParser.NumberType.BIG_INTEGER ? Long.MAX_VALUE : p.getLongValue(), "token", token, file, limit));
                                 }
                             } else if (f.equals("vocab") && v == JsonToken.START_ARRAY) {
                                 // Unigram: [[piece, score], ...], the id is the position
@@ -334,7 +365,7 @@ public final class Tokenizer implements AutoCloseable {
                                 int id = 0;
                                 while (p.nextToken() == JsonToken.START_ARRAY) {
                                     expect(p.nextToken(), JsonToken.VALUE_STRING, p, file);
-                                    ids.put(p.getText(), id++);
+                                    ids.put(p.getText(), checkId(id++, "token", p.getText(), file, limit));
                                     p.nextToken();
                                     p.skipChildren();
                                     expect(p.nextToken(), JsonToken.END_ARRAY, p, file);
@@ -346,15 +377,18 @@ public final class Tokenizer implements AutoCloseable {
                     } else if (field.equals("added_tokens") && value == JsonToken.START_ARRAY) {
                         while (p.nextToken() == JsonToken.START_OBJECT) {
                             JsonNode t = JSON.readTree(p);
-                            if (!t.path("id").canConvertToInt() || !t.path("content").isTextual()) {
-                                throw new IpgException(file + ": an entry of added_tokens lacks \"id\" or \"content\": " + t);
+                            if (!t.path("id").isIntegralNumber() || !t.path("content").isTextual()) {
+                                throw new IpgException(file + ": an entry of added_tokens lacks an integer \"id\" or a \"content\": "
+                                        + NativeTokenizers.oneLine(abbreviate(t.toString())));
                             }
-                            int id = t.get("id").asInt();
+                            int id = checkId(t.get("id").canConvertToLong() ? t.get("id").longValue() : Long.MAX_VALUE, "added token", t.get("content").asText(), file, limit);
                             ids.put(t.get("content").asText(), id);
                             if (t.path("special").asBoolean(false)) {
                                 special.set(id);
                             }
                         }
+                    } else if (NATIVE_CHECKED.contains(field)) {
+                        checkForNative(p, file, field);
                     } else {
                         p.skipChildren();
                     }
@@ -384,6 +418,87 @@ public final class Tokenizer implements AutoCloseable {
             return new Vocabulary(tokens, ids, special);
         }
 
+        /** The small sections of tokenizer.json whose parsing in the native library can abort the process. */
+        private static final java.util.Set<String> NATIVE_CHECKED = java.util.Set.of("decoder", "normalizer",
+                "pre_tokenizer", "post_processor");
+        private static final int MAX_SECTION_DEPTH = 100;
+
+        /**
+         * Walks the value of section {@code field} (the parser is at its first token) and refuses
+         * what the Hugging Face tokenizers library cannot represent as a JSON value: numbers beyond
+         * the double range, unpaired UTF-16 surrogates, nesting deeper than its recursion limit. In
+         * its decoder section such a value aborts the whole process (a Rust panic) instead of
+         * returning an error.
+         */
+        private static void checkForNative(JsonParser p, Path file, String field) throws IOException {
+            int depth = 0;
+            JsonToken t = p.currentToken();
+            while (true) {
+                switch (t) {
+                    case START_OBJECT, START_ARRAY -> {
+                        if (++depth > MAX_SECTION_DEPTH) {
+                            throw new IpgException(file + ": " + field + " is nested more than " + MAX_SECTION_DEPTH
+                                    + " levels deep");
+                        }
+                    }
+                    case END_OBJECT, END_ARRAY -> depth--;
+                    case FIELD_NAME, VALUE_STRING -> {
+                        if (unpairedSurrogate(p.getText())) {
+                            throw new IpgException(file + ": " + field + " holds a string with an unpaired UTF-16 surrogate");
+                        }
+                    }
+                    case VALUE_NUMBER_INT, VALUE_NUMBER_FLOAT -> {
+                        if (!Double.isFinite(p.getValueAsDouble(Double.NaN))
+                                || p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+                                && p.getBigIntegerValue().bitLength() > 1023) {
+                            throw new IpgException(file + ": " + field + " holds the number " + abbreviate(p.getText())
+                                    + ", beyond the range of a double");
+                        }
+                    }
+                    default -> {
+                    }
+                }
+                if (depth == 0) {
+                    return;
+                }
+                t = p.nextToken();
+                if (t == null) {
+                    throw new IpgException(file + ": ends inside " + field);
+                }
+            }
+        }
+
+        private static boolean unpairedSurrogate(String s) {
+            for (int i = 0; i < s.length(); i++) {
+                char c = s.charAt(i);
+                if (Character.isHighSurrogate(c)) {
+                    if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+                        return true;
+                    }
+                    i++;
+                } else if (Character.isLowSurrogate(c)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+
+        /** {@code id} when it lies in [0, limit); otherwise the error naming the file and the token. */
+        private static int checkId(long id, String what, String token, Path file, IdLimit limit) {
+            if (id < 0) {
+                throw new IpgException(file + ": " + what + " " + quote(token) + " has negative id " + id);
+            }
+            if (id >= limit.ids()) {
+                throw new IpgException(file + ": " + what + " " + quote(token) + " has id " + id + ", beyond "
+                        + limit.source());
+            }
+            return (int) id;
+        }
+
+        private static String quote(String token) {
+            return "\"" + NativeTokenizers.oneLine(abbreviate(token)) + "\"";
+        }
+
         private static void expect(JsonToken got, JsonToken want, JsonParser p, Path file) {
             if (got != want) {
                 var at = p.currentLocation();
@@ -391,6 +506,10 @@ public final class Tokenizer implements AutoCloseable {
                         + at.getLineNr() + ", column " + at.getColumnNr());
             }
         }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() > 60 ? s.substring(0, 60) + "..." : s;
     }
 
     @Override

@@ -31,7 +31,7 @@ class RewardModelTest {
 
     @Test
     void scoresTheLastTokenWithTheClassificationHead() throws IOException {
-        var spec = new RandomCheckpoint.Spec(Family.LLAMA, 32, 2, 4, 2, 0, 48, 97, 64, DType.F32, true, false, false);
+        var spec = new RandomCheckpoint.Spec(Family.LLAMA, 32, 2, 4, 2, 0, 48, 128, 64, DType.F32, true, false, false);
         Path causal = RandomCheckpoint.write(tmp.resolve("causal"), spec, 5);
         Path rm = tmp.resolve("rm");
         Files.createDirectories(rm);
@@ -55,8 +55,8 @@ class RewardModelTest {
         }
         w.add("score.weight", score, new long[] {1, 32}, DType.F32);
         w.write(rm.resolve("model.safetensors"));
-        Path tokDir = PyTorchReference.repositoryRoot().resolveSibling("shared").resolve("fixtures/tokenizers/qwen3");
-        // a tokenizer is needed to load the signal; scoring here uses token ids directly
+        // a tokenizer (its ids within the model's 128) is needed to load the signal; scoring here uses token ids directly
+        Path tokDir = PyTorchReference.repositoryRoot().resolve("models").resolve("ipg-demo");
         Files.copy(tokDir.resolve("tokenizer.json"), rm.resolve("tokenizer.json"));
         Files.copy(tokDir.resolve("tokenizer_config.json"), rm.resolve("tokenizer_config.json"));
 
