@@ -19,6 +19,11 @@ final class ModelOptions {
             description = "Worker threads (default: all available processors). Results do not depend on it.")
     Integer threads;
 
+    @Option(names = "--ignore-unused-tensors",
+            description = "Load the model even if the checkpoint holds tensors that the model config.json describes "
+                    + "does not use (by default an error: config.json and the weights disagree).")
+    boolean ignoreUnusedTensors;
+
     Path dir() {
         if (!Files.isDirectory(model)) {
             throw new IpgException(model + " is not a directory");
@@ -35,6 +40,6 @@ final class ModelOptions {
     }
 
     Transformer load(Parallel pool) {
-        return Transformer.load(dir(), KernelsProvider.lookup(), pool);
+        return Transformer.load(dir(), KernelsProvider.lookup(), pool, new Transformer.LoadOptions(ignoreUnusedTensors));
     }
 }

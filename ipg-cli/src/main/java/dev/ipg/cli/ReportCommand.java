@@ -34,6 +34,10 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--comparison", paramLabel = "DIR", description = "Output directory of ipg compare (comparison.json).")
     Path comparison;
 
+    @Option(names = "--ignore-unused-tensors",
+            description = "Load --model even if its checkpoint holds tensors that config.json does not use.")
+    boolean ignoreUnusedTensors;
+
     @Option(names = {"-m", "--model"}, paramLabel = "DIR",
             description = "Model directory for the process-level and before/after sections (default: the one recorded in run.json, if it exists).")
     Path model;
@@ -110,7 +114,8 @@ final class ReportCommand implements Callable<Integer> {
                 throw new IpgException("--threads must be >= 1, got " + n);
             }
             err.println("[running " + modelDir + " for the process-level and before/after sections]");
-            try (Parallel pool = Parallel.of(n); Transformer m = Transformer.load(modelDir, KernelsProvider.lookup(), pool);
+            try (Parallel pool = Parallel.of(n); Transformer m = Transformer.load(modelDir, KernelsProvider.lookup(), pool,
+                    new Transformer.LoadOptions(ignoreUnusedTensors));
                  Tokenizer tok = Tokenizer.load(modelDir)) {
                 data = Report.gather(runDir, comparison, m, tok, null, options);
             }

@@ -97,7 +97,11 @@ public final class Generator {
             throw new IpgException("prompt of " + longest + " tokens leaves no room in the model's context of "
                     + model.config().maxPositions() + " positions");
         }
-        KVCache cache = model.newCache(n, longest + opt.maxNewTokens());
+        // prompt + budget, clamped to the model's context (a completion that reaches it ends with Finish.CONTEXT)
+        KVCache cache = model.newCache(n, (int) Math.min((long) longest + opt.maxNewTokens(), model.config().maxPositions()));
+        if ((long) n * vocab > KVCache.MAX_ARRAY) {
+            throw new IpgException(n + " sequences x " + vocab + " logits do not fit in one array; generate fewer at once");
+        }
         Sampler sampler = new Sampler(opt.sampling());
         List<List<Integer>> out = new ArrayList<>();
         Finish[] finish = new Finish[n];
@@ -119,10 +123,15 @@ public final class Generator {
                 distinct.add(i);
             }
         }
-        int total = 0;
+        long totalLong = 0;
         for (int i : distinct) {
-            total += prompts.get(i).length;
+            totalLong += prompts.get(i).length;
         }
+        if (totalLong > KVCache.MAX_ARRAY) {
+            throw new IpgException(distinct.size() + " distinct prompts of " + totalLong
+                    + " tokens in all are too many for one prefill; generate fewer at once");
+        }
+        int total = (int) totalLong;
         int[] tok = new int[total];
         int[] seq = new int[total];
         int[] pos = new int[total];

@@ -6,6 +6,7 @@ import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.KVCache;
 import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.NonFinite;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Tape;
 import dev.ipg.core.model.Transformer;
@@ -162,6 +163,15 @@ public final class ReverseMode {
                     scale[i] += (original[r * width + i] - interp.base(i)) * g[r * width + i];
                 }
             }
+            // the finiteness check of the backward: one pass over this trajectory's site gradients
+            if (!NonFinite.all(k, g, r0 * width, n * width) || !NonFinite.all(k, scale, 0, width)) {
+                int i = NonFinite.first(g, r0 * width, n * width);
+                throw model.nonFinite(i >= 0
+                        ? "the gradient at " + site + " of trajectory " + s + " is " + NonFinite.name(g[r0 * width + i])
+                                + " at position " + (i / width) + " (component " + (i % width) + ")"
+                        : "the gradient with respect to the coefficients at " + site + " of trajectory " + s
+                                + " is not finite");
+            }
             float[] lp = new float[t.scored()];
             double obj = 0;
             for (int j = 0; j < t.scored(); j++) {
@@ -220,6 +230,7 @@ public final class ReverseMode {
         float[] h = model.finalNorm(x, p.scoredRows, null);
         float[] lp = TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets,
                 p.weights, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null, policy);
+        checkLogProbs(p, lp);
         List<float[]> out = new ArrayList<>();
         for (int s = 0; s < trajectories.size(); s++) {
             float[] a = new float[trajectories.get(s).scored()];
@@ -240,14 +251,18 @@ public final class ReverseMode {
         if (ts.isEmpty()) {
             throw new IpgException("no trajectories");
         }
-        int rows = 0;
+        long total = 0;
         int scored = 0;
         int longest = 0;
         for (Trajectory t : ts) {
-            rows += t.tokens().length;
+            total += t.tokens().length;
             scored += t.scored();
             longest = Math.max(longest, t.tokens().length);
         }
+        if (total > KVCache.MAX_ARRAY) {
+            throw new IpgException(ts.size() + " trajectories of " + total + " tokens in all are too many for one pass");
+        }
+        int rows = (int) total;
         int[] tok = new int[rows];
         int[] seq = new int[rows];
         int[] pos = new int[rows];
@@ -294,6 +309,7 @@ public final class ReverseMode {
         float[] dHead = grads == null ? null : grads.lmHead();
         float[] logp = TokenLogProbs.forwardBackward(k, pool, h, n, w.lmHead(), p.targets, p.weights,
                 TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead, policy);
+        checkLogProbs(p, logp);
         // back through the final norm, scattered to the scored rows
         float[] xs = new float[n * d];
         for (int i = 0; i < n; i++) {
@@ -306,6 +322,25 @@ public final class ReverseMode {
             k.axpy(1f, dxs, i * d, dx, p.scoredRows[i] * d, d);
         }
         return logp;
+    }
+
+    /**
+     * The finiteness check of the head: one pass over the scored log-probabilities (the residual
+     * stream was checked by the forward pass). A NaN or infinite log-probability is an error naming
+     * the token and its trajectory.
+     */
+    private void checkLogProbs(Packed p, float[] logp) {
+        if (NonFinite.all(k, logp, 0, logp.length)) {
+            return;
+        }
+        int j = NonFinite.first(logp, 0, logp.length);
+        int s = 0;
+        while (s + 1 < p.scoredStart.length && p.scoredStart[s + 1] <= j) {
+            s++;
+        }
+        int row = p.scoredRows[j];
+        throw model.nonFinite("the log-probability of token " + p.targets[j] + " at position " + (p.batch.pos()[row] + 1)
+                + " of trajectory " + s + " is " + NonFinite.name(logp[j]));
     }
 
     /** Where a block's backward stops and what gradient it hands over. */

@@ -35,6 +35,19 @@ public final class Hooks {
         return this;
     }
 
+    /** A new set of hooks with the same interventions and readers (adding to it leaves this one unchanged). */
+    Hooks copy() {
+        Hooks h = new Hooks();
+        interventions.forEach((s, l) -> h.interventions.put(s, new ArrayList<>(l)));
+        readers.forEach((s, l) -> h.readers.put(s, new ArrayList<>(l)));
+        return h;
+    }
+
+    /** Whether an intervention acts at {@code site}. */
+    boolean intervenesAt(Site site) {
+        return interventions.containsKey(site);
+    }
+
     /** All sites with an intervention or a reader. */
     public java.util.Set<Site> sites() {
         var s = new java.util.HashSet<>(interventions.keySet());

@@ -1,5 +1,6 @@
 package dev.ipg.core.model;
 
+import dev.ipg.core.IpgException;
 import java.util.Arrays;
 
 /**
@@ -9,6 +10,9 @@ import java.util.Arrays;
  */
 public final class KVCache {
 
+    /** The most elements a Java array is given here (a little below {@code Integer.MAX_VALUE}, as the JDK does). */
+    public static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private final int layers;
     private final int rowWidth;
     private final int capacity;
@@ -16,11 +20,18 @@ public final class KVCache {
     private final float[][][] values;
     private final int[] length;
 
-    /** A cache for {@code slots} sequences of at most {@code capacity} positions each. */
+    /**
+     * A cache for {@code slots} sequences of at most {@code capacity} positions each; a capacity
+     * beyond what one array per (layer, slot) can hold is lowered to that (memory runs out long
+     * before).
+     */
     public KVCache(ModelConfig config, int slots, int capacity) {
+        if (slots < 0 || capacity < 0) {
+            throw new IllegalArgumentException("a cache needs slots >= 0 and capacity >= 0, got " + slots + " and " + capacity);
+        }
         this.layers = config.numLayers();
         this.rowWidth = config.numKvHeads() * config.headDim();
-        this.capacity = capacity;
+        this.capacity = Math.min(capacity, MAX_ARRAY / rowWidth);
         this.keys = new float[layers][slots][];
         this.values = new float[layers][slots][];
         this.length = new int[slots];
@@ -68,8 +79,8 @@ public final class KVCache {
     /** Makes room for positions {@code [0, newLength)} of {@code slot} in every layer. */
     void reserve(int slot, int newLength) {
         if (newLength > capacity) {
-            throw new IllegalStateException("sequence slot " + slot + " needs " + newLength
-                    + " positions, cache capacity is " + capacity);
+            throw new IpgException("sequence slot " + slot + " needs " + newLength
+                    + " positions, more than the cache capacity of " + capacity);
         }
         int need = newLength * rowWidth;
         for (int l = 0; l < layers; l++) {

@@ -61,12 +61,41 @@ public final class Transformer implements AutoCloseable {
         return new Transformer(null, config, null, Weights.bind(config, source), kernels, pool);
     }
 
-    /** Loads a Hugging Face model directory (config.json + safetensors). */
+    /**
+     * How a checkpoint is loaded.
+     *
+     * @param ignoreUnusedTensors accept tensors the model that config.json describes does not read
+     *     (by default each is an error: it usually means config.json and the weights disagree, e.g.
+     *     fewer layers than stored, or a bias that config.json disables)
+     */
+    public record LoadOptions(boolean ignoreUnusedTensors) {
+
+        /** Every tensor of the checkpoint must be used. */
+        public static LoadOptions strict() {
+            return new LoadOptions(false);
+        }
+    }
+
+    /** Loads a Hugging Face model directory (config.json + safetensors); every tensor must be used. */
     public static Transformer load(Path dir, Kernels kernels, Parallel pool) {
+        return load(dir, kernels, pool, LoadOptions.strict());
+    }
+
+    /** Loads a Hugging Face model directory (config.json + safetensors). */
+    public static Transformer load(Path dir, Kernels kernels, Parallel pool, LoadOptions options) {
         ModelConfig config = ModelConfig.load(dir);
         Checkpoint ckpt = Checkpoint.open(dir);
         try {
-            return new Transformer(dir, config, ckpt, Weights.bind(config, ckpt), kernels, pool);
+            Weights w = Weights.bind(config, ckpt);
+            try {
+                if (!options.ignoreUnusedTensors()) {
+                    UnusedTensors.check(config, ckpt, w);
+                }
+                return new Transformer(dir, config, ckpt, w, kernels, pool);
+            } catch (RuntimeException e) {
+                w.close();
+                throw e;
+            }
         } catch (RuntimeException e) {
             ckpt.close();
             throw e;
@@ -99,6 +128,9 @@ public final class Transformer implements AutoCloseable {
 
     /** A cache for {@code slots} sequences of up to {@code capacity} positions (at most the context length). */
     public KVCache newCache(int slots, int capacity) {
+        if (capacity < 0) {
+            throw new IllegalArgumentException("negative cache capacity " + capacity);
+        }
         return new KVCache(config, slots, Math.min(capacity, config.maxPositions()));
     }
 
@@ -109,7 +141,7 @@ public final class Transformer implements AutoCloseable {
      * {@code numLabels} scores per row instead of V logits.
      */
     public float[] forward(Batch batch, KVCache cache, Hooks hooks, int[] logitRows) {
-        return logits(forwardHidden(batch, cache, hooks, null), logitRows);
+        return logits(batch, forwardHidden(batch, cache, hooks, null), logitRows);
     }
 
     /**
@@ -126,6 +158,10 @@ public final class Transformer implements AutoCloseable {
         float[] x = Embedding.forward(weights.embed(), weights.posEmbed(), batch.tokens(), batch.pos());
         for (int l = 0; l < config.numLayers(); l++) {
             block(l, batch, cache, hooks, x, tape != null && tape.records(l) ? tape.start(l) : null);
+        }
+        // the one finiteness check of the blocks: a pass over (R, d) just written
+        if (!NonFinite.all(kernels, x, 0, x.length)) {
+            throw new Diagnosis(this).residual(batch, cache, hooks, x); // the cache lengths are not advanced
         }
         for (var e : newLength.entrySet()) {
             cache.setLength(e.getKey(), e.getValue());
@@ -149,18 +185,34 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Logits of the listed rows of the final residual stream {@code x} (R, d). */
-    private float[] logits(float[] x, int[] logitRows) {
+    private float[] logits(Batch batch, float[] x, int[] logitRows) {
         int n = logitRows.length;
         if (n == 0) {
             return new float[0];
         }
+        int v = weights.lmHead().rows();
+        if ((long) n * v > KVCache.MAX_ARRAY) {
+            throw new IpgException("logits of " + n + " rows x " + v + " tokens do not fit in one array;"
+                    + " ask for fewer rows at once");
+        }
         float[] h = finalNorm(x, logitRows, null);
-        float[] out = new float[n * weights.lmHead().rows()];
+        float[] out = new float[n * v];
         kernels.matmul(pool, h, 0, n, weights.lmHead(), out, 0);
+        // the one finiteness check of the head: a pass over the (n, V) logits just written
+        if (!NonFinite.all(kernels, out, 0, out.length)) {
+            int i = NonFinite.first(out, 0, out.length);
+            throw new Diagnosis(this).logits(batch, logitRows[i / v], i % v, out[i]);
+        }
         return out;
     }
 
     private Map<Integer, Integer> validate(Batch batch, KVCache cache) {
+        long widest = Math.max(Math.max(config.hiddenSize(), config.intermediateSize()),
+                (long) config.numHeads() * config.headDim());
+        if ((long) batch.rows() * widest > KVCache.MAX_ARRAY) {
+            throw new IpgException("a forward pass over " + batch.rows() + " positions needs arrays of "
+                    + batch.rows() + " x " + widest + " floats, more than one array holds; use fewer or shorter sequences");
+        }
         Map<Integer, Integer> next = new HashMap<>();
         for (int r = 0; r < batch.rows(); r++) {
             int s = batch.seq()[r];
@@ -188,6 +240,15 @@ public final class Transformer implements AutoCloseable {
             next.put(s, p + 1);
         }
         return next;
+    }
+
+    /**
+     * The error for a non-finite value found outside the forward pass (the reverse mode's
+     * log-probabilities or gradients), described by {@code what}: names the tensor holding a
+     * non-finite weight when there is one (a full scan of the weights, run only on this path).
+     */
+    public IpgException nonFinite(String what) {
+        return Diagnosis.reverse(this, what);
     }
 
     /** The attention shape of this model. */
@@ -285,6 +346,51 @@ public final class Transformer implements AutoCloseable {
         float[] down = Linear.forward(kernels, pool, m, rows, w.down(), w.downBias());  // (R, d)
         kernels.axpy(1f, down, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_POST), x, d, batch);
+    }
+
+    /** Where a rerun of a batch first meets a non-finite value: a site (null: the embedding), row and component. */
+    record Located(Site site, int row, int component, float value) {
+    }
+
+    /** Thrown by the probing reader to end a rerun early. */
+    private static final class Stop extends RuntimeException {
+        Stop() {
+            super(null, null, false, false);
+        }
+    }
+
+    /**
+     * Runs {@code batch} again, site by site, after a forward pass over it ended non-finite (its
+     * cache lengths were not advanced, so the rerun computes the same values), and returns the
+     * first place a NaN or infinity appears, or null if none does. For diagnosis only.
+     */
+    Located locate(Batch batch, KVCache cache, Hooks hooks) {
+        Located[] found = new Located[1];
+        Hooks probe = hooks.copy();
+        for (int l = 0; l < config.numLayers(); l++) {
+            for (Site.Kind k : Site.Kind.values()) {
+                probe.read(new Site(l, k), (site, act, width, b) -> {
+                    int i = NonFinite.first(act, 0, b.rows() * width);
+                    if (i >= 0) {
+                        found[0] = new Located(site, i / width, i % width, act[i]);
+                        throw new Stop();
+                    }
+                });
+            }
+        }
+        float[] x = Embedding.forward(weights.embed(), weights.posEmbed(), batch.tokens(), batch.pos());
+        int i = NonFinite.first(x, 0, x.length);
+        if (i >= 0) {
+            return new Located(null, i / config.hiddenSize(), i % config.hiddenSize(), x[i]);
+        }
+        try {
+            for (int l = 0; l < config.numLayers(); l++) {
+                block(l, batch, cache, probe, x, null);
+            }
+        } catch (Stop stop) {
+            return found[0];
+        }
+        return null;
     }
 
     /** Applies the model's norm (RMSNorm or LayerNorm) to each of {@code rows} rows of width d. */

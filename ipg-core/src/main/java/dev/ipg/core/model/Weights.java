@@ -7,7 +7,12 @@ import dev.ipg.core.tensor.Matrix;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * The tensors of a model as zero-copy {@link Matrix} views over the checkpoint, in the
@@ -28,6 +33,8 @@ public final class Weights implements AutoCloseable {
     }
 
     private final Arena arena;
+    private final Map<String, Matrix> bound; // every tensor read from the source, by its name there, in binding order
+    private final String source;
     private final List<Layer> layers;
     private final Matrix embed;
     private final Matrix posEmbed;
@@ -35,9 +42,11 @@ public final class Weights implements AutoCloseable {
     private final Matrix finalNormBias;
     private final Matrix lmHead;
 
-    private Weights(Arena arena, List<Layer> layers, Matrix embed, Matrix posEmbed, Matrix finalNorm,
+    private Weights(Arena arena, Recording src, List<Layer> layers, Matrix embed, Matrix posEmbed, Matrix finalNorm,
                     Matrix finalNormBias, Matrix lmHead) {
         this.arena = arena;
+        this.bound = Collections.unmodifiableMap(src.used);
+        this.source = src.describe();
         this.layers = List.copyOf(layers);
         this.embed = embed;
         this.posEmbed = posEmbed;
@@ -75,10 +84,71 @@ public final class Weights implements AutoCloseable {
 
     /** Binds the tensors of {@code ckpt} for a model with {@code cfg}. */
     public static Weights bind(ModelConfig cfg, TensorSource ckpt) {
-        return cfg.family() == Family.GPT2 ? bindGpt2(cfg, ckpt) : bindLlamaLike(cfg, ckpt);
+        Recording src = new Recording(ckpt);
+        return cfg.family() == Family.GPT2 ? bindGpt2(cfg, src) : bindLlamaLike(cfg, src);
     }
 
-    private static Weights bindLlamaLike(ModelConfig c, TensorSource ck) {
+    /**
+     * The names of the tensors the model reads from its source, in binding order (GPT-2's
+     * Conv1D weights under their stored names).
+     */
+    public Set<String> tensorNames() {
+        return bound.keySet();
+    }
+
+    /** Where the tensors come from (the checkpoint directory), for messages. */
+    public String source() {
+        return source;
+    }
+
+    /** The first element of a bound tensor that is NaN or infinite: tensor name, row, column and value. */
+    public record NonFiniteElement(String tensor, long row, long col, float value) {
+    }
+
+    /**
+     * Scans every bound tensor, in binding order (embedding, blocks, final norm, head), for a
+     * NaN or infinite element. A full pass over the weights: meant for diagnosing a non-finite
+     * forward pass, not for the hot path.
+     */
+    public Optional<NonFiniteElement> firstNonFinite() {
+        for (var e : bound.entrySet()) {
+            Matrix m = e.getValue();
+            long at = NonFinite.firstInTensor(m);
+            if (at >= 0) {
+                return Optional.of(new NonFiniteElement(e.getKey(), at / m.cols(), at % m.cols(), m.getFlat(at)));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A source that remembers every tensor bound from it. */
+    private static final class Recording implements TensorSource {
+        final TensorSource src;
+        final Map<String, Matrix> used = new LinkedHashMap<>();
+
+        Recording(TensorSource src) {
+            this.src = src;
+        }
+
+        @Override
+        public boolean has(String name) {
+            return src.has(name);
+        }
+
+        @Override
+        public Matrix matrix(String name, int rows, int cols) {
+            Matrix m = src.matrix(name, rows, cols);
+            used.put(name, m);
+            return m;
+        }
+
+        @Override
+        public String describe() {
+            return src.describe();
+        }
+    }
+
+    private static Weights bindLlamaLike(ModelConfig c, Recording ck) {
         int d = c.hiddenSize();
         int qw = c.numHeads() * c.headDim();
         int kvw = c.numKvHeads() * c.headDim();
@@ -113,10 +183,10 @@ public final class Weights implements AutoCloseable {
             throw new IpgException("tensor lm_head.weight is missing from " + ck.describe()
                     + " and config.json does not set tie_word_embeddings");
         }
-        return new Weights(null, layers, embed, null, ck.matrix("model.norm.weight", 1, d), null, head);
+        return new Weights(null, ck, layers, embed, null, ck.matrix("model.norm.weight", 1, d), null, head);
     }
 
-    private static Weights bindGpt2(ModelConfig c, TensorSource ck) {
+    private static Weights bindGpt2(ModelConfig c, Recording ck) {
         String pre = ck.has("transformer.wte.weight") ? "transformer." : "";
         int d = c.hiddenSize();
         int ff = c.intermediateSize();
@@ -141,7 +211,7 @@ public final class Weights implements AutoCloseable {
                         transpose(ck.matrix(p + "mlp.c_proj.weight", ff, d), arena), ck.matrix(p + "mlp.c_proj.bias", 1, d)));
             }
             Matrix wte = ck.matrix(pre + "wte.weight", c.vocabSize(), d);
-            return new Weights(arena, layers, wte, ck.matrix(pre + "wpe.weight", c.maxPositions(), d),
+            return new Weights(arena, ck, layers, wte, ck.matrix(pre + "wpe.weight", c.maxPositions(), d),
                     ck.matrix(pre + "ln_f.weight", 1, d), ck.matrix(pre + "ln_f.bias", 1, d), wte);
         } catch (RuntimeException e) {
             arena.close();

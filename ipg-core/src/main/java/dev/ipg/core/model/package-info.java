@@ -1,6 +1,8 @@
 /**
  * One transformer parameterized by its {@link dev.ipg.core.model.ModelConfig} (Llama, Mistral,
  * Qwen2, Qwen3, GPT-2 and their distills), its named hook sites and interventions, and the KV
- * cache. Depends on {@code tensor} and {@code io}.
+ * cache, and the checks that keep a wrong model from giving silent results: config fields within
+ * their domains, every stored tensor used, and a NaN or infinity in a pass named where it arises.
+ * Depends on {@code tensor} and {@code io}.
  */
 package dev.ipg.core.model;
