@@ -170,7 +170,7 @@ class IpgExactTest {
         Site site = new Site(0, Site.Kind.MLP_POST);
         int q = 4;
         IpgOptions opt = options(q, 48, 1.0, IpgOptions.SamplingMode.ON_PATH, Quadrature.RIEMANN_RIGHT, 7);
-        double[] exact = exactQuadrature(site, Quadrature.RIEMANN_RIGHT, q, opt.policy());
+        double[] exact = exactQuadrature(site, Quadrature.RIEMANN_RIGHT, q, opt.samplingPolicy());
         double[][] mc = replicates(site, opt, 24);
         int within = 0;
         double scale = 0;
@@ -235,7 +235,7 @@ class IpgExactTest {
         int q = 3;
         IpgOptions onPath = options(q, 48, 1.0, IpgOptions.SamplingMode.ON_PATH, Quadrature.MIDPOINT, 5);
         IpgOptions reuse = options(q, 96, 1.0, IpgOptions.SamplingMode.REUSE_WEIGHTED, Quadrature.MIDPOINT, 6);
-        double[] exact = exactQuadrature(site, Quadrature.MIDPOINT, q, onPath.policy());
+        double[] exact = exactQuadrature(site, Quadrature.MIDPOINT, q, onPath.samplingPolicy());
         double[][] a = replicates(site, onPath, 16);
         double[][] b = replicates(site, reuse, 16);
         int ok = 0;
@@ -256,7 +256,7 @@ class IpgExactTest {
         // the estimator under T = 0.7 estimates the gradient of the tempered expectation
         Site site = new Site(0, Site.Kind.RESID_POST);
         IpgOptions opt = options(2, 48, 0.7, IpgOptions.SamplingMode.ON_PATH, Quadrature.MIDPOINT, 3);
-        double[] exact = exactQuadrature(site, Quadrature.MIDPOINT, 2, opt.policy());
+        double[] exact = exactQuadrature(site, Quadrature.MIDPOINT, 2, opt.samplingPolicy());
         double[][] mc = replicates(site, opt, 16);
         for (int i = 0; i < exact.length; i++) {
             double z = Math.abs(mc[0][i] - exact[i]) / Math.max(mc[1][i], 1e-12);
