@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.AttributionRun;
+import dev.ipg.core.attribution.Candidates;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.eval.Dataset;
@@ -87,6 +88,21 @@ final class AttributeCommand implements Callable<Integer> {
             description = "riemann-right (paper), midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
+    @Option(names = "--policy-gradient", defaultValue = "tempered", paramLabel = "WHICH",
+            description = "Log-probability differentiated: tempered (softmax(logits/T) without top-k/top-p truncation) or truncated "
+                    + "(the truncated sampling distribution; log pi = 0 on one-token nuclei). Tokens are drawn from the truncated "
+                    + "policy either way (default: ${DEFAULT-VALUE}).")
+    String policyGradient;
+
+    @Option(names = "--alpha-min", defaultValue = "0", paramLabel = "A",
+            description = "The path runs over alpha in [A, 1] instead of [0, 1]; scores then sum to Jbar(1) - Jbar(A) (default: ${DEFAULT-VALUE}).")
+    double alphaMin;
+
+    @Option(names = "--candidates", paramLabel = "RUN_DIR:top=K",
+            description = "Move only the K top components (signed score) of each site of an earlier run along the path; the rest "
+                    + "stay at alpha = 1 and score 0 (a second stage refining a first).")
+    String candidates;
+
     @Option(names = "--limit", defaultValue = "0", paramLabel = "M", description = "Use the first M problems (0 = all).")
     int limit;
 
@@ -138,6 +154,15 @@ final class AttributeCommand implements Callable<Integer> {
         return new ArrayList<>(out);
     }
 
+    private static Candidates candidatesOf(String spec, List<Site> sites) {
+        try {
+            return Candidates.parse(spec, sites);
+        } catch (IpgException e) {
+            String m = e.getMessage();
+            throw new IpgException(m.startsWith("--candidates") ? m : "--candidates: " + m);
+        }
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -147,23 +172,36 @@ final class AttributeCommand implements Callable<Integer> {
                 choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), choice(IpgOptions.Positions.class, positions, "--positions"),
                 Quadrature.parse(quadrature), seed);
         List<Site> siteList = parseSites(sites);
+        if (!(alphaMin >= 0 && alphaMin < 1)) {
+            throw new IpgException("--alpha-min: must be in [0, 1), got " + alphaMin);
+        }
+        opt = opt.withGradient(choice(IpgOptions.PolicyGradient.class, policyGradient, "--policy-gradient"))
+                .withPath(alphaMin, candidates == null ? Candidates.ALL : candidatesOf(candidates, siteList));
         PromptFormat fmt = format.format();
         Dataset data = format.load(dataset);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
-            err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s sampling, %d threads, %s]%n",
+            err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s policy gradient, %s sampling%s%s, "
+                            + "%d threads, %s]%n",
                     used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,
-                    temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), sampling, pool.threads(), m.kernels().name());
+                    temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), opt.gradient().cliName(), sampling,
+                    alphaMin > 0 ? ", path from alpha " + alphaMin : "", opt.candidates().all() ? "" : ", top " + opt.candidates().top()
+                            + " candidates of " + opt.candidates().source(), pool.threads(), m.kernels().name());
             var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
                     new ProgressBar(err));
             JsonNode result = run.run(limit);
             for (Site s : siteList) {
                 JsonNode c = result.path("completeness").path(s.toString());
-                outw.printf(Locale.ROOT, "%s: sum of scores %.4f, Jbar(1) - Jbar(0) = %.4f (gap %.4f; Jbar(alpha_1) - Jbar(0) = %.4f)%n",
-                        s, c.path("sum_scores").asDouble(), c.path("mean_jbar1_minus_jbar0").asDouble(), c.path("gap").asDouble(),
-                        c.path("mean_jbar_alpha1_minus_jbar0").asDouble());
+                String a0 = alphaMin > 0 ? Double.toString(alphaMin) : "0";
+                outw.printf(Locale.ROOT, "%s: sum of scores %.4f, Jbar(1) - Jbar(%s) = %.4f (gap %.4f; Jbar(alpha_1) - Jbar(%s) = %.4f); %s%n",
+                        s, c.path("sum_scores").asDouble(), a0, c.path("mean_jbar1_minus_jbar0").asDouble(), c.path("gap").asDouble(), a0,
+                        c.path("mean_jbar_alpha1_minus_jbar0").asDouble(), c.path("note").asText());
+                StringBuilder pts = new StringBuilder();
+                c.path("points").forEach(p -> pts.append(String.format(Locale.ROOT, " %.3g:%+.3g", p.path("alpha").asDouble(),
+                        p.path("contribution").asDouble())));
+                outw.printf(Locale.ROOT, "%s: contribution of each path point (alpha:sum):%s%n", s, pts);
             }
             outw.println("wrote " + out.resolve("scores.safetensors") + ", " + out.resolve("top.csv") + ", " + out.resolve("run.json"));
         }

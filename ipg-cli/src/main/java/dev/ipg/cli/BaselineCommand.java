@@ -93,6 +93,10 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--advantage", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
     String advantage;
 
+    @Option(names = "--policy-gradient", defaultValue = "tempered", paramLabel = "WHICH",
+            description = "pg: log-probability differentiated, tempered (no top-k/top-p truncation) or truncated (default: ${DEFAULT-VALUE}).")
+    String policyGradient;
+
     @Option(names = "--steps", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int steps;
 
@@ -147,7 +151,8 @@ final class BaselineCommand implements Callable<Integer> {
                                         maxNewTokens, AttributeCommand.choice(Advantage.class, advantage, "--advantage"),
                                         AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
                                         IpgOptions.SamplingMode.ON_PATH, AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions"),
-                                        Quadrature.RIEMANN_RIGHT, seed);
+                                        Quadrature.RIEMANN_RIGHT, seed).withGradient(AttributeCommand.choice(IpgOptions.PolicyGradient.class,
+                                        policyGradient, "--policy-gradient"));
                                 yield PolicyGradientBaseline.run(sup, s, o, sig, signalSpec, out);
                             }
                         }

@@ -108,6 +108,25 @@ public final class AttributionRun {
         h.put("positions", o.positions().name().toLowerCase(Locale.ROOT));
         h.put("quadrature", o.quadrature().cliName());
         h.put("seed", o.seed());
+        // the estimator: which log-probability is differentiated, the path, the random streams
+        h.put("policy_gradient", o.gradient().cliName());
+        h.put("alpha_min", o.alphaMin());
+        h.put("random_streams", o.streams());
+        if (o.baseline() == IpgOptions.BaselineKind.MEAN) {
+            h.put("baseline_definition", MeanBaseline.DEFINITION);
+        }
+        if (!o.candidates().all()) {
+            ObjectNode cand = h.putObject("candidates");
+            cand.put("from", o.candidates().source());
+            cand.put("top", o.candidates().top());
+            ObjectNode ids = cand.putObject("components");
+            o.candidates().bySite().forEach((site, ids0) -> {
+                ArrayNode a = ids.putArray(site.toString());
+                for (int x : ids0) {
+                    a.add(x);
+                }
+            });
+        }
         ArrayNode eosIds = h.putArray("eos_token_ids");
         new TreeSet<>(eos).forEach(eosIds::add);
         return c;
@@ -160,9 +179,10 @@ public final class AttributionRun {
             StringBuilder note = new StringBuilder();
             for (int s = 0; s < spec.sites().size(); s++) {
                 Site site = spec.sites().get(s);
-                long seed = Seeds.derive(o.seed(), i, s);
+                long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
                 IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
                 w.add(site.toString(), r.ipg(), new long[] {r.ipg().length}, DType.F32);
+                w.add(site + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
                 bySite.set(site.toString(), promptJson(r));
                 note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
                         spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
@@ -194,7 +214,7 @@ public final class AttributionRun {
         }
     }
 
-    /** The baseline h' of every site: null (zero) or the mean activation over every support prompt position. */
+    /** The baseline h' of every site: null (zero) or the {@link MeanBaseline} of the support prompts. */
     private Map<Site, float[]> baselines(List<int[]> prompts) {
         Map<Site, float[]> out = new java.util.HashMap<>();
         if (spec.options().baseline() == IpgOptions.BaselineKind.ZERO) {
@@ -218,44 +238,33 @@ public final class AttributionRun {
             }
         }
         progress.message("computing the mean baseline over " + prompts.size() + " prompts");
-        Map<Site, double[]> sum = new java.util.HashMap<>();
-        long positions = 0;
-        for (int[] p : prompts) {
-            ActivationCache cache = new ActivationCache();
-            Hooks hooks = Hooks.none();
-            spec.sites().forEach(s -> hooks.read(s, cache));
-            model.forward(Batch.ofSequence(0, 0, p), model.newCache(1, p.length), hooks, new int[0]);
-            for (Site s : spec.sites()) {
-                int width = s.width(model.config());
-                float[] a = cache.get(s, 0);
-                double[] acc = sum.computeIfAbsent(s, x -> new double[width]);
-                for (int t = 0; t < p.length; t++) {
-                    for (int i = 0; i < width; i++) {
-                        acc[i] += a[t * width + i];
-                    }
-                }
-            }
-            positions += p.length;
-        }
+        MeanBaseline mb = MeanBaseline.of(model, prompts, spec.sites());
         SafetensorsWriter w = new SafetensorsWriter();
         for (Site s : spec.sites()) {
-            double[] acc = sum.get(s);
-            float[] mean = new float[acc.length];
-            for (int i = 0; i < acc.length; i++) {
-                mean[i] = (float) (acc[i] / positions);
-            }
+            float[] mean = mb.bySite().get(s);
             out.put(s, mean);
             w.add(s.toString(), mean, new long[] {1, mean.length}, DType.F32);
         }
         w.metadata("ipg.prompts", Integer.toString(prompts.size()));
-        w.metadata("ipg.positions", Long.toString(positions));
+        w.metadata("ipg.positions", Long.toString(mb.positions()));
         w.write(file);
+        return out;
+    }
+
+    /** Each path point's contribution to IPG(i; x), [q, d] row-major. */
+    private static float[] pointContributions(IpgEstimator.Result r) {
+        int d = r.ipg().length;
+        float[] out = new float[r.nodes().size() * d];
+        for (int k = 0; k < r.nodes().size(); k++) {
+            System.arraycopy(r.nodes().get(k).contribution(), 0, out, k * d, d);
+        }
         return out;
     }
 
     private ObjectNode promptJson(IpgEstimator.Result r) {
         ObjectNode j = JSON.createObjectNode();
         ObjectNode c = j.putObject("completeness");
+        c.put("alpha_start", r.alphaStart());
         c.put("sum_ipg", r.sum());
         c.put("jbar1_minus_jbar0", r.jbar1() - r.jbar0());
         c.put("jbar_alpha1_minus_jbar0", r.firstStep());
@@ -267,6 +276,7 @@ public final class AttributionRun {
             p.put("alpha", n.alpha());
             p.put("weight", n.weight());
             p.put("jbar", n.jbar());
+            p.put("contribution", n.contributionSum());
             ArrayNode rw = p.putArray("rewards");
             for (double x : n.rewards()) {
                 rw.add(x);
@@ -316,6 +326,7 @@ public final class AttributionRun {
         ArrayNode promptsOut = run.putArray("prompts");
         SafetensorsWriter scores = new SafetensorsWriter();
         ObjectNode completeness = run.putObject("completeness");
+        ArrayNode warnings = run.putArray("warnings");
         StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
         double samplingS = 0;
         double backwardS = 0;
@@ -343,6 +354,7 @@ public final class AttributionRun {
                     ObjectNode c = curve.addObject();
                     c.put("alpha", n.get("alpha").asDouble());
                     c.put("jbar", n.get("jbar").asDouble());
+                    c.put("contribution", n.path("contribution").asDouble());
                     c.set("rewards", n.get("rewards"));
                 });
                 samplingS += e.getValue().at("/timings/sampling_s").asDouble();
@@ -395,19 +407,71 @@ public final class AttributionRun {
                 sumScores += v;
             }
             double delta = 0;
+            double deltaSq = 0;
             double first = 0;
+            double j0 = 0;
+            double j1 = 0;
+            Quadrature.Rule rule = spec.options().rule();
+            int q = rule.nodes().length;
+            double[] pointJbar = new double[q];
+            double[] pointContribution = new double[q];
             for (JsonNode pj : pjs) {
-                JsonNode c = pj.get("sites").get(n).get("completeness");
-                delta += c.get("jbar1_minus_jbar0").asDouble() / m;
+                JsonNode sj = pj.get("sites").get(n);
+                JsonNode c = sj.get("completeness");
+                double dlt = c.get("jbar1_minus_jbar0").asDouble();
+                delta += dlt / m;
+                deltaSq += dlt * dlt / m;
                 first += c.get("jbar_alpha1_minus_jbar0").asDouble() / m;
+                j0 += c.get("jbar0").asDouble() / m;
+                j1 += c.get("jbar1").asDouble() / m;
+                for (int k = 0; k < q; k++) {
+                    pointJbar[k] += sj.get("curve").get(k).get("jbar").asDouble() / m;
+                    pointContribution[k] += sj.get("curve").get(k).path("contribution").asDouble() / m;
+                }
             }
+            double deltaSe = m > 1 ? Math.sqrt(Math.max(0, deltaSq - delta * delta) * m / (m - 1.0) / m) : Double.NaN;
             ObjectNode cs = completeness.putObject(n);
+            cs.put("advantage", spec.options().advantage().name().toLowerCase(Locale.ROOT));
+            cs.put("policy_gradient", spec.options().gradient().cliName());
+            cs.put("alpha_start", spec.options().alphaMin());
             cs.put("sum_scores", sumScores);
             cs.put("mean_jbar1_minus_jbar0", delta);
+            cs.put("std_err_jbar1_minus_jbar0", deltaSe);
             cs.put("gap", sumScores - delta);
             cs.put("mean_jbar_alpha1_minus_jbar0", first);
-            cs.put("note", "sum_i S_i estimates the mean of Jbar(1) - Jbar(0) exactly only with the rloo advantage; "
-                    + "Jbar(alpha_1) - Jbar(0) is the part a right Riemann sum cannot see");
+            cs.put("expected_to_hold", completenessExpected(spec.options()));
+            cs.put("note", completenessNote(spec.options()));
+            PathDiagnostics diag = PathDiagnostics.of(n, spec.options().alphaMin(), rule.nodes(), rule.weights(), pointJbar,
+                    pointContribution, j0, j1, delta, deltaSe, first);
+            ArrayNode pts = cs.putArray("points");
+            for (PathDiagnostics.Point pt : diag.points()) {
+                ObjectNode po = pts.addObject();
+                po.put("alpha", pt.alpha());
+                po.put("weight", pt.weight());
+                po.put("mean_jbar", pt.jbar());
+                po.put("contribution", pt.contribution());
+                po.put("share", pt.share());
+                po.put("far_from_jbar1", pt.far());
+            }
+            ArrayNode ws = cs.putArray("warnings");
+            diag.warnings().forEach(x -> {
+                ws.add(x);
+                warnings.add(x);
+            });
+            float[] byPoint = new float[q * width];
+            for (int i = 0; i < m; i++) {
+                try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("prompts").resolve(name(i) + ".safetensors"))) {
+                    if (f.has(n + "/points")) {
+                        var mtx = f.matrix(n + "/points");
+                        for (int k = 0; k < q; k++) {
+                            for (int c = 0; c < width; c++) {
+                                byPoint[k * width + c] += mtx.get(k, c) / m;
+                            }
+                        }
+                    }
+                }
+            }
+            scores.add(n + "/points", byPoint, new long[] {q, width}, DType.F32);
         }
         scores.metadata("ipg.config", config.toString());
         scores.write(dir.resolve("scores.safetensors"));
@@ -421,7 +485,39 @@ public final class AttributionRun {
         t.put("threads", model.pool().threads());
         t.put("kernels", model.kernels().name());
         writeJson(dir.resolve("run.json"), run);
+        warnings.forEach(x -> progress.message("warning: " + x.asText()));
         return run;
+    }
+
+    /**
+     * Whether sum_i S_i should match Jbar(1) - Jbar(start): only with the rloo advantage (GRPO's
+     * division by each group's standard deviation rescales the groups differently), and not when the
+     * truncated log-probability is differentiated under a truncating sampler (its gradient vanishes
+     * on one-token nuclei). With a truncating sampler and the tempered gradient it holds approximately.
+     */
+    static boolean completenessExpected(IpgOptions o) {
+        boolean truncates = !o.samplingPolicy().untruncated();
+        return o.advantage() == Advantage.RLOO && !(truncates && o.gradient() == IpgOptions.PolicyGradient.TRUNCATED)
+                && o.steps() > 1;
+    }
+
+    static String completenessNote(IpgOptions o) {
+        String adv = o.advantage().name().toLowerCase(Locale.ROOT);
+        String path = o.alphaMin() == 0 ? "Jbar(1) - Jbar(0)" : "Jbar(1) - Jbar(" + o.alphaMin() + ")";
+        if (o.steps() == 1) {
+            return "one path point: the scores are a local gradient at alpha = 1, not a path integral; completeness does not apply";
+        }
+        if (o.advantage() != Advantage.RLOO) {
+            return "advantage " + adv + ": not expected to hold (each group is divided by its own standard deviation); "
+                    + "sum_i S_i estimates " + path + " only with --advantage rloo";
+        }
+        if (!o.samplingPolicy().untruncated() && o.gradient() == IpgOptions.PolicyGradient.TRUNCATED) {
+            return "advantage rloo with the truncated policy's gradient under top-k/top-p sampling: not expected to hold "
+                    + "(log pi is 0 on one-token nuclei, so its gradient misses that part of the change)";
+        }
+        return "advantage rloo, " + o.gradient().cliName() + " policy gradient: sum_i S_i estimates " + path
+                + (o.samplingPolicy().untruncated() ? " in expectation" : " approximately (sampling truncates)")
+                + "; Jbar(alpha_1) - Jbar(start) is the part a right Riemann sum cannot see";
     }
 
     static void writeJson(Path file, JsonNode node) {

@@ -25,6 +25,21 @@ import java.util.Set;
  * positions, and {@code d log pi / d alpha_i = sum_t (h_{t,i} - h'_i) d log pi / d h_{t,i}} from one
  * backward pass per group of trajectories. Trajectories come from the intervened model at each
  * point (on-path) or from alpha = 1 with self-normalized importance weights (reuse-weighted).
+ *
+ * <p>Tokens are drawn from the sampling policy (temperature, top-k, top-p); the log-probability
+ * differentiated is that of {@link IpgOptions#gradientPolicy()} (by default the tempered policy
+ * without truncation). The path runs over [alpha_min, 1] ({@link IpgOptions#alphaMin()}) and, with
+ * a candidate set, moves only those components while the rest stay at alpha = 1.
+ *
+ * <p>Importance weights (reuse-weighted) are ratios of the <em>sampling</em> distributions,
+ * {@code w_n ~ pi_alpha(tau_n) / pi_1(tau_n)} with both pi truncated as the sampler truncates:
+ * the quantity estimated at each point is {@code E_{tau ~ pi_alpha}[A(tau) d log pi~_alpha(tau) / d alpha_i]}
+ * with tau drawn from the truncated pi_alpha (what on-path sampling draws) and pi~ the differentiated
+ * policy, and rewriting an expectation under one sampling distribution as one under another needs the
+ * ratio of those two distributions, whichever log-probability is differentiated inside it. A sample
+ * that pi_alpha's top-k / top-p cannot draw gets weight 0; at alpha = 1 the weights are exactly 1/N.
+ * Where pi_alpha keeps tokens that pi_1 drops, no sample of pi_1 covers them, so with truncation
+ * reuse-weighted is biased even with weights (with top-p = 1 and top-k off it is consistent).
  */
 public final class IpgEstimator {
 
@@ -37,16 +52,26 @@ public final class IpgEstimator {
     /**
      * One path point.
      *
-     * @param alpha       alpha_k
-     * @param weight      quadrature weight w_k
-     * @param rewards     r_n
-     * @param advantages  A_n
-     * @param weights     importance weights (reuse-weighted; 1/N on-path)
-     * @param jbar        estimate of Jbar(alpha_k)
-     * @param completions generated ids of each trajectory
+     * @param alpha        alpha_k
+     * @param weight       quadrature weight w_k
+     * @param rewards      r_n
+     * @param advantages   A_n
+     * @param weights      importance weights (reuse-weighted; 1/N on-path)
+     * @param jbar         estimate of Jbar(alpha_k)
+     * @param completions  generated ids of each trajectory
+     * @param contribution this point's term of IPG(i; x) per component, w_k (1/N) sum_n A_n d log pi / d alpha_i
      */
     public record Node(double alpha, double weight, double[] rewards, double[] advantages, double[] weights, double jbar,
-                       List<int[]> completions) {
+                       List<int[]> completions, float[] contribution) {
+
+        /** sum_i of this point's contribution: its share of the summed scores. */
+        public double contributionSum() {
+            double s = 0;
+            for (float v : contribution) {
+                s += v;
+            }
+            return s;
+        }
     }
 
     /**
@@ -54,16 +79,17 @@ public final class IpgEstimator {
      *
      * @param ipg             IPG(i; x), one score per component
      * @param nodes           the path points
-     * @param jbar0           Jbar(0) estimate
+     * @param alphaStart      where the path starts (alpha_min; 0 for the whole path)
+     * @param jbar0           Jbar estimate at the path start (Jbar(0) for the whole path)
      * @param jbar1           Jbar(1) estimate
-     * @param rewards0        rewards of the samples at alpha = 0 (empty when reused from a node or reweighted)
+     * @param rewards0        rewards of the samples at the path start (empty when reused from a node or reweighted)
      * @param rewards1        rewards of the samples at alpha = 1 (empty when reused from a node)
      * @param samplingSeconds time spent generating
      * @param backwardSeconds time spent in the reverse mode
      * @param generatedTokens tokens generated in all
      */
-    public record Result(float[] ipg, List<Node> nodes, double jbar0, double jbar1, double[] rewards0, double[] rewards1,
-                         double samplingSeconds, double backwardSeconds, long generatedTokens) {
+    public record Result(float[] ipg, List<Node> nodes, double alphaStart, double jbar0, double jbar1, double[] rewards0,
+                         double[] rewards1, double samplingSeconds, double backwardSeconds, long generatedTokens) {
 
         /** sum_i IPG_i, the left side of completeness. */
         public double sum() {
@@ -74,7 +100,7 @@ public final class IpgEstimator {
             return s;
         }
 
-        /** Jbar(alpha_1) - Jbar(0): the part of the change a right Riemann sum cannot see. */
+        /** Jbar(alpha_1) - Jbar(start): the part of the change a right Riemann sum cannot see. */
         public double firstStep() {
             return nodes.getFirst().jbar() - jbar0;
         }
@@ -85,7 +111,8 @@ public final class IpgEstimator {
     private final Set<Integer> eosIds;
     private final Scorer scorer;
     private final ReverseMode reverse;
-    private final Policy policy;
+    private final Policy sampling;
+    private final Policy gradient;
 
     public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer) {
         this.model = model;
@@ -93,7 +120,8 @@ public final class IpgEstimator {
         this.eosIds = Set.copyOf(eosIds);
         this.scorer = scorer;
         this.reverse = new ReverseMode(model);
-        this.policy = opt.policy();
+        this.sampling = opt.samplingPolicy();
+        this.gradient = opt.gradientPolicy();
     }
 
     public ReverseMode reverseMode() {
@@ -102,16 +130,38 @@ public final class IpgEstimator {
 
     /** IPG of {@code prompt} at {@code site} with baseline h' ({@code baseline}, null: zero). */
     public Result attribute(int[] prompt, Site site, float[] baseline, long seed) {
+        int[] moving = opt.candidates().of(site);
         return opt.sampling() == IpgOptions.SamplingMode.ON_PATH
-                ? onPath(prompt, site, baseline, seed) : reuseWeighted(prompt, site, baseline, seed);
+                ? onPath(prompt, site, baseline, moving, seed) : reuseWeighted(prompt, site, baseline, moving, seed);
     }
 
     private int positionsFrom(int[] prompt) {
         return opt.positions() == IpgOptions.Positions.GENERATED ? prompt.length : 0;
     }
 
-    private Interpolation at(Site site, double alpha, float[] baseline, int[] prompt) {
-        return Interpolation.at(site, site.width(model.config()), alpha, baseline, positionsFrom(prompt));
+    /** The path point alpha: alpha for the moving components (all when null), 1 for the rest. */
+    private Interpolation at(Site site, double alpha, float[] baseline, int[] prompt, int[] moving) {
+        float[] a = new float[site.width(model.config())];
+        java.util.Arrays.fill(a, moving == null ? (float) alpha : 1f);
+        if (moving != null) {
+            for (int i : moving) {
+                a[i] = (float) alpha;
+            }
+        }
+        return new Interpolation(site, baseline, a, positionsFrom(prompt));
+    }
+
+    /** Adds {@code c * g} to {@code acc} on the moving components (all when null): the others do not move along the path. */
+    private static void accumulate(double[] acc, double c, float[] g, int[] moving) {
+        if (moving == null) {
+            for (int i = 0; i < acc.length; i++) {
+                acc[i] += c * g[i];
+            }
+        } else {
+            for (int i : moving) {
+                acc[i] += c * g[i];
+            }
+        }
     }
 
     private long tokens;
@@ -185,27 +235,28 @@ public final class IpgEstimator {
         return ts;
     }
 
-    private Result onPath(int[] prompt, Site site, float[] baseline, long seed) {
+    private Result onPath(int[] prompt, Site site, float[] baseline, int[] moving, long seed) {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
         int width = site.width(model.config());
-        Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
+        Quadrature.Rule rule = opt.rule();
+        double start = opt.alphaMin();
         double[] acc = new double[width];
         List<Node> nodes = new ArrayList<>();
         int n = opt.samples();
         int points = rule.nodes().length;
-        boolean need0 = rule.nodes()[0] != 0;
+        boolean need0 = rule.nodes()[0] != start;
         boolean need1 = rule.nodes()[points - 1] != 1;
         // every path point's samples (and those of the completeness end points) in as few batches as fit
         List<Interpolation> interps = new ArrayList<>();
         List<Long> seeds = new ArrayList<>();
         for (int k = 0; k < points; k++) {
-            interps.add(at(site, rule.nodes()[k], baseline, prompt));
+            interps.add(at(site, rule.nodes()[k], baseline, prompt, moving));
             seeds.add(Seeds.derive(seed, k));
         }
         if (need0) {
-            interps.add(at(site, 0, baseline, prompt));
+            interps.add(at(site, start, baseline, prompt, moving));
             seeds.add(Seeds.derive(seed, -1));
         }
         if (need1) {
@@ -229,19 +280,19 @@ public final class IpgEstimator {
                     coef.add(a[i] / n);
                 }
             }
+            double[] point = new double[width];
             if (!active.isEmpty()) {
                 long t0 = System.nanoTime();
-                var res = reverse.siteGradients(trajectories(prompt, active), interp, false, policy);
+                var res = reverse.siteGradients(trajectories(prompt, active), interp, false, gradient);
                 backwardNanos += System.nanoTime() - t0;
                 for (int j = 0; j < res.size(); j++) {
-                    float[] g = res.get(j).scaleGrad();
-                    double c = coef.get(j) * rule.weights()[k];
-                    for (int i = 0; i < width; i++) {
-                        acc[i] += c * g[i];
-                    }
+                    accumulate(point, coef.get(j) * rule.weights()[k], res.get(j).scaleGrad(), moving);
                 }
             }
-            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, Advantage.mean(r), comps));
+            for (int i = 0; i < width; i++) {
+                acc[i] += point[i];
+            }
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, Advantage.mean(r), comps, toFloat(point)));
         }
         double[] r0 = {};
         double[] r1 = {};
@@ -261,55 +312,61 @@ public final class IpgEstimator {
             r1 = scorer.rewards(sampled.get(points + (need0 ? 1 : 0)));
             jbar1 = Advantage.mean(r1);
         }
-        return new Result(toFloat(acc), nodes, jbar0, jbar1, r0, r1, samplingNanos / 1e9, backwardNanos / 1e9, tokens);
+        return new Result(toFloat(acc), nodes, start, jbar0, jbar1, r0, r1, samplingNanos / 1e9, backwardNanos / 1e9, tokens);
     }
 
-    private Result reuseWeighted(int[] prompt, Site site, float[] baseline, long seed) {
+    private Result reuseWeighted(int[] prompt, Site site, float[] baseline, int[] moving, long seed) {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
         int width = site.width(model.config());
-        Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
+        Quadrature.Rule rule = opt.rule();
+        double start = opt.alphaMin();
         int n = opt.samples();
         List<int[]> comps = sampleGroups(prompt, site, java.util.Collections.singletonList(null),
                 List.of(Seeds.derive(seed, -2))).getFirst();
         double[] r = scorer.rewards(comps);
         List<Trajectory> ts = trajectories(prompt, comps);
         long t0 = System.nanoTime();
-        double[] lp1 = sums(reverse.logProbs(ts, Hooks.none(), policy));
+        // log pi_1(tau) under the sampling policy; the samples were drawn from it, so every token is
+        // in its kept set (up to the rounding the lenient log-probability absorbs)
+        double[] lp1 = sums(reverse.logProbs(ts, Hooks.none(), sampling));
         backwardNanos += System.nanoTime() - t0;
         double[] acc = new double[width];
         List<Node> nodes = new ArrayList<>();
         for (int k = 0; k < rule.nodes().length; k++) {
             double alpha = rule.nodes()[k];
-            Interpolation interp = at(site, alpha, baseline, prompt);
+            Interpolation interp = at(site, alpha, baseline, prompt, moving);
             t0 = System.nanoTime();
-            var res = reverse.siteGradients(ts, interp, false, policy);
+            var res = reverse.siteGradients(ts, interp, false, gradient, sampling);
             backwardNanos += System.nanoTime() - t0;
             double[] lw = new double[n];
             for (int i = 0; i < n; i++) {
-                lw[i] = res.get(i).objective() - lp1[i];
+                // at alpha = 1 the two distributions are the same: the ratio is exactly 1
+                lw[i] = alpha == 1 ? 0 : res.get(i).samplingLogProb() - lp1[i];
             }
             double[] w = normalizedExp(lw);
-            double[] a = weightedAdvantages(r, w);
+            boolean none = Double.isNaN(w[0]); // no sample is possible at this point: it contributes nothing
+            double[] a = none ? new double[n] : weightedAdvantages(r, w);
             double jbar = 0;
             for (int i = 0; i < n; i++) {
                 jbar += w[i] * r[i];
             }
-            for (int j = 0; j < n; j++) {
+            double[] point = new double[width];
+            for (int j = 0; j < n && !none; j++) {
                 double c = w[j] * a[j] * rule.weights()[k];
                 if (c != 0) {
-                    float[] g = res.get(j).scaleGrad();
-                    for (int i = 0; i < width; i++) {
-                        acc[i] += c * g[i];
-                    }
+                    accumulate(point, c, res.get(j).scaleGrad(), moving);
                 }
             }
-            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, jbar, comps));
+            for (int i = 0; i < width; i++) {
+                acc[i] += point[i];
+            }
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, jbar, comps, toFloat(point)));
         }
-        // Jbar(0) and Jbar(1) from the same samples: weights at alpha = 0, and plain means at 1
+        // Jbar at the path start and at 1 from the same samples: weights at the start, plain means at 1
         t0 = System.nanoTime();
-        double[] lp0 = sums(reverse.logProbs(ts, at(site, 0, baseline, prompt).hooks(), policy));
+        double[] lp0 = reverse.samplingLogProbs(ts, at(site, start, baseline, prompt, moving).hooks(), sampling);
         backwardNanos += System.nanoTime() - t0;
         double[] lw0 = new double[n];
         for (int i = 0; i < n; i++) {
@@ -320,7 +377,7 @@ public final class IpgEstimator {
         for (int i = 0; i < n; i++) {
             jbar0 += w0[i] * r[i];
         }
-        return new Result(toFloat(acc), nodes, jbar0, Advantage.mean(r), new double[0], r, samplingNanos / 1e9,
+        return new Result(toFloat(acc), nodes, start, jbar0, Advantage.mean(r), new double[0], r, samplingNanos / 1e9,
                 backwardNanos / 1e9, tokens);
     }
 
@@ -353,6 +410,10 @@ public final class IpgEstimator {
         return a;
     }
 
+    /**
+     * exp(lw) normalized to sum 1. When no sample is possible under the target distribution (every
+     * lw is -infinity) the weights are NaN: the point has no estimate from these samples.
+     */
     private static double[] normalizedExp(double[] lw) {
         double max = Double.NEGATIVE_INFINITY;
         for (double x : lw) {
@@ -360,6 +421,10 @@ public final class IpgEstimator {
         }
         double s = 0;
         double[] w = new double[lw.length];
+        if (max == Double.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(w, Double.NaN);
+            return w;
+        }
         for (int i = 0; i < lw.length; i++) {
             w[i] = Math.exp(lw[i] - max);
             s += w[i];

@@ -1,8 +1,9 @@
 package dev.ipg.core.attribution;
 
 /**
- * How the path integral over alpha in [0, 1] is approximated with q points: nodes alpha_k and
- * weights w_k with {@code integral ~ sum_k w_k f(alpha_k)}.
+ * How the path integral over alpha in [0, 1] (or [a, 1]) is approximated with q points: nodes
+ * alpha_k and weights w_k with {@code integral ~ sum_k w_k f(alpha_k)}. On [a, 1] the rule on
+ * [0, 1] is mapped affinely: {@code alpha_k = a + (1 - a) u_k}, weights {@code (1 - a) w_k}.
  */
 public enum Quadrature {
     /** The paper's: alpha_k = k / q, k = 1..q, weights 1/q. */
@@ -46,6 +47,25 @@ public enum Quadrature {
                 }
             }
             case GAUSS_LEGENDRE -> gaussLegendre(q, x, w);
+        }
+        return new Rule(x, w);
+    }
+
+    /** The rule with q points on [from, 1] (from in [0, 1)). */
+    public Rule rule(int q, double from) {
+        Rule r = rule(q);
+        if (from == 0) {
+            return r;
+        }
+        if (!(from > 0 && from < 1)) {
+            throw new dev.ipg.core.IpgException("the path must start in [0, 1), got " + from);
+        }
+        double[] x = new double[q];
+        double[] w = new double[q];
+        for (int k = 0; k < q; k++) {
+            // the end point stays exactly 1 (a node at 1 is the unmodified model)
+            x[k] = r.nodes()[k] == 1 ? 1 : from + (1 - from) * r.nodes()[k];
+            w[k] = (1 - from) * r.weights()[k];
         }
         return new Rule(x, w);
     }

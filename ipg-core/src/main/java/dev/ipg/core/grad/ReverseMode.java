@@ -38,8 +38,15 @@ import java.util.Locale;
  */
 public final class ReverseMode {
 
-    /** Per-trajectory results of {@link #siteGradients}. */
-    public record SiteResult(double objective, float[] logProbs, float[] scaleGrad, float[] siteGrad, float[] activation) {
+    /**
+     * Per-trajectory results of {@link #siteGradients}: the objective L and its per-token
+     * log-probabilities under the differentiated policy, {@code dL/dalpha} (d), optionally
+     * {@code dL/dh} and the activation at the site, and {@code samplingLogProb}, the sum of the
+     * scored tokens' log-probabilities under the sampling policy when one was given (NaN otherwise;
+     * {@code -infinity} when it cannot draw one of them).
+     */
+    public record SiteResult(double objective, float[] logProbs, float[] scaleGrad, float[] siteGrad, float[] activation,
+                             double samplingLogProb) {
     }
 
     /** Result of {@link #weightGradients}: the objective of every trajectory and the summed gradients. */
@@ -127,6 +134,16 @@ public final class ReverseMode {
      */
     public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad,
                                           Policy policy) {
+        return siteGradients(trajectories, interp, wantSiteGrad, policy, null);
+    }
+
+    /**
+     * As {@link #siteGradients(List, Interpolation, boolean, Policy)}, differentiating under
+     * {@code policy} and also measuring each trajectory under {@code sampling} (null: not
+     * measured), the distribution it was drawn from, in the same pass.
+     */
+    public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad,
+                                          Policy policy, Policy sampling) {
         Site site = interp.site().checkIn(cfg);
         int width = site.width(cfg);
         if (interp.alpha().length != width) {
@@ -142,7 +159,8 @@ public final class ReverseMode {
         Tape tape = new Tape(cfg.numLayers(), site.layer(), false);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
-        float[] logp = head(p, cache, hooks, tape, dx, null, policy);
+        double[] sampledLogp = sampling == null ? null : new double[p.scoredRows.length];
+        float[] logp = head(p, cache, hooks, tape, dx, null, policy, sampling, sampledLogp);
         float[] g = null;
         for (int l = cfg.numLayers() - 1; l >= site.layer() && g == null; l--) {
             Capture cap = new Capture(l == site.layer() ? site.kind() : null);
@@ -174,9 +192,13 @@ public final class ReverseMode {
             }
             float[] lp = new float[t.scored()];
             double obj = 0;
+            double sampled = sampling == null ? Double.NaN : 0;
             for (int j = 0; j < t.scored(); j++) {
                 lp[j] = logp[p.scoredStart[s] + j];
                 obj += (double) t.weight(t.from() + j) * lp[j];
+                if (sampling != null) {
+                    sampled += sampledLogp[p.scoredStart[s] + j];
+                }
             }
             float[] sg = null;
             float[] act = null;
@@ -186,7 +208,7 @@ public final class ReverseMode {
                 System.arraycopy(g, r0 * width, sg, 0, n * width);
                 System.arraycopy(original, r0 * width, act, 0, n * width);
             }
-            out.add(new SiteResult(obj, lp, scale, sg, act));
+            out.add(new SiteResult(obj, lp, scale, sg, act, sampled));
         }
         return out;
     }
@@ -202,7 +224,7 @@ public final class ReverseMode {
         Tape tape = new Tape(cfg.numLayers(), 0, true);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
-        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax());
+        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax(), null, null);
         for (int l = cfg.numLayers() - 1; l >= 0; l--) {
             dx = blockBackward(l, tape, cache, dx, new Capture(null), grads.layer(l));
         }
@@ -220,6 +242,28 @@ public final class ReverseMode {
     /** Log-probabilities of every trajectory's scored tokens, forward only (no tape). */
     public List<float[]> logProbs(List<Trajectory> trajectories, Hooks hooks) {
         return logProbs(trajectories, hooks, Policy.softmax());
+    }
+
+    /**
+     * Each trajectory's log-probability under {@code sampling} taken as the distribution its
+     * tokens were drawn from (summed over scored tokens; {@code -infinity} when the policy cannot
+     * draw one of them), forward only.
+     */
+    public double[] samplingLogProbs(List<Trajectory> trajectories, Hooks hooks, Policy sampling) {
+        Packed p = pack(trajectories);
+        KVCache cache = model.newCache(trajectories.size(), p.longest);
+        float[] x = model.forwardHidden(p.batch, cache, hooks, null);
+        float[] h = model.finalNorm(x, p.scoredRows, null);
+        double[] lp = new double[p.scoredRows.length];
+        TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets, p.weights,
+                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null, sampling, sampling, lp);
+        double[] out = new double[trajectories.size()];
+        for (int s = 0; s < out.length; s++) {
+            for (int j = 0; j < trajectories.get(s).scored(); j++) {
+                out[s] += lp[p.scoredStart[s] + j];
+            }
+        }
+        return out;
     }
 
     /** Log-probabilities of every trajectory's scored tokens under {@code policy}, forward only. */
@@ -298,7 +342,8 @@ public final class ReverseMode {
      * Forward with a tape, then the LM head and log-softmax of the scored rows, forward and
      * backward; accumulates dL/dx of the final residual into dx. Returns the scored log-probs.
      */
-    private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads, Policy policy) {
+    private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads, Policy policy, Policy sampling,
+                         double[] sampledLogp) {
         float[] x = model.forwardHidden(p.batch, cache, hooks, tape);
         int n = p.scoredRows.length;
         int d = cfg.hiddenSize();
@@ -308,7 +353,7 @@ public final class ReverseMode {
         Weights w = model.weights();
         float[] dHead = grads == null ? null : grads.lmHead();
         float[] logp = TokenLogProbs.forwardBackward(k, pool, h, n, w.lmHead(), p.targets, p.weights,
-                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead, policy);
+                TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead, policy, sampling, sampledLogp);
         checkLogProbs(p, logp);
         // back through the final norm, scattered to the scored rows
         float[] xs = new float[n * d];

@@ -5,10 +5,10 @@ import java.util.Arrays;
 /**
  * The distribution a sampler draws the next token from, as a function of the logits: divide by
  * the temperature, keep the top-k (k = 0: all), then the smallest prefix of the sorted
- * distribution whose mass reaches top-p (1: all), renormalize. Sampling and the policy-gradient
- * log-probability both use this one definition, so {@code log pi(a)} is the log-probability of the
- * distribution the token was actually drawn from (its kept set held fixed, which it is almost
- * everywhere).
+ * distribution whose mass reaches top-p (1: all), renormalize. The sampler draws from it; a
+ * policy gradient differentiates either it (its kept set held fixed) or its untruncated
+ * {@link #tempered()} counterpart, {@code softmax(logits / T)} (ipg-method.md §3: the truncated
+ * log-probability is exactly 0 wherever the kept set holds one token, and so is its gradient).
  */
 public record Policy(double temperature, int topK, double topP) {
 
@@ -24,6 +24,11 @@ public record Policy(double temperature, int topK, double topP) {
     /** The plain softmax policy (temperature 1, nothing truncated). */
     public static Policy softmax() {
         return new Policy(1, 0, 1);
+    }
+
+    /** The same temperature with nothing truncated: {@code softmax(logits / T)} over every token. */
+    public Policy tempered() {
+        return untruncated() ? this : new Policy(temperature, 0, 1);
     }
 
     /** Whether every token stays in the support. */
@@ -84,6 +89,32 @@ public record Policy(double temperature, int topK, double topP) {
             probs[i] = (float) (scratch[ids[i]] / mass);
         }
         return n;
+    }
+
+    /**
+     * {@code log pi(target)} for one row of logits as a sampling distribution: the log of the
+     * target's renormalized probability when it is kept, {@code -infinity} when top-k or top-p
+     * drop it (it cannot be drawn). Buffers as in {@link #distribution}.
+     */
+    public double logProbability(float[] logits, int off, int vocab, int target, float[] scratch, int[] ids, float[] probs) {
+        if (untruncated()) {
+            float max = Float.NEGATIVE_INFINITY;
+            for (int i = 0; i < vocab; i++) {
+                max = Math.max(max, logits[off + i]);
+            }
+            double sum = 0;
+            for (int i = 0; i < vocab; i++) {
+                sum += Math.exp((logits[off + i] - max) / temperature);
+            }
+            return (logits[off + target] - max) / temperature - Math.log(sum);
+        }
+        int n = distribution(logits, off, vocab, scratch, ids, probs);
+        for (int j = 0; j < n; j++) {
+            if (ids[j] == target) {
+                return Math.log(probs[j]);
+            }
+        }
+        return Double.NEGATIVE_INFINITY;
     }
 
     private static int topKIds(float[] p, int vocab, int k, int[] ids) {

@@ -20,6 +20,11 @@ import dev.ipg.core.tensor.Parallel;
  *
  * A target outside K (possible only when recomputed logits differ from those it was sampled
  * from by rounding) is added to K.
+ *
+ * <p>The same pass can also return each target's log-probability under a second policy taken as
+ * a sampling distribution ({@link Policy#logProbability}: {@code -infinity} outside its kept set),
+ * for importance weights between the distributions tokens are drawn from while the gradient is
+ * that of another policy.
  */
 public final class TokenLogProbs {
 
@@ -43,6 +48,16 @@ public final class TokenLogProbs {
      */
     public static float[] forwardBackward(Kernels k, Parallel pool, float[] h, int rows, Matrix head, int[] targets,
                                           float[] weights, int chunk, float[] dh, float[] dW, Policy policy) {
+        return forwardBackward(k, pool, h, rows, head, targets, weights, chunk, dh, dW, policy, null, null);
+    }
+
+    /**
+     * As above, and when {@code sampling} is non-null also {@code samplingLogp[r] = log pi_sampling(y_r)}
+     * (R; {@code -infinity} for a target the sampling policy cannot draw), from the same logits.
+     */
+    public static float[] forwardBackward(Kernels k, Parallel pool, float[] h, int rows, Matrix head, int[] targets,
+                                          float[] weights, int chunk, float[] dh, float[] dW, Policy policy, Policy sampling,
+                                          double[] samplingLogp) {
         int d = head.cols();
         int v = head.rows();
         float[] logp = new float[rows];
@@ -54,6 +69,9 @@ public final class TokenLogProbs {
         int[] ids = policy.untruncated() ? null : new int[v + 1];
         float[] probs = policy.untruncated() ? null : new float[v + 1];
         double invT = 1.0 / policy.temperature();
+        float[] sScratch = sampling == null ? null : new float[v];
+        int[] sIds = sampling == null ? null : new int[v];
+        float[] sProbs = sampling == null ? null : new float[v];
         for (int r0 = 0; r0 < rows; r0 += chunk) {
             int c = Math.min(chunk, rows - r0);
             System.arraycopy(h, r0 * d, hc, 0, c * d);
@@ -62,6 +80,9 @@ public final class TokenLogProbs {
                 int o = i * v;
                 int y = targets[r0 + i];
                 float w = weights[r0 + i];
+                if (sampling != null) {
+                    samplingLogp[r0 + i] = sampling.logProbability(l, o, v, y, sScratch, sIds, sProbs);
+                }
                 if (policy.untruncated()) {
                     float max = Float.NEGATIVE_INFINITY;
                     for (int j = 0; j < v; j++) {

@@ -295,7 +295,9 @@ public final class HtmlReport {
         b.append("</div>");
         b.append("<h3>Completeness check</h3><p class=\"lead\">With the leave-one-out (rloo) advantage, the scores should add up to "
                 + "the change in expected reward between the baseline and the model: &Sigma;<sub>i</sub> S<sub>i</sub> &asymp; "
-                + "mean over prompts of J&#772;(1) &minus; J&#772;(0).</p>");
+                + "mean over prompts of J&#772;(1) &minus; J&#772;(0). Under the GRPO advantage, or with the truncated policy's "
+                + "gradient under top-k / top-p sampling, the identity is not expected to hold. This run: <span id=\"estimator\">")
+                .append(Html.escape(d.completeness().isEmpty() ? "" : d.completeness().getFirst().estimator())).append("</span>.</p>");
         b.append("<table class=\"grid\"><thead><tr><th>Site</th><th class=\"num\">&Sigma; S<sub>i</sub></th>"
                 + "<th class=\"num\">J&#772;(1) &minus; J&#772;(0)</th><th class=\"num\">Gap &plusmn; s.e.</th>"
                 + "<th class=\"num\">J&#772;(&alpha;<sub>1</sub>) &minus; J&#772;(0)</th><th>Verdict</th></tr></thead><tbody>");
@@ -304,10 +306,15 @@ public final class HtmlReport {
                     .append("</td><td class=\"num\">").append(num(c.meanDelta())).append("</td><td class=\"num\">").append(num(c.gap()))
                     .append(Double.isNaN(c.gapStdErr()) ? "" : " &plusmn; " + num(c.gapStdErr())).append("</td><td class=\"num\">")
                     .append(num(c.firstStep())).append("</td><td><span class=\"badge v-").append(c.verdict().name().toLowerCase(Locale.ROOT))
-                    .append("\">").append(verdictLabel(c.verdict())).append("</span> ").append(Html.escape(c.explanation()))
-                    .append("</td></tr>");
+                    .append("\">").append(verdictLabel(c.verdict())).append(" (").append(Html.escape(c.estimator())).append(")</span> ")
+                    .append(Html.escape(c.explanation())).append("</td></tr>");
         }
         b.append("</tbody></table>");
+        for (Completeness c : d.completeness()) {
+            for (String w : c.warnings()) {
+                b.append("<p class=\"warn path-warning\">").append(Html.escape(w)).append("</p>");
+            }
+        }
         b.append("<details class=\"hp\"><summary>Every hyperparameter</summary><table class=\"grid kv\"><tbody>");
         for (Map.Entry<String, String> e : h.hyperparameters().entrySet()) {
             b.append("<tr><th>").append(Html.escape(e.getKey())).append("</th><td><code>").append(Html.escape(e.getValue()))
@@ -497,11 +504,12 @@ public final class HtmlReport {
     }
 
     private static String completenessCsv(ReportData d) {
-        StringBuilder b = new StringBuilder("site,sum_scores,mean_jbar1_minus_jbar0,gap,gap_std_err,mean_jbar_alpha1_minus_jbar0,verdict\n");
+        StringBuilder b = new StringBuilder("site,sum_scores,mean_jbar1_minus_jbar0,gap,gap_std_err,mean_jbar_alpha1_minus_jbar0,verdict,"
+                + "estimator\n");
         for (Completeness c : d.completeness()) {
             b.append(c.site()).append(',').append(g(c.sumScores())).append(',').append(g(c.meanDelta())).append(',').append(g(c.gap()))
                     .append(',').append(g(c.gapStdErr())).append(',').append(g(c.firstStep())).append(',')
-                    .append(c.verdict().name().toLowerCase(Locale.ROOT)).append('\n');
+                    .append(c.verdict().name().toLowerCase(Locale.ROOT)).append(',').append(Html.csv(c.estimator())).append('\n');
         }
         return b.toString();
     }

@@ -107,9 +107,11 @@ public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top
      * @param firstStep   mean of Jbar(alpha_1) - Jbar(0), the part a right Riemann sum cannot see
      * @param verdict     the plain-language classification
      * @param explanation one or two sentences for a reader
+     * @param estimator   the advantage and differentiated policy, e.g. "rloo, tempered gradient"
+     * @param warnings    the run's warnings about where along the path the scores come from
      */
     public record Completeness(String site, double sumScores, double meanDelta, double gap, double gapStdErr, double firstStep,
-                               Verdict verdict, String explanation) {
+                               Verdict verdict, String explanation, String estimator, List<String> warnings) {
     }
 
     /** How the completeness check came out. */
@@ -118,7 +120,7 @@ public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top
         HOLDS,
         /** Nothing changed along the path: every reward was the same, every score is zero. */
         TRIVIAL,
-        /** The gap is real and the advantage (grpo) is not expected to close it. */
+        /** The estimator (grpo, the truncated gradient, one point) is not expected to satisfy it, whatever the gap. */
         NOT_EXPECTED,
         /** The gap is real and mostly the first path step. */
         FIRST_STEP,

@@ -102,9 +102,11 @@ public final class RunReader {
         List<Completeness> completeness = new ArrayList<>();
         List<Curve> curves = new ArrayList<>();
         List<Curve> means = new ArrayList<>();
-        String advantage = config.at("/hyperparameters/advantage").asText("");
+        Estimator est = Estimator.of(config);
         for (SiteScores s : sites) {
-            completeness.add(completeness(s, promptJsons, advantage));
+            List<String> warnings = new ArrayList<>();
+            run.at("/completeness/" + s.site().replace("~", "~0").replace("/", "~1") + "/warnings").forEach(w -> warnings.add(w.asText()));
+            completeness.add(completeness(s, promptJsons, est, warnings));
             List<Curve> mine = new ArrayList<>();
             for (JsonNode pj : promptJsons) {
                 JsonNode site = pj.path("sites").path(s.site());
@@ -252,7 +254,29 @@ public final class RunReader {
         return List.copyOf(all.subList(0, Math.min(k, all.size())));
     }
 
-    static Completeness completeness(SiteScores s, List<JsonNode> prompts, String advantage) {
+    /**
+     * What the completeness check depends on, from a run's configuration.
+     *
+     * @param advantage      grpo or rloo
+     * @param policyGradient tempered or truncated ({@code truncated} for runs that predate the choice)
+     * @param truncates      whether sampling truncates (top-k on or top-p below 1)
+     * @param steps          the number of path points
+     */
+    record Estimator(String advantage, String policyGradient, boolean truncates, int steps) {
+
+        static Estimator of(JsonNode config) {
+            JsonNode h = config.path("hyperparameters");
+            return new Estimator(h.path("advantage").asText(""), h.path("policy_gradient").asText("truncated"),
+                    h.path("top_k").asInt(0) > 0 || h.path("top_p").asDouble(1) < 1, h.path("steps").asInt(2));
+        }
+
+        /** How the badge names the estimator, e.g. "rloo, tempered". */
+        String label() {
+            return (advantage.isEmpty() ? "unknown advantage" : advantage) + ", " + policyGradient + " gradient";
+        }
+    }
+
+    static Completeness completeness(SiteScores s, List<JsonNode> prompts, Estimator est, List<String> warnings) {
         int m = prompts.size();
         double sumScores = 0;
         for (float v : s.scores()) {
@@ -281,7 +305,7 @@ public final class RunReader {
             }
             gapSe = Math.sqrt(ss / (m - 1) / m);
         }
-        return verdict(s.site(), sumScores, delta, gap, gapSe, first, vary, advantage);
+        return verdict(s.site(), sumScores, delta, gap, gapSe, first, vary, est, warnings);
     }
 
     /** Whether any two rewards sampled for this prompt at this site differ. */
@@ -293,43 +317,70 @@ public final class RunReader {
         return all.stream().distinct().count() > 1;
     }
 
-    /** Classifies the completeness check and says what it means in plain words. */
+    /** {@link #verdict(String, double, double, double, double, double, boolean, Estimator, List)} of an untruncated run. */
     static Completeness verdict(String site, double sum, double delta, double gap, double gapSe, double first, boolean rewardsVary,
                                 String advantage) {
+        return verdict(site, sum, delta, gap, gapSe, first, rewardsVary, new Estimator(advantage, "tempered", false, 2), List.of());
+    }
+
+    /**
+     * Classifies the completeness check and says what it means in plain words. Only the rloo
+     * advantage makes the identity hold (in expectation): under grpo, or with the truncated policy's
+     * gradient under a truncating sampler, the verdict is "not expected" whatever the gap, since a
+     * small gap there is a coincidence, not a check.
+     */
+    static Completeness verdict(String site, double sum, double delta, double gap, double gapSe, double first, boolean rewardsVary,
+                                Estimator est, List<String> warnings) {
         String nums = String.format(Locale.ROOT, "sum of scores %s vs. Jbar(1) - Jbar(0) = %s", fmt(sum), fmt(delta));
         double scale = Math.max(Math.abs(sum), Math.abs(delta));
+        String adv = est.advantage();
         if (!rewardsVary) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.TRIVIAL,
                     "Every sampled trajectory got the same reward along the whole path, so the expected reward did not move and "
                             + "every score is zero: the check holds trivially and the scores carry no information. Use a signal that "
-                            + "varies between samples (or more samples, a higher temperature).");
+                            + "varies between samples (or more samples, a higher temperature).", est.label(), warnings);
         }
+        if (est.steps() == 1) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
+                    "Not expected to hold: %s. One path point at alpha = 1 is a local gradient, not a path integral.", nums),
+                    est.label(), warnings);
+        }
+        if (!adv.equalsIgnoreCase("rloo")) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
+                    "Not expected to hold under the %s advantage: %s (gap %s, standard error %s). It divides every group of samples "
+                            + "by its own standard deviation, so the scores rank components but need not add up to the change in "
+                            + "reward, and a small gap is a coincidence of that scaling, not a check; use --advantage rloo for a run "
+                            + "whose check should hold.", adv.isEmpty() ? "run's" : adv, nums, fmt(gap), fmt(gapSe)), est.label(), warnings);
+        }
+        if (est.truncates() && est.policyGradient().equalsIgnoreCase("truncated")) {
+            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
+                    "Not expected to hold with the truncated policy's gradient: %s (gap %s). Its log-probability is exactly 0 "
+                            + "wherever top-k / top-p keeps a single token, so its gradient misses that part of the change; "
+                            + "--policy-gradient tempered differentiates softmax(logits / T) instead.", nums, fmt(gap)),
+                    est.label(), warnings);
+        }
+        String approx = est.truncates() ? " Sampling truncates (top-k / top-p), so the identity is approximate." : "";
         double tiny = 1e-9 + 1e-6 * scale;
         if (Math.abs(gap) <= tiny || (gapSe > 0 && Math.abs(gap) <= 2 * gapSe)) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.HOLDS, String.format(Locale.ROOT,
                     "Holds: %s; the gap %s is within Monte-Carlo noise (2 standard errors = %s), so the scores account for the "
-                            + "whole change in expected reward.", nums, fmt(gap), fmt(2 * gapSe)));
+                            + "whole change in expected reward.%s", nums, fmt(gap), fmt(2 * gapSe), approx), est.label(), warnings);
         }
         if (Double.isNaN(gapSe)) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.UNDETERMINED, String.format(Locale.ROOT,
                     "Cannot tell: %s (gap %s), but with one prompt there is no spread to tell noise from a real gap. "
-                            + "Attribute more prompts.", nums, fmt(gap)));
-        }
-        if (!advantage.equalsIgnoreCase("rloo")) {
-            return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
-                    "Not expected to hold: %s (gap %s, standard error %s). The %s advantage rescales every group of samples, "
-                            + "so the scores rank components but do not add up to the change in reward; use --advantage rloo for a "
-                            + "run whose check should hold.", nums, fmt(gap), fmt(gapSe), advantage.isEmpty() ? "run's" : advantage));
+                            + "Attribute more prompts.", nums, fmt(gap)), est.label(), warnings);
         }
         if (Math.abs(first) > 2 * gapSe && Math.abs(gap + first) < 0.5 * Math.abs(gap)) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.FIRST_STEP, String.format(Locale.ROOT,
                     "Does not hold: %s (gap %s, standard error %s), and most of the gap is the first step Jbar(alpha_1) - Jbar(0) = %s, "
                             + "a jump near alpha = 0 that the path points never sample. Try --quadrature gauss-legendre, more "
-                            + "--steps, or --baseline mean.", nums, fmt(gap), fmt(gapSe), fmt(first)));
+                            + "--steps, or --baseline mean.", nums, fmt(gap), fmt(gapSe), fmt(first)), est.label(), warnings);
         }
         return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.GAP, String.format(Locale.ROOT,
                 "Does not hold: %s; the gap %s is more than twice its standard error %s. More samples (--samples) or path "
-                        + "points (--steps) should shrink it; if not, look at the Jbar curves for a jump.", nums, fmt(gap), fmt(gapSe)));
+                        + "points (--steps) should shrink it; if not, look at the Jbar curves for a jump.%s", nums, fmt(gap), fmt(gapSe),
+                approx), est.label(), warnings);
     }
 
     /** A number for people: 4 significant digits without trailing zeros, scientific notation outside [1e-3, 1e4). */

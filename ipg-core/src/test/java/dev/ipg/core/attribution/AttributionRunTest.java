@@ -109,6 +109,22 @@ class AttributionRunTest {
         JsonNode c = ra.at("/completeness/" + SITE.toString().replace("/", "~1"));
         assertEquals(sum(s), c.get("sum_scores").asDouble(), 1e-5);
         assertTrue(c.has("mean_jbar1_minus_jbar0") && c.has("mean_jbar_alpha1_minus_jbar0"));
+        // the estimator is labelled, and each path point's contribution adds up to the summed scores
+        assertEquals("tempered", ra.at("/config/hyperparameters/policy_gradient").asText());
+        assertEquals("rloo", c.get("advantage").asText());
+        assertTrue(c.get("expected_to_hold").asBoolean());
+        assertEquals(2, c.get("points").size());
+        double bySum = 0;
+        for (JsonNode pt : c.get("points")) {
+            bySum += pt.get("contribution").asDouble();
+        }
+        assertEquals(c.get("sum_scores").asDouble(), bySum, 1e-5);
+        assertTrue(ra.get("warnings").isArray() && c.get("warnings").isArray());
+        float[] byPoint = scores(a, SITE + "/points");
+        assertEquals(2 * 32, byPoint.length);
+        for (int i = 0; i < 32; i++) {
+            assertEquals(s[i], byPoint[i] + byPoint[32 + i], 1e-5f, "the points' rows add up to the scores");
+        }
         assertEquals(64, ra.at("/config/model/fingerprint").asText().length());
         assertEquals(3, ra.get("prompts").size());
         assertTrue(Files.exists(a.resolve("baseline.safetensors")), "mean baseline persisted");

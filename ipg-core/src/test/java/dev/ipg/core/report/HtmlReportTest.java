@@ -47,6 +47,17 @@ class HtmlReportTest {
     }
 
     @Test
+    void theCompletenessBadgeNamesTheEstimator() {
+        // the fixture runs rloo with the default (tempered) gradient
+        assertTrue(html.contains("This run: <span id=\"estimator\">rloo, tempered gradient</span>"), "estimator in the lead");
+        for (ReportData.Completeness c : data.completeness()) {
+            assertEquals("rloo, tempered gradient", c.estimator());
+            assertTrue(html.contains("(rloo, tempered gradient)</span>"), "estimator in the badge of " + c.site());
+        }
+        assertTrue(html.contains("Under the GRPO advantage"), "the lead says GRPO is not expected to hold");
+    }
+
+    @Test
     void modelAndDatasetTextNeverAppearsAsMarkup() {
         // the chart library itself holds markup in strings (its save-as-image page); look at the rest
         String library = Html.inlineScript(HtmlReport.resource("/META-INF/resources/webjars/echarts/" + HtmlReport.ECHARTS_VERSION

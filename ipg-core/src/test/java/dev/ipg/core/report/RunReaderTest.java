@@ -197,6 +197,20 @@ class RunReaderTest {
         // one prompt: no spread to judge by
         assertEquals(Verdict.UNDETERMINED, RunReader.verdict("s", 0.6, 0.2, 0.4, Double.NaN, 0, true, "rloo").verdict());
         assertTrue(RunReader.verdict("s", 0.30, 0.25, 0.05, 0.04, 0, true, "rloo").explanation().contains("0.05"));
+        // under grpo a small gap is a coincidence of its scaling: never "holds"
+        var grpo = RunReader.verdict("s", 0.80, 0.82, -0.02, 0.04, 0, true, "grpo");
+        assertEquals(Verdict.NOT_EXPECTED, grpo.verdict());
+        assertTrue(grpo.explanation().startsWith("Not expected to hold under the grpo advantage"), grpo.explanation());
+        assertEquals("grpo, tempered gradient", grpo.estimator());
+        // the truncated policy's gradient under a truncating sampler is not expected to hold either
+        var trunc = RunReader.verdict("s", 0.80, 0.82, -0.02, 0.04, 0, true,
+                new RunReader.Estimator("rloo", "truncated", true, 10), List.of("w"));
+        assertEquals(Verdict.NOT_EXPECTED, trunc.verdict());
+        assertEquals(List.of("w"), trunc.warnings());
+        // the tempered gradient under truncation: checked, and said to be approximate
+        var temp = RunReader.verdict("s", 0.80, 0.82, -0.02, 0.04, 0, true, new RunReader.Estimator("rloo", "tempered", true, 10), List.of());
+        assertEquals(Verdict.HOLDS, temp.verdict());
+        assertTrue(temp.explanation().contains("approximate"), temp.explanation());
     }
 
     @Test

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.IpgOptions;
+import dev.ipg.core.attribution.MeanBaseline;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.grad.Interpolation;
 import dev.ipg.core.grad.ReverseMode;
@@ -42,7 +43,7 @@ public final class IntegratedGradients {
     /**
      * @param steps      quadrature points
      * @param quadrature the rule
-     * @param baseline   zero, or the mean activation over the interpolated positions of all support sequences
+     * @param baseline   zero, or the {@link MeanBaseline} (mean over the support prompts' positions, as for IPG)
      * @param positions  all positions (prompt and solution) or the solution only
      */
     public record Options(int steps, Quadrature quadrature, IpgOptions.BaselineKind baseline, IpgOptions.Positions positions) {
@@ -85,6 +86,7 @@ public final class IntegratedGradients {
         h.put("positions", o.positions().name().toLowerCase(Locale.ROOT));
         if (o.baseline() == IpgOptions.BaselineKind.MEAN) {
             h.put("baseline_problems", m); // the mean baseline, hence every result, depends on the problems used
+            h.put("baseline_definition", MeanBaseline.DEFINITION);
         }
         JsonNode done = ScoresOutput.prepare(dir, c);
         if (done != null) {
@@ -97,7 +99,7 @@ public final class IntegratedGradients {
             throw new IpgException("cannot create " + prompts + ": " + e.getMessage());
         }
         int d = site.width(s.model().config());
-        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, o, m) : null;
+        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m) : null;
         ReverseMode reverse = new ReverseMode(s.model());
         Quadrature.Rule rule = o.quadrature().rule(o.steps());
         float[] perPrompt = new float[m * d];
@@ -167,27 +169,13 @@ public final class IntegratedGradients {
         return prompts.resolve(String.format(Locale.ROOT, "%05d.safetensors", i));
     }
 
-    private static float[] meanBaseline(Support s, Site site, Options o, int m) {
-        int d = site.width(s.model().config());
-        double[] acc = new double[d];
-        long n = 0;
+    /** The {@link MeanBaseline} of the support prompts, the one every method uses. */
+    private static float[] meanBaseline(Support s, Site site, int m) {
+        List<int[]> prompts = new java.util.ArrayList<>();
         for (int i = 0; i < m; i++) {
-            Trajectory t = sequence(s, i);
-            int from = o.positions() == IpgOptions.Positions.GENERATED ? t.from() : 0;
-            float[] a = s.activations(t.tokens(), from, site);
-            int rows = t.tokens().length - from;
-            for (int r = 0; r < rows; r++) {
-                for (int k = 0; k < d; k++) {
-                    acc[k] += a[r * d + k];
-                }
-            }
-            n += rows;
+            prompts.add(s.prompt(i));
         }
-        float[] mean = new float[d];
-        for (int k = 0; k < d; k++) {
-            mean[k] = (float) (acc[k] / n);
-        }
-        return mean;
+        return MeanBaseline.of(s.model(), prompts, List.of(site)).bySite().get(site);
     }
 
     private static double sum(float[] a) {

@@ -431,4 +431,83 @@ class BaselinesTest {
         assertArrayEquals(read(a, "scores"), read(b, "scores"));
         assertArrayEquals(read(a, "per_prompt"), read(b, "per_prompt"));
     }
+
+    @Test
+    void pgDrawsRandomStreamsIndependentOfIpgs() {
+        // IPG with one point at alpha = 1 is the same estimator as pg; only the random streams differ
+        IpgOptions one = new IpgOptions(1, 3, 1.5, 1.0, 0, 5, Advantage.RLOO, IpgOptions.BaselineKind.ZERO, IpgOptions.SamplingMode.ON_PATH,
+                IpgOptions.Positions.ALL, Quadrature.RIEMANN_RIGHT, 8);
+        Path ipg = tmp.resolve("streams-ipg");
+        Path pg = tmp.resolve("streams-pg");
+        try (Signal sig = Signals.parse("regex:[A-Z]")) {
+            var s = support();
+            new dev.ipg.core.attribution.AttributionRun(s.model(), s.tok(), s.data(), sig,
+                    new dev.ipg.core.attribution.AttributionRun.Spec(List.of(MLP), one, "regex:[A-Z]", s.format(), 10), s.eos(), ipg,
+                    ProgressListener.NONE).run(0);
+            JsonNode run = PolicyGradientBaseline.run(s, MLP, one, sig, "regex:[A-Z]", pg);
+            assertEquals("pg", run.at("/config/hyperparameters/random_streams").asText());
+        }
+        int same = 0;
+        for (int i = 0; i < 3; i++) {
+            JsonNode a = Json.read(ipg.resolve(String.format("prompts/%05d.json", i))).at("/sites/" + MLP + "/completions_last_point");
+            JsonNode b = Json.read(pg.resolve(String.format("prompts/%05d.json", i))).at("/sites/" + MLP + "/completions_last_point");
+            assertEquals(3, a.size());
+            same += a.equals(b) ? 1 : 0;
+        }
+        assertEquals(0, same, "pg's samples must not repeat IPG's");
+        assertTrue(!java.util.Arrays.equals(read(ipg, "scores"), read(pg, "scores")));
+    }
+
+    @Test
+    void igAndIpgShareOneMeanBaseline() throws IOException {
+        var s = support();
+        List<int[]> prompts = new java.util.ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            prompts.add(s.prompt(i));
+        }
+        float[] mean = dev.ipg.core.attribution.MeanBaseline.of(model, prompts, List.of(MLP)).bySite().get(MLP);
+        // the definition: the mean over every position of every support prompt
+        int d = MLP.width(model.config());
+        double[] manual = new double[d];
+        long positions = 0;
+        for (int[] p : prompts) {
+            float[] a = s.activations(p, 0, MLP);
+            for (int t = 0; t < p.length; t++) {
+                for (int k = 0; k < d; k++) {
+                    manual[k] += a[t * d + k];
+                }
+            }
+            positions += p.length;
+        }
+        for (int k = 0; k < d; k++) {
+            assertEquals(manual[k] / positions, mean[k], 1e-5, "component " + k);
+        }
+        // IG interpolates from it: its L(0) is the solution's log-probability at that baseline
+        Path ig = tmp.resolve("ig-mean");
+        IntegratedGradients.run(s, MLP, new IntegratedGradients.Options(2, Quadrature.MIDPOINT, IpgOptions.BaselineKind.MEAN,
+                IpgOptions.Positions.ALL), ig);
+        var t = IntegratedGradients.sequence(s, 0);
+        double l0 = 0;
+        for (float x : new dev.ipg.core.grad.ReverseMode(model).logProbs(List.of(t),
+                dev.ipg.core.grad.Interpolation.at(MLP, d, 0, mean, 0).hooks()).getFirst()) {
+            l0 += x;
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(ig.resolve("prompts/00000.safetensors"))) {
+            assertEquals(l0, Double.parseDouble(f.metadata().get("ipg.l0")), 1e-9);
+        }
+        // and IPG's persisted baseline is the same vector
+        IpgOptions o = new IpgOptions(2, 3, 1.5, 1.0, 0, 3, Advantage.RLOO, IpgOptions.BaselineKind.MEAN, IpgOptions.SamplingMode.ON_PATH,
+                IpgOptions.Positions.ALL, Quadrature.MIDPOINT, 1);
+        Path ipg = tmp.resolve("ipg-mean");
+        try (Signal sig = Signals.parse("regex:[A-Z]")) {
+            new dev.ipg.core.attribution.AttributionRun(s.model(), s.tok(), s.data(), sig,
+                    new dev.ipg.core.attribution.AttributionRun.Spec(List.of(MLP), o, "regex:[A-Z]", s.format(), 10), s.eos(), ipg,
+                    ProgressListener.NONE).run(0);
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(ipg.resolve("baseline.safetensors"))) {
+            float[] v = new float[d];
+            f.matrix(MLP.toString()).copyRow(0, v, 0);
+            assertArrayEquals(mean, v);
+        }
+    }
 }
