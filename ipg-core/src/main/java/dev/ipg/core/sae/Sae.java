@@ -436,8 +436,8 @@ public final class Sae {
         Code c = encode(z, off);
         float[] delta = new float[dSae];
         for (int i = 0; i < dSae; i++) {
-            float b = base == null ? 0f : base[i];
-            delta[i] = (b + alpha[i] * (c.f[i] - b)) - c.f[i];
+            // f(alpha) - f = (alpha - 1)(f - f'): exactly 0 at alpha = 1
+            delta[i] = (alpha[i] - 1f) * (c.f[i] - (base == null ? 0f : base[i]));
         }
         addDecoded(delta, c, z, off);
     }
