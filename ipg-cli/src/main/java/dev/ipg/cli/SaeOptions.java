@@ -23,10 +23,18 @@ final class SaeOptions {
 
     /** The SAE for {@code site} (null: the directory's only one), checked against the model. */
     Sae load(ModelConfig config, Site site) {
+        return load(site).checkIn(config);
+    }
+
+    /** The SAE for {@code site} (null: the directory's only one), or null without {@code --sae}. */
+    Sae load(Site site) {
+        if (dir == null) {
+            return null;
+        }
         Sae sae = SaeFiles.load(dir, site);
         if (site != null && !sae.site().equals(site)) {
             throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", not " + site);
         }
-        return sae.checkIn(config);
+        return sae;
     }
 }

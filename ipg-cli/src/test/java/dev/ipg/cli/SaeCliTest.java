@@ -111,6 +111,48 @@ class SaeCliTest {
     }
 
     @Test
+    void attributeWithAnSaeScoresLatentsAndSteerAppliesThemThroughTheSae() throws java.io.IOException {
+        Path data = tmp.resolve("support.jsonl");
+        java.nio.file.Files.writeString(data, """
+                {"question": "What is 2 + 3?", "answer": "#### 5"}
+                {"question": "What is 7 - 4?", "answer": "#### 3"}
+                """);
+        Path run = tmp.resolve("ipg-sae");
+        var r = CliTest.run("attribute", "--model", model.toString(), "--dataset", data.toString(), "--site", "blocks.1.hook_resid_post",
+                "--sae", saeDir.toString(), "--signal", "regex:[aeiou]", "--steps", "2", "--samples", "4", "--max-new-tokens", "3",
+                "--advantage", "rloo", "--out", run.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("blocks.1.hook_resid_post.hook_sae_acts_post: sum of scores"), r.out());
+        try (SafetensorsFile f = SafetensorsFile.open(run.resolve("scores.safetensors"))) {
+            float[] s = read(f, "blocks.1.hook_resid_post.hook_sae_acts_post/scores");
+            assertEquals(96, s.length);
+            double abs = 0;
+            for (float v : s) {
+                abs += Math.abs(v);
+            }
+            assertTrue(abs > 0, "some latent has a non-zero score");
+            assertTrue(f.metadata().get("ipg.config").contains("weights_sha256"), "the run records the SAE");
+        }
+        var plain = CliTest.run("generate", "--model", model.toString(), "--prompt", "Hello", "--temperature", "0", "--max-new-tokens", "6");
+        var one = CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--scores", run.toString(), "--sae", saeDir.toString(),
+                "--top-k", "8", "--gamma", "1", "--max-new-tokens", "6");
+        assertEquals(0, one.code(), one.err());
+        assertEquals(plain.out(), one.out(), "gamma 1 on latents is the plain model");
+        assertTrue(one.err().contains("scale 8 of 96 latents of the SAE at blocks.1.hook_resid_post"), one.err());
+        var spec = CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--sae", saeDir.toString(),
+                "--intervention", "scale:" + run + ":top=8:gamma=1", "--max-new-tokens", "6");
+        assertEquals(plain.out(), spec.out(), spec.err());
+        CliTest.assertOneLineError(CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--scores", run.toString(),
+                "--top-k", "8", "--gamma", "0"), "scores the latents of an SAE", "--sae");
+        Path ev = tmp.resolve("eval-sae");
+        var e = CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out", ev.toString(), "--max-new-tokens", "4",
+                "--sae", saeDir.toString(), "--intervention", "scale:" + run + ":top=100%:gamma=0");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.err().contains("latents of the SAE"), e.err());
+        assertTrue(java.nio.file.Files.readString(ev.resolve("summary.json")).contains("hook_sae_acts_post"));
+    }
+
+    @Test
     void anSaeThatDoesNotFitIsAOneLineError() {
         Path wrong = tmp.resolve("wrong");
         SaeLensFormat.write(randomSae(Site.parse("blocks.1.hook_resid_post"), 16, 32, 4, 5), wrong, "random");

@@ -9,6 +9,7 @@ import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.nn.Policy;
+import dev.ipg.core.sae.Sae;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -86,8 +87,18 @@ public final class IpgEstimator {
     private final Scorer scorer;
     private final ReverseMode reverse;
     private final Policy policy;
+    private final Sae sae;
 
     public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer) {
+        this(model, opt, eosIds, scorer, null);
+    }
+
+    /**
+     * IPG-SAE when {@code sae} is non-null: at the SAE's site the components are its latents
+     * (f(alpha) = f' + alpha (f - f'), decoded with the error term held fixed; ipg-method.md §2).
+     */
+    public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer, Sae sae) {
+        this.sae = sae;
         this.model = model;
         this.opt = opt;
         this.eosIds = Set.copyOf(eosIds);
@@ -111,7 +122,17 @@ public final class IpgEstimator {
     }
 
     private Interpolation at(Site site, double alpha, float[] baseline, int[] prompt) {
-        return Interpolation.at(site, site.width(model.config()), alpha, baseline, positionsFrom(prompt));
+        return latents(site) ? Interpolation.at(sae, alpha, baseline, positionsFrom(prompt))
+                : Interpolation.at(site, site.width(model.config()), alpha, baseline, positionsFrom(prompt));
+    }
+
+    private boolean latents(Site site) {
+        return sae != null && sae.site().equals(site);
+    }
+
+    /** The number of components at {@code site}: its width, or the SAE's latents there. */
+    public int width(Site site) {
+        return latents(site) ? sae.dSae() : site.width(model.config());
     }
 
     private long tokens;
@@ -189,7 +210,7 @@ public final class IpgEstimator {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
-        int width = site.width(model.config());
+        int width = width(site);
         Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
         double[] acc = new double[width];
         List<Node> nodes = new ArrayList<>();
@@ -268,7 +289,7 @@ public final class IpgEstimator {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
-        int width = site.width(model.config());
+        int width = width(site);
         Quadrature.Rule rule = opt.quadrature().rule(opt.steps());
         int n = opt.samples();
         List<int[]> comps = sampleGroups(prompt, site, java.util.Collections.singletonList(null),
