@@ -153,6 +153,38 @@ class SaeCliTest {
     }
 
     @Test
+    void saeTrainWritesALoadableSaeWithItsReportAndResumes() throws java.io.IOException {
+        Path data = tmp.resolve("train.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 12; i++) {
+            sb.append("{\"question\": \"What is ").append(i).append(" + 3?\", \"answer\": \"#### ").append(i + 3).append("\"}\n");
+        }
+        java.nio.file.Files.writeString(data, sb.toString());
+        Path out = tmp.resolve("trained");
+        String[] args = {"sae", "train", "--model", model.toString(), "--dataset", data.toString(), "--site", "blocks.0.hook_resid_post",
+                "--expansion", "2", "--k", "4", "--tokens", "600", "--batch-size", "50", "--buffer", "100", "--max-new-tokens", "6",
+                "--eval-prompts", "3", "--out", out.toString()};
+        var r = CliTest.run(args);
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("FVU"), r.out());
+        Sae sae = dev.ipg.core.sae.SaeFiles.load(out, null);
+        assertEquals(64, sae.dSae());
+        assertEquals(4, sae.k());
+        assertEquals(Site.parse("blocks.0.hook_resid_post"), sae.site());
+        var report = dev.ipg.core.io.Json.readObject(out.resolve("training.json"));
+        double fvu = report.get("fvu").asDouble();
+        assertTrue(fvu > 0 && fvu < 1.5, "FVU " + fvu);
+        assertEquals(12, report.get("steps").asInt(), "600 rows in batches of 50");
+        assertTrue(report.get("loss_spliced").asDouble() > 0);
+        var again = CliTest.run(args);
+        assertEquals(0, again.code(), again.err());
+        Sae same = dev.ipg.core.sae.SaeFiles.load(out, null);
+        org.junit.jupiter.api.Assertions.assertArrayEquals(sae.wDec(), same.wDec(), "a rerun resumes the finished state");
+        args[args.length - 3] = "4";
+        CliTest.assertOneLineError(CliTest.run(args), "different configuration", "eval_prompts");
+    }
+
+    @Test
     void anSaeThatDoesNotFitIsAOneLineError() {
         Path wrong = tmp.resolve("wrong");
         SaeLensFormat.write(randomSae(Site.parse("blocks.1.hook_resid_post"), 16, 32, 4, 5), wrong, "random");

@@ -22,8 +22,19 @@ public final class SaeSplice {
     private final List<Intervention> interventions = new ArrayList<>();
     private final Map<SaeSite.Point, List<Hooks.Reader>> readers = new EnumMap<>(SaeSite.Point.class);
 
+    private boolean dropError;
+
     public SaeSplice(Sae sae) {
         this.sae = sae;
+    }
+
+    /**
+     * Runs the model on the reconstruction alone, {@code z <- z_hat(f')}, without the error term:
+     * what "the loss with the SAE spliced in" measures.
+     */
+    public SaeSplice withoutErrorTerm() {
+        dropError = true;
+        return this;
     }
 
     public Sae sae() {
@@ -86,6 +97,13 @@ public final class SaeSplice {
                 }
             }
             read(SaeSite.Point.ERROR, site, err, dIn, batch);
+        }
+        if (dropError) {
+            for (int r = 0; r < rows; r++) {
+                float[] zHat = sae.decode(java.util.Arrays.copyOfRange(f, r * dSae, (r + 1) * dSae), codes[r]);
+                System.arraycopy(zHat, 0, act, r * dIn, dIn);
+            }
+            return;
         }
         if (interventions.isEmpty()) {
             return;
