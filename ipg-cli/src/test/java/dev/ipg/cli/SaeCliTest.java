@@ -193,5 +193,8 @@ class SaeCliTest {
                 "cfg.json", "d_in 16 does not match the width 32");
         CliTest.assertOneLineError(CliTest.run("logits", "--model", model.toString(), "--token-ids", "5,17", "--out",
                 tmp.resolve("x.safetensors").toString(), "--cache", "blocks.1.hook_resid_post.hook_sae_acts_post"), "--sae");
+        CliTest.assertOneLineError(CliTest.run("baseline", "--model", model.toString(), "--method", "sae-r", "--site",
+                "blocks.1.hook_resid_post", "--dataset", tmp.resolve("none.jsonl").toString(), "--out", tmp.resolve("sr").toString()),
+                "sae-r needs the SAE (--sae DIR)");
     }
 }

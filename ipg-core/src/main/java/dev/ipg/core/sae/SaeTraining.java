@@ -51,7 +51,7 @@ public final class SaeTraining {
      * @param fvu             fraction of variance unexplained
      * @param l0              mean active latents per row
      * @param deadFraction    latents that never fired on the held-out rows
-     * @param lossOriginal    mean next-token loss (nats) of the completions, unmodified model
+     * @param lossOriginal    mean loss (nats) of the completion tokens given their prefix, unmodified model
      * @param lossSpliced     the same with the site replaced by the SAE's reconstruction
      * @param rows            held-out rows
      */
@@ -90,6 +90,7 @@ public final class SaeTraining {
             out.add(cache.get(spec.site(), 0));
             if (sequences != null) {
                 sequences.add(all);
+                sequences.add(new int[] {Math.min(p.length, all.length)});
             }
         }
         return out;
@@ -198,17 +199,17 @@ public final class SaeTraining {
         double[] plain = new double[2];
         double[] spliced = new double[2];
         Hooks splice = new SaeSplice(sae).withoutErrorTerm().hooks();
-        for (int[] s : seqs) {
-            nll(s, Hooks.none(), plain);
-            nll(s, splice, spliced);
+        for (int q = 0; q < seqs.size(); q += 2) {
+            nll(seqs.get(q), seqs.get(q + 1)[0], Hooks.none(), plain);
+            nll(seqs.get(q), seqs.get(q + 1)[0], splice, spliced);
         }
         return new Evaluation(err / Math.max(var, 1e-12), active / Math.max(rows, 1), dead / (double) sae.dSae(),
                 plain[0] / Math.max(plain[1], 1), spliced[0] / Math.max(spliced[1], 1), rows);
     }
 
-    /** Adds the summed next-token loss of sequence {@code s} to acc[0] and its token count to acc[1]. */
-    private void nll(int[] s, Hooks hooks, double[] acc) {
-        if (s.length < 2) {
+    /** Adds the summed loss of the completion tokens {@code s[from..]} to acc[0] and their count to acc[1]. */
+    private void nll(int[] s, int from, Hooks hooks, double[] acc) {
+        if (s.length < 2 || from >= s.length) {
             return;
         }
         int[] rows = new int[s.length - 1];
@@ -217,7 +218,7 @@ public final class SaeTraining {
         }
         float[] logits = model.forward(Batch.ofSequence(0, 0, s), model.newCache(1, s.length), hooks, rows);
         int v = logits.length / rows.length;
-        for (int i = 0; i < rows.length; i++) {
+        for (int i = Math.max(0, from - 1); i < rows.length; i++) {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < v; j++) {
                 max = Math.max(max, logits[i * v + j]);
