@@ -137,7 +137,7 @@ final class SaeCommand implements Runnable {
                 Path state = work.resolve("state.safetensors");
                 var config = Json.object();
                 config.put("site", s.toString());
-                config.put("dataset", dataset.toAbsolutePath().normalize().toString());
+                config.set("dataset", dev.ipg.core.eval.RunConfig.dataset(data));
                 config.set("model", dev.ipg.core.eval.RunConfig.model(m));
                 config.put("latents", topts.latents());
                 config.put("k", k);
