@@ -10,6 +10,8 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.PromptFormat;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.signal.Signals;
@@ -115,6 +117,9 @@ final class AttributeCommand implements Callable<Integer> {
     @Option(names = "--top", defaultValue = "50", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
     int top;
 
+    @Mixin
+    SaeOptions saeOptions;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -147,6 +152,8 @@ final class AttributeCommand implements Callable<Integer> {
                 for (int l = a; l <= b; l++) {
                     out.add(Site.parse("blocks." + l + "." + m.group(3)));
                 }
+            } else if (SaeSite.isSaeName(s)) {
+                out.add(SaeSite.parse(s).site());
             } else {
                 out.add(Site.parse(s));
             }
@@ -182,6 +189,7 @@ final class AttributeCommand implements Callable<Integer> {
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
+            Sae sae = saeOptions.given() ? saeOptions.load(m.config(), siteList.size() == 1 ? siteList.getFirst() : null) : null;
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s policy gradient, %s sampling%s%s, "
                             + "%d threads, %s]%n",
@@ -189,19 +197,23 @@ final class AttributeCommand implements Callable<Integer> {
                     temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), opt.gradient().cliName(), sampling,
                     alphaMin > 0 ? ", path from alpha " + alphaMin : "", opt.candidates().all() ? "" : ", top " + opt.candidates().top()
                             + " candidates of " + opt.candidates().source(), pool.threads(), m.kernels().name());
+            if (sae != null) {
+                err.println("[IPG-SAE: the components at " + sae.site() + " are the " + sae.dSae() + " latents of " + sae + "]");
+            }
             var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
-                    new ProgressBar(err));
+                    new ProgressBar(err), sae);
             JsonNode result = run.run(limit);
             for (Site s : siteList) {
-                JsonNode c = result.path("completeness").path(s.toString());
+                String n = sae != null && sae.site().equals(s) ? sae.name(SaeSite.Point.ACTS_POST) : s.toString();
+                JsonNode c = result.path("completeness").path(n);
                 String a0 = alphaMin > 0 ? Double.toString(alphaMin) : "0";
                 outw.printf(Locale.ROOT, "%s: sum of scores %.4f, Jbar(1) - Jbar(%s) = %.4f (gap %.4f; Jbar(alpha_1) - Jbar(%s) = %.4f); %s%n",
-                        s, c.path("sum_scores").asDouble(), a0, c.path("mean_jbar1_minus_jbar0").asDouble(), c.path("gap").asDouble(), a0,
+                        n, c.path("sum_scores").asDouble(), a0, c.path("mean_jbar1_minus_jbar0").asDouble(), c.path("gap").asDouble(), a0,
                         c.path("mean_jbar_alpha1_minus_jbar0").asDouble(), c.path("note").asText());
                 StringBuilder pts = new StringBuilder();
                 c.path("points").forEach(p -> pts.append(String.format(Locale.ROOT, " %.3g:%+.3g", p.path("alpha").asDouble(),
                         p.path("contribution").asDouble())));
-                outw.printf(Locale.ROOT, "%s: contribution of each path point (alpha:sum):%s%n", s, pts);
+                outw.printf(Locale.ROOT, "%s: contribution of each path point (alpha:sum):%s%n", n, pts);
             }
             outw.println("wrote " + out.resolve("scores.safetensors") + ", " + out.resolve("top.csv") + ", " + out.resolve("run.json"));
         }

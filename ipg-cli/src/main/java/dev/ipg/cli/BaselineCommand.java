@@ -112,6 +112,15 @@ final class BaselineCommand implements Callable<Integer> {
     @Mixin
     DatasetFormatOptions fmt;
 
+    @Mixin
+    SaeOptions saeOptions;
+
+    @Option(names = "--window", defaultValue = "2", description = "sae-r: positions within this many tokens of a reasoning word count as its context (default: ${DEFAULT-VALUE}).")
+    int window;
+
+    @Option(names = "--entropy-power", defaultValue = "0.7", description = "sae-r: exponent of the entropy term over the words (default: ${DEFAULT-VALUE}).")
+    double entropyPower;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -120,10 +129,13 @@ final class BaselineCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
         Method m = Method.parse(method);
-        if (m == Method.IPG) {
-            throw new IpgException("--method ipg: use 'ipg attribute' (this command computes the baselines)");
+        if (m == Method.IPG || m == Method.IPG_SAE) {
+            throw new IpgException("--method " + m + ": use 'ipg attribute' (this command computes the baselines)");
         }
-        Site s = Site.parse(site);
+        Site s = dev.ipg.core.sae.SaeSite.isSaeName(site) ? dev.ipg.core.sae.SaeSite.parse(site).site() : Site.parse(site);
+        if (m == Method.SAE_R && !saeOptions.given()) {
+            throw new IpgException("--method sae-r needs the SAE (--sae DIR)");
+        }
         if (m != Method.RANDOM && dataset == null) {
             throw new IpgException("--method " + m + " needs --dataset (the support set)");
         }
@@ -156,11 +168,15 @@ final class BaselineCommand implements Callable<Integer> {
                                 yield PolicyGradientBaseline.run(sup, s, o, sig, signalSpec, out);
                             }
                         }
+                        case SAE_R -> dev.ipg.core.attribution.baselines.SaeReasonScore.run(sup, saeOptions.load(tm.config(), s),
+                                completionDecoding(), words == null ? Signal.Reflection.DEFAULT_WORDS : words, window, entropyPower,
+                                completions, out);
                         default -> throw new AssertionError(m);
                     };
                 }
             }
-            outw.println(m + " scores of " + s + " (" + s.width(tm.config()) + " components): " + summary(run));
+            outw.println(m + " scores of " + (m == Method.SAE_R ? s + ".hook_sae_acts_post" : s) + " ("
+                    + (m == Method.SAE_R ? saeOptions.load(s).dSae() : s.width(tm.config())) + " components): " + summary(run));
             outw.println("wrote " + out.resolve("scores.safetensors") + ", " + out.resolve("top.csv") + ", " + out.resolve("run.json"));
         }
         return 0;

@@ -55,7 +55,7 @@ final class CompareCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--methods", defaultValue = "ipg,random,activation,reasoning-neuron,control-vector,pg,ig", split = ",", paramLabel = "METHOD",
-            description = "Methods to compare (default: ${DEFAULT-VALUE}).")
+            description = "Methods to compare (default: ${DEFAULT-VALUE}); with --sae also ipg-sae (IPG over the SAE latents) and sae-r (ReasonScore).")
     List<String> methods;
 
     @Option(names = "--top", paramLabel = "P%", description = "Select the top P percent of the components (e.g. 5%%).")
@@ -165,6 +165,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     DatasetFormatOptions fmt;
 
+    @Mixin
+    SaeOptions saeOptions;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -219,7 +222,8 @@ final class CompareCommand implements Callable<Integer> {
         Dataset eval = fmt.load(evalFile);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
-            var c = new Comparison(m, tok, support, eval, signal, cspec, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err));
+            var c = new Comparison(m, tok, support, eval, signal, cspec, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err),
+                    saeOptions.given() ? saeOptions.load(m.config(), cspec.site()) : null);
             err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
                     String.join(", ", ms.stream().map(Method::cliName).toList()), cspec.site(), t, cspec.rank().cliName(),
                     java.math.BigDecimal.valueOf(enhance).stripTrailingZeros().toPlainString(),

@@ -66,6 +66,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     DatasetFormatOptions fmt;
 
+    @Mixin
+    SaeOptions saeOptions;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -84,7 +87,7 @@ final class EvalCommand implements Callable<Integer> {
         }
         var decoding = new EvalRun.Decoding(new SamplingParams(temperature, sampleTopK, topP, seed), maxNewTokens, batchSize);
         Dataset data = fmt.load(dataset);
-        Steering steering = Steering.parse(intervention);
+        Steering steering = saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();

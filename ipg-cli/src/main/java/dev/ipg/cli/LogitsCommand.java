@@ -10,6 +10,9 @@ import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeSite;
+import dev.ipg.core.sae.SaeSplice;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.tokenize.Tokenizer;
@@ -54,7 +57,8 @@ final class LogitsCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--cache", paramLabel = "SITE", split = ",",
-            description = "Sites to record, e.g. blocks.3.hook_resid_post,blocks.3.mlp.hook_post.")
+            description = "Sites to record, e.g. blocks.3.hook_resid_post,blocks.3.mlp.hook_post; with --sae also "
+                    + "SITE.hook_sae_acts_post (latents [T, d_sae]), SITE.hook_sae_recons and SITE.hook_sae_error.")
     List<String> cache = new ArrayList<>();
 
     @Option(names = "--grad-site", paramLabel = "SITE",
@@ -65,6 +69,9 @@ final class LogitsCommand implements Callable<Integer> {
     @Option(names = "--from", paramLabel = "K", defaultValue = "1",
             description = "First scored position of L (default: ${DEFAULT-VALUE}).")
     int from;
+
+    @Mixin
+    SaeOptions saeOptions;
 
     @Option(names = "--max-memory", paramLabel = "SIZE",
             description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85% of the free heap).")
@@ -89,13 +96,39 @@ final class LogitsCommand implements Callable<Integer> {
                 throw new IpgException("no tokens to run");
             }
             var sites = new LinkedHashSet<Site>();
+            var saeSites = new LinkedHashSet<SaeSite>();
             for (String s : cache) {
-                sites.add(Site.parse(s).checkIn(m.config()));
+                if (SaeSite.isSaeName(s)) {
+                    saeSites.add(SaeSite.parse(s));
+                } else {
+                    sites.add(Site.parse(s).checkIn(m.config()));
+                }
+            }
+            Site saeWanted = !saeSites.isEmpty() ? saeSites.iterator().next().site()
+                    : gradSite != null && SaeSite.isSaeName(gradSite) ? SaeSite.parse(gradSite).site() : null;
+            if ((!saeSites.isEmpty() || saeWanted != null) && !saeOptions.given()) {
+                throw new IpgException("--cache/--grad-site " + saeWanted + ".hook_sae_*: give the SAE with --sae DIR");
+            }
+            Sae sae = saeOptions.given() ? saeOptions.load(m.config(), saeWanted) : null;
+            for (SaeSite s : saeSites) {
+                if (!s.site().equals(sae.site())) {
+                    throw new IpgException("--cache " + s + ": the SAE of --sae reads " + sae.site());
+                }
             }
             ActivationCache rec = new ActivationCache();
             Hooks hooks = Hooks.none();
             for (Site s : sites) {
                 hooks.read(s, rec);
+            }
+            java.util.Map<SaeSite, ActivationCache> saeRec = new java.util.LinkedHashMap<>();
+            if (sae != null) {
+                SaeSplice splice = new SaeSplice(sae);
+                for (SaeSite s : saeSites) {
+                    ActivationCache c = new ActivationCache();
+                    saeRec.put(s, c);
+                    splice.read(s.point(), c);
+                }
+                splice.addTo(hooks);
             }
             int t = ids.length;
             int[] all = new int[t];
@@ -106,8 +139,12 @@ final class LogitsCommand implements Callable<Integer> {
             SafetensorsWriter w = new SafetensorsWriter();
             w.add("logits", logits, new long[] {t, m.config().vocabSize()}, DType.F32);
             if (gradSite != null) {
-                Site gs = Site.parse(gradSite).checkIn(m.config());
-                int width = gs.width(m.config());
+                boolean latents = SaeSite.isSaeName(gradSite);
+                if (latents && SaeSite.parse(gradSite).point() != SaeSite.Point.ACTS_POST) {
+                    throw new IpgException("--grad-site " + gradSite + ": gradients are taken at the latents, SITE.hook_sae_acts_post");
+                }
+                Site gs = latents ? sae.site() : Site.parse(gradSite).checkIn(m.config());
+                int width = latents ? sae.dSae() : gs.width(m.config());
                 ReverseMode rm = new ReverseMode(m);
                 if (maxMemory != null) {
                     rm.budget(Sizes.parse(maxMemory, "--max-memory"));
@@ -116,16 +153,35 @@ final class LogitsCommand implements Callable<Integer> {
                     err.println("[" + rm.describePlan(t, gs, false) + "]");
                 }
                 long g0 = System.nanoTime();
-                var res = rm.siteGradients(List.of(new Trajectory(ids, from)), Interpolation.uniform(gs, width, 1f), true).getFirst();
-                err.printf(Locale.ROOT, "[backward to %s in %.2f s; L = %.6f]%n", gs, (System.nanoTime() - g0) / 1e9, res.objective());
-                w.add("grad", res.siteGrad(), new long[] {t, width}, DType.F32);
+                var res = rm.siteGradients(List.of(new Trajectory(ids, from)),
+                        latents ? Interpolation.at(sae, 1, null, 0) : Interpolation.uniform(gs, width, 1f), true).getFirst();
+                err.printf(Locale.ROOT, "[backward to %s in %.2f s; L = %.6f]%n", latents ? gradSite : gs,
+                        (System.nanoTime() - g0) / 1e9, res.objective());
+                float[] grad = res.siteGrad();
+                if (latents) {
+                    // dL/df_t = s_out W_dec dL/dz_t, per position, with the error term fixed
+                    int d = sae.dIn();
+                    float[] gl = new float[t * width];
+                    for (int r = 0; r < t; r++) {
+                        System.arraycopy(sae.decodeBackward(sae.encode(res.activation(), r * d), grad, r * d), 0, gl, r * width, width);
+                    }
+                    grad = gl;
+                }
+                w.add("grad", grad, new long[] {t, width}, DType.F32);
                 w.add("scale_grad", res.scaleGrad(), new long[] {width}, DType.F32);
                 w.add("loss", new float[] {(float) res.objective()}, new long[] {1}, DType.F32);
-                w.metadata("ipg.grad_site", gs.toString());
+                w.metadata("ipg.grad_site", latents ? SaeSite.parse(gradSite).toString() : gs.toString());
                 w.metadata("ipg.from", Integer.toString(from));
             }
             for (Site s : sites) {
                 w.add(s.toString(), rec.get(s, 0), new long[] {t, s.width(m.config())}, DType.F32);
+            }
+            for (var e : saeRec.entrySet()) {
+                int width = e.getKey().point() == SaeSite.Point.ACTS_POST ? sae.dSae() : sae.dIn();
+                w.add(e.getKey().toString(), e.getValue().get(sae.site(), 0), new long[] {t, width}, DType.F32);
+            }
+            if (sae != null) {
+                w.metadata("ipg.sae", sae.source());
             }
             w.metadata("ipg.command", "logits");
             w.metadata("ipg.model", m.dir().toAbsolutePath().normalize().toString());
@@ -133,7 +189,7 @@ final class LogitsCommand implements Callable<Integer> {
             w.metadata("ipg.kernels", m.kernels().name());
             w.write(out);
             err.printf(Locale.ROOT, "[%d tokens in %.2f s; wrote logits%s%s to %s]%n", t, secs,
-                    sites.isEmpty() ? "" : ", " + sites.size() + " site(s)", gradSite == null ? "" : ", grad and scale_grad", out);
+                    sites.isEmpty() && saeRec.isEmpty() ? "" : ", " + (sites.size() + saeRec.size()) + " site(s)", gradSite == null ? "" : ", grad and scale_grad", out);
         }
         return 0;
     }

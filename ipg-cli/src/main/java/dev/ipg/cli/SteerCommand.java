@@ -5,6 +5,7 @@ import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.steer.Rank;
 import dev.ipg.core.steer.ScoresFile;
@@ -86,6 +87,9 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--compare", description = "Also generate without the intervention (same seed) and print both.")
     boolean compare;
 
+    @picocli.CommandLine.Mixin
+    SaeOptions saeOptions;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -97,7 +101,7 @@ final class SteerCommand implements Callable<Integer> {
             if (scale || add) {
                 throw new IpgException("--intervention replaces --scores/--top/--gamma and --vector/--strength; give one or the other");
             }
-            return Steering.parse(intervention);
+            return saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
         }
         if (scale && add) {
             throw new IpgException("give either --scores with --top/--top-k and --gamma, or --vector with --strength, not both");
@@ -116,12 +120,12 @@ final class SteerCommand implements Callable<Integer> {
             throw new IpgException("scaling needs --scores RUN_DIR, one of --top P% or --top-k K, and --gamma G");
         }
         Top t = top != null ? Top.parse(top.endsWith("%") ? top : top + "%") : new Top.Count(topK);
-        ScoresFile sf = ScoresFile.load(scores, site == null ? null : Site.parse(site));
+        ScoresFile sf = ScoresFile.load(scores, site == null ? null : SaeSite.isSaeName(site) ? SaeSite.parse(site).site() : Site.parse(site));
         if (sf.isConstant()) {
             spec.commandLine().getErr().println("[warning: every score in " + sf.file() + " is " + sf.scores()[0]
                     + "; the selection is just the lowest component indices]");
         }
-        return Steering.scale(sf, t, Rank.parse(rank), gamma);
+        return Steering.scale(sf, t, Rank.parse(rank), gamma, sf.latents() ? saeOptions.load(sf.site()) : null);
     }
 
     @Override

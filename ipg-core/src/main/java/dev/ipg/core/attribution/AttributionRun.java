@@ -17,6 +17,9 @@ import dev.ipg.core.model.ActivationCache;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeFingerprint;
+import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Sample;
 import dev.ipg.core.signal.Signal;
@@ -65,9 +68,20 @@ public final class AttributionRun {
     private final Set<Integer> eos;
     private final Path dir;
     private final ProgressListener progress;
+    private final Sae sae;
 
     public AttributionRun(Transformer model, Tokenizer tok, Dataset data, Signal signal, Spec spec, Set<Integer> eos, Path dir,
                           ProgressListener progress) {
+        this(model, tok, data, signal, spec, eos, dir, progress, null);
+    }
+
+    /**
+     * IPG-SAE when {@code sae} is non-null: at its site the components are its latents, written
+     * under the name {@code SITE.hook_sae_acts_post}.
+     */
+    public AttributionRun(Transformer model, Tokenizer tok, Dataset data, Signal signal, Spec spec, Set<Integer> eos, Path dir,
+                          ProgressListener progress, Sae sae) {
+        this.sae = sae == null ? null : sae.checkIn(model.config());
         this.model = model;
         this.tok = tok;
         this.data = data;
@@ -82,6 +96,22 @@ public final class AttributionRun {
         for (Site s : spec.sites()) {
             s.checkIn(model.config());
         }
+        if (sae != null && !spec.sites().contains(sae.site())) {
+            throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", which is not among the sites attributed");
+        }
+    }
+
+    private boolean latents(Site site) {
+        return sae != null && sae.site().equals(site);
+    }
+
+    /** The name of a site's scores: the site, or its SAE's latents ({@code SITE.hook_sae_acts_post}). */
+    private String name(Site site) {
+        return latents(site) ? sae.name(SaeSite.Point.ACTS_POST) : site.toString();
+    }
+
+    private int width(Site site) {
+        return latents(site) ? sae.dSae() : site.width(model.config());
     }
 
     /** The configuration that identifies this run's results. */
@@ -92,7 +122,10 @@ public final class AttributionRun {
         c.set("model", RunConfig.model(model));
         c.set("dataset", RunConfig.dataset(data));
         ArrayNode sites = c.putArray("sites");
-        spec.sites().forEach(s -> sites.add(s.toString()));
+        spec.sites().forEach(s -> sites.add(name(s)));
+        if (sae != null) {
+            c.set("sae", SaeFingerprint.json(sae));
+        }
         c.put("signal", spec.signalSpec());
         c.set("prompt_format", spec.format().json());
         ObjectNode h = c.putObject("hyperparameters");
@@ -167,7 +200,7 @@ public final class AttributionRun {
                     samples.add(new Sample(p.id(), promptText, tok.decode(c, true), c.length, p.gold()));
                 }
                 return signal.rewards(samples);
-            });
+            }, sae);
             ObjectNode pj = JSON.createObjectNode();
             pj.put("index", i);
             pj.put("id", p.id());
@@ -181,9 +214,9 @@ public final class AttributionRun {
                 Site site = spec.sites().get(s);
                 long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
                 IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
-                w.add(site.toString(), r.ipg(), new long[] {r.ipg().length}, DType.F32);
-                w.add(site + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
-                bySite.set(site.toString(), promptJson(r));
+                w.add(name(site), r.ipg(), new long[] {r.ipg().length}, DType.F32);
+                w.add(name(site) + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
+                bySite.set(name(site), promptJson(r));
                 note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
                         spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
             }
@@ -229,7 +262,7 @@ public final class AttributionRun {
                             + prompts.size() + "; use the same --limit or another --out");
                 }
                 for (Site s : spec.sites()) {
-                    var mtx = f.matrix(s.toString());
+                    var mtx = f.matrix(name(s));
                     float[] v = new float[mtx.cols()];
                     mtx.copyRow(0, v, 0);
                     out.put(s, v);
@@ -238,12 +271,12 @@ public final class AttributionRun {
             }
         }
         progress.message("computing the mean baseline over " + prompts.size() + " prompts");
-        MeanBaseline mb = MeanBaseline.of(model, prompts, spec.sites());
+        MeanBaseline mb = MeanBaseline.of(model, prompts, spec.sites(), sae);
         SafetensorsWriter w = new SafetensorsWriter();
         for (Site s : spec.sites()) {
             float[] mean = mb.bySite().get(s);
             out.put(s, mean);
-            w.add(s.toString(), mean, new long[] {1, mean.length}, DType.F32);
+            w.add(name(s), mean, new long[] {1, mean.length}, DType.F32);
         }
         w.metadata("ipg.prompts", Integer.toString(prompts.size()));
         w.metadata("ipg.positions", Long.toString(mb.positions()));
@@ -363,11 +396,11 @@ public final class AttributionRun {
             }
         }
         for (Site site : spec.sites()) {
-            int width = site.width(model.config());
+            int width = width(site);
             float[] perPrompt = new float[m * width];
             for (int i = 0; i < m; i++) {
                 try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("prompts").resolve(name(i) + ".safetensors"))) {
-                    f.matrix(site.toString()).copyRow(0, perPrompt, i * width);
+                    f.matrix(name(site)).copyRow(0, perPrompt, i * width);
                 }
             }
             float[] mean = new float[width];
@@ -385,7 +418,7 @@ public final class AttributionRun {
                 mean[c] = (float) (s / m);
                 se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1)) : Float.NaN;
             }
-            String n = site.toString();
+            String n = name(site);
             scores.add(n + "/scores", mean, new long[] {width}, DType.F32);
             scores.add(n + "/per_prompt", perPrompt, new long[] {m, width}, DType.F32);
             if (spec.sites().size() == 1) {

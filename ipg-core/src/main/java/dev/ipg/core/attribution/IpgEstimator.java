@@ -9,6 +9,7 @@ import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.nn.Policy;
+import dev.ipg.core.sae.Sae;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -113,8 +114,18 @@ public final class IpgEstimator {
     private final ReverseMode reverse;
     private final Policy sampling;
     private final Policy gradient;
+    private final Sae sae;
 
     public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer) {
+        this(model, opt, eosIds, scorer, null);
+    }
+
+    /**
+     * IPG-SAE when {@code sae} is non-null: at the SAE's site the components are its latents
+     * (f(alpha) = f' + alpha (f - f'), decoded with the error term held fixed; ipg-method.md §2).
+     */
+    public IpgEstimator(Transformer model, IpgOptions opt, Set<Integer> eosIds, Scorer scorer, Sae sae) {
+        this.sae = sae;
         this.model = model;
         this.opt = opt;
         this.eosIds = Set.copyOf(eosIds);
@@ -141,14 +152,14 @@ public final class IpgEstimator {
 
     /** The path point alpha: alpha for the moving components (all when null), 1 for the rest. */
     private Interpolation at(Site site, double alpha, float[] baseline, int[] prompt, int[] moving) {
-        float[] a = new float[site.width(model.config())];
+        float[] a = new float[width(site)];
         java.util.Arrays.fill(a, moving == null ? (float) alpha : 1f);
         if (moving != null) {
             for (int i : moving) {
                 a[i] = (float) alpha;
             }
         }
-        return new Interpolation(site, baseline, a, positionsFrom(prompt));
+        return new Interpolation(site, baseline, a, positionsFrom(prompt), latents(site) ? sae : null);
     }
 
     /** Adds {@code c * g} to {@code acc} on the moving components (all when null): the others do not move along the path. */
@@ -162,6 +173,15 @@ public final class IpgEstimator {
                 acc[i] += c * g[i];
             }
         }
+    }
+
+    private boolean latents(Site site) {
+        return sae != null && sae.site().equals(site);
+    }
+
+    /** The number of components at {@code site}: its width, or the SAE's latents there. */
+    public int width(Site site) {
+        return latents(site) ? sae.dSae() : site.width(model.config());
     }
 
     private long tokens;
@@ -239,7 +259,7 @@ public final class IpgEstimator {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
-        int width = site.width(model.config());
+        int width = width(site);
         Quadrature.Rule rule = opt.rule();
         double start = opt.alphaMin();
         double[] acc = new double[width];
@@ -319,7 +339,7 @@ public final class IpgEstimator {
         tokens = 0;
         samplingNanos = 0;
         backwardNanos = 0;
-        int width = site.width(model.config());
+        int width = width(site);
         Quadrature.Rule rule = opt.rule();
         double start = opt.alphaMin();
         int n = opt.samples();

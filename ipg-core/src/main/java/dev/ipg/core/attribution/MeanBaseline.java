@@ -5,6 +5,7 @@ import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.sae.Sae;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -32,9 +33,17 @@ public record MeanBaseline(Map<Site, float[]> bySite, int prompts, long position
 
     /** The mean baseline of each of {@code sites} over {@code prompts}. */
     public static MeanBaseline of(Transformer model, List<int[]> prompts, List<Site> sites) {
+        return of(model, prompts, sites, null);
+    }
+
+    /**
+     * The mean baseline of each of {@code sites} over {@code prompts}; at the site of {@code sae}
+     * (when non-null) the components are its latents, so h' is the mean of the latents f.
+     */
+    public static MeanBaseline of(Transformer model, List<int[]> prompts, List<Site> sites, Sae sae) {
         Map<Site, double[]> sum = new LinkedHashMap<>();
         for (Site s : sites) {
-            sum.put(s, new double[s.width(model.config())]);
+            sum.put(s, new double[sae != null && sae.site().equals(s) ? sae.dSae() : s.width(model.config())]);
         }
         long positions = 0;
         for (int[] p : prompts) {
@@ -45,7 +54,7 @@ public record MeanBaseline(Map<Site, float[]> bySite, int prompts, long position
             for (Site s : sites) {
                 double[] acc = sum.get(s);
                 int width = acc.length;
-                float[] a = cache.get(s, 0);
+                float[] a = sae != null && sae.site().equals(s) ? sae.latents(cache.get(s, 0), p.length) : cache.get(s, 0);
                 for (int t = 0; t < p.length; t++) {
                     for (int i = 0; i < width; i++) {
                         acc[i] += a[t * width + i];

@@ -3,7 +3,7 @@
  * to the real activation, outcome advantages, the policy gradient of each trajectory through the
  * reverse mode, a quadrature over the path), the path variants (from alpha_min, candidate sets),
  * the one mean baseline, its aggregation over a support set, the run directory with resume, the
- * completeness check and the per-point path diagnostics. Depends on {@code grad}, {@code generate},
+ * completeness check and the per-point path diagnostics. Depends on {@code sae}, {@code grad}, {@code generate},
  * {@code signal}, {@code eval}, {@code tokenize}, and {@code steer} (an earlier run's scores as candidates).
  */
 package dev.ipg.core.attribution;

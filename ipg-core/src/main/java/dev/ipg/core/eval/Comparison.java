@@ -20,6 +20,8 @@ import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.attribution.baselines.SaeReasonScore;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.steer.Rank;
 import dev.ipg.core.steer.ScoresFile;
@@ -250,10 +252,27 @@ public final class Comparison {
     private final Set<Integer> eos;
     private final Path out;
     private final ProgressListener progress;
+    private final Sae sae;
     private final Map<Path, EvalRun.Summary> evals = new HashMap<>();
 
     public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
                       Path out, ProgressListener progress) {
+        this(model, tok, support, eval, signal, spec, eos, out, progress, null);
+    }
+
+    /**
+     * With {@code sae} (at the comparison's site), the methods ipg-sae (IPG over its latents) and
+     * sae-r (ReasonScore) are available, and their selections of latents are applied through it.
+     */
+    public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
+                      Path out, ProgressListener progress, Sae sae) {
+        this.sae = sae;
+        if (sae != null && !sae.site().equals(spec.site())) {
+            throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", the comparison is at " + spec.site());
+        }
+        if (sae == null && (spec.methods().contains(Method.IPG_SAE) || spec.methods().contains(Method.SAE_R))) {
+            throw new IpgException("--methods ipg-sae and sae-r need the SAE (--sae DIR)");
+        }
         this.model = model;
         this.tok = tok;
         this.support = support;
@@ -312,6 +331,10 @@ public final class Comparison {
                             out.resolve("methods").resolve("support-completions"), dir);
                     case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
                     case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
+                    case IPG_SAE -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
+                            spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(spec.supportLimit());
+                    case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 2, 0.7,
+                            out.resolve("methods").resolve("support-completions"), dir);
                 }
             }
         }
@@ -359,7 +382,7 @@ public final class Comparison {
                 progress.message("warning: every score in " + sf.file() + " is " + sf.scores()[0] + "; its selection is just the lowest "
                         + "component indices (is the signal constant on the support set?)");
             }
-            Steering s = Steering.scale(sf, spec.top(), spec.rank(), gamma);
+            Steering s = Steering.scale(sf, spec.top(), spec.rank(), gamma, sae);
             describe = describe == null ? s.describe() : describe;
             String name = (m == Method.RANDOM ? "random-seed" + k : m.cliName()) + "-gamma" + num(gamma);
             per.add(evaluate(out.resolve("evals").resolve(selectionKey()).resolve(name), s));
@@ -414,6 +437,9 @@ public final class Comparison {
         datasetJson(c.putObject("eval"), eval, spec.evalLimit());
         c.put("disjoint", true);
         c.put("site", spec.site().toString());
+        if (sae != null) {
+            c.set("sae", dev.ipg.core.sae.SaeFingerprint.json(sae));
+        }
         c.put("top", spec.top().toString());
         c.put("rank", spec.rank().cliName());
         c.put("enhance_gamma", spec.enhance());

@@ -146,7 +146,7 @@ public final class ReverseMode {
                                           Policy policy, Policy sampling) {
         Site site = interp.site().checkIn(cfg);
         int width = site.width(cfg);
-        if (interp.alpha().length != width) {
+        if (interp.sae() == null && interp.alpha().length != width) {
             throw new IpgException("alpha has " + interp.alpha().length + " components, site " + site + " has " + width);
         }
         Packed p = pack(trajectories);
@@ -172,14 +172,12 @@ public final class ReverseMode {
             Trajectory t = trajectories.get(s);
             int r0 = p.rowStart[s];
             int n = t.tokens().length;
-            float[] scale = new float[width];
+            float[] scale = new float[interp.width()];
             for (int r = r0; r < r0 + n; r++) {
                 if (p.batch.pos()[r] < interp.positionsFrom()) {
                     continue;
                 }
-                for (int i = 0; i < width; i++) {
-                    scale[i] += (original[r * width + i] - interp.base(i)) * g[r * width + i];
-                }
+                interp.accumulateScaleGrad(original, r * width, g, r * width, scale);
             }
             // the finiteness check of the backward: one pass over this trajectory's site gradients
             if (!NonFinite.all(k, g, r0 * width, n * width) || !NonFinite.all(k, scale, 0, width)) {

@@ -5,6 +5,7 @@ import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.tensor.Matrix;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +24,15 @@ import java.util.TreeSet;
  * @param scores   one score per component
  * @param method   the method recorded in {@code ipg.config} ({@code unknown} when absent)
  * @param metadata the file's metadata
+ * @param latents  whether the scores are of the latents of an SAE at {@code site}
+ *                 ({@code SITE.hook_sae_acts_post}, IPG-SAE and SAE-R) rather than the site's own components
  */
-public record ScoresFile(Path file, Site site, float[] scores, String method, Map<String, String> metadata) {
+public record ScoresFile(Path file, Site site, float[] scores, String method, Map<String, String> metadata, boolean latents) {
+
+    /** Scores of a site's own components. */
+    public ScoresFile(Path file, Site site, float[] scores, String method, Map<String, String> metadata) {
+        this(file, site, scores, method, metadata, false);
+    }
 
     /** The name of the scores file inside a run directory. */
     public static final String NAME = "scores.safetensors";
@@ -59,34 +67,38 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
                 }
             }
             String name;
+            String latentName = site == null ? null : site + "." + SaeSite.Point.ACTS_POST.suffix();
             if (site != null) {
                 if (f.has(site + "/scores")) {
                     name = site + "/scores";
-                } else if (f.has("scores") && configSites.equals(List.of(site.toString()))) {
+                } else if (f.has(latentName + "/scores")) {
+                    name = latentName + "/scores";
+                } else if (f.has("scores") && (configSites.equals(List.of(site.toString())) || configSites.equals(List.of(latentName)))) {
                     name = "scores";
                 } else {
                     throw new IpgException(file + " has no scores for " + site + " (it has: "
                             + (sites.isEmpty() ? "none named by site" : String.join(", ", sites)) + ")");
                 }
             } else if (sites.size() == 1) {
-                site = Site.parse(sites.first());
                 name = sites.first() + "/scores";
             } else if (sites.size() > 1) {
                 throw new IpgException(file + " holds scores of " + sites.size() + " sites (" + String.join(", ", sites)
                         + "); choose one with site=");
             } else if (f.has("scores") && configSites.size() == 1) {
-                site = Site.parse(configSites.getFirst());
                 name = "scores";
             } else {
                 throw new IpgException(file + " holds no SITE/scores tensor and does not name its site");
             }
+            String siteName = name.equals("scores") ? configSites.getFirst() : name.substring(0, name.length() - "/scores".length());
+            boolean latents = SaeSite.isSaeName(siteName);
+            site = latents ? SaeSite.parse(siteName).site() : Site.parse(siteName);
             Matrix m = f.matrix(name);
             if (m.rows() != 1) {
                 throw new IpgException("tensor " + name + " in " + file + " is not a vector (" + m.rows() + " x " + m.cols() + ")");
             }
             float[] v = new float[m.cols()];
             m.copyRow(0, v, 0);
-            return new ScoresFile(file, site, v, method, meta);
+            return new ScoresFile(file, site, v, method, meta, latents);
         }
     }
 

@@ -8,6 +8,10 @@ import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeFingerprint;
+import dev.ipg.core.sae.SaeSite;
+import dev.ipg.core.sae.SaeSplice;
 import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -179,15 +183,95 @@ public sealed interface Steering {
         }
     }
 
+    /**
+     * Multiplies the selected latents of an SAE by {@code gamma} (ipg-method.md §5: encode, scale
+     * the chosen latents, decode, add back the error term).
+     *
+     * @param selection latents of {@code sae} (its width is d_sae)
+     * @param gamma     the factor, finite
+     * @param rule      how the selection was made (for records)
+     * @param sae       the SAE spliced in at {@code selection.site()}
+     */
+    record ScaleLatents(Selection selection, double gamma, String rule, Sae sae) implements Steering {
+        public ScaleLatents {
+            if (!Double.isFinite(gamma)) {
+                throw new IpgException("gamma must be a finite number, got " + gamma);
+            }
+            if (!sae.site().equals(selection.site()) || sae.dSae() != selection.width()) {
+                throw new IpgException("the selection of " + selection.width() + " components at " + selection.site()
+                        + " are not the latents of " + sae);
+            }
+        }
+
+        @Override
+        public Hooks addTo(Hooks hooks) {
+            return new SaeSplice(sae).intervene(new Intervention.Scale(selection.factors(gamma))).addTo(hooks);
+        }
+
+        @Override
+        public String describe() {
+            return String.format(Locale.ROOT, "scale %d of %d latents of the SAE at %s (%s) by gamma %s", selection.size(),
+                    sae.dSae(), sae.site(), rule, plain(gamma));
+        }
+
+        @Override
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("kind", "scale");
+            j.put("site", sae.name(SaeSite.Point.ACTS_POST));
+            j.put("gamma", gamma);
+            j.put("rule", rule);
+            j.put("width", selection.width());
+            j.set("sae", SaeFingerprint.json(sae));
+            ArrayNode c = j.putArray("components");
+            for (int i : selection.components()) {
+                c.add(i);
+            }
+            return j;
+        }
+
+        @Override
+        public Steering checkIn(ModelConfig config) {
+            sae.checkIn(config);
+            return this;
+        }
+    }
+
     /** No steering. */
     static Steering none() {
         return new None();
     }
 
-    /** Scale the {@code top} components of a scores file by {@code gamma}. */
+    /** Scale the {@code top} components of a scores file by {@code gamma}; a file of SAE latents needs {@link #scale(ScoresFile, Top, Rank, double, Sae)}. */
     static Scale scale(ScoresFile scores, Top top, Rank rank, double gamma) {
-        return new Scale(scores.select(top, rank), gamma, "top " + Top.format(top) + " by " + (rank == Rank.ABS ? "|score|" : "signed score")
-                + " of " + scores.file());
+        if (scores.latents()) {
+            throw new IpgException(scores.file() + " scores the latents of an SAE at " + scores.site() + "; give that SAE (--sae DIR)");
+        }
+        return new Scale(scores.select(top, rank), gamma, rule(scores, top, rank));
+    }
+
+    /**
+     * Scale the {@code top} components of a scores file by {@code gamma}: through {@code sae} when
+     * the file scores its latents, directly otherwise ({@code sae} may then be null).
+     */
+    static Steering scale(ScoresFile scores, Top top, Rank rank, double gamma, Sae sae) {
+        if (!scores.latents() || sae == null) {
+            return scale(scores, top, rank, gamma);
+        }
+        if (!sae.site().equals(scores.site()) || sae.dSae() != scores.scores().length) {
+            throw new IpgException(scores.file() + " scores " + scores.scores().length + " latents at " + scores.site()
+                    + ", which do not belong to " + sae);
+        }
+        return new ScaleLatents(scores.select(top, rank), gamma, rule(scores, top, rank), sae);
+    }
+
+    private static String rule(ScoresFile scores, Top top, Rank rank) {
+        return "top " + Top.format(top) + " by " + (rank == Rank.ABS ? "|score|" : "signed score") + " of " + scores.file();
+    }
+
+    /** As {@link #parse(String)}, with scores of SAE latents applied through {@code sae} (may be null). */
+    static Steering parse(String spec, Sae sae) {
+        return parse(spec, sae, true);
     }
 
     /**
@@ -196,6 +280,10 @@ public sealed interface Steering {
      * @throws IpgException with a one-line message on any problem
      */
     static Steering parse(String spec) {
+        return parse(spec, null, false);
+    }
+
+    private static Steering parse(String spec, Sae sae, boolean withSae) {
         String s = spec == null ? "" : spec.strip();
         if (s.equals("none")) {
             return none();
@@ -241,8 +329,10 @@ public sealed interface Steering {
             Top top = Top.parse(opts.get("top"));
             double gamma = number(spec, "gamma", opts.get("gamma"));
             Rank rank = opts.containsKey("rank") ? Rank.parse(opts.get("rank")) : Rank.SIGNED;
-            Site site = opts.containsKey("site") ? Site.parse(opts.get("site")) : null;
-            return scale(ScoresFile.load(Path.of(path), site), top, rank, gamma);
+            String siteOpt = opts.get("site");
+            Site site = siteOpt == null ? null : SaeSite.isSaeName(siteOpt) ? SaeSite.parse(siteOpt).site() : Site.parse(siteOpt);
+            ScoresFile sf = ScoresFile.load(Path.of(path), site);
+            return withSae ? scale(sf, top, rank, gamma, sae) : scale(sf, top, rank, gamma);
         }
         if (!opts.containsKey("strength")) {
             throw bad(spec, "add needs strength=S");

@@ -20,7 +20,11 @@ public enum Method {
     /** The IPG estimator with one step at alpha = 1 (no path integral). */
     PG,
     /** Integrated gradients of the teacher-forced gold-solution log-probability. */
-    IG;
+    IG,
+    /** IPG over the latents of an SAE ({@code ipg attribute --sae}). */
+    IPG_SAE,
+    /** ReasonScore over the latents of an SAE (Galichin et al. 2025). */
+    SAE_R;
 
     /** The command-line spelling, e.g. reasoning-neuron. */
     public String cliName() {

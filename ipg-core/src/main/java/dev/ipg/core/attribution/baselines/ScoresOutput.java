@@ -62,6 +62,12 @@ final class ScoresOutput {
      */
     static JsonNode write(Path dir, Site site, float[] scores, float[] perPrompt, int m, ObjectNode config, ObjectNode results,
                           Map<String, float[]> extra, int topRows, double seconds) {
+        return write(dir, site.toString(), scores, perPrompt, m, config, results, extra, topRows, seconds);
+    }
+
+    /** As above, for scores named {@code site} (e.g. an SAE's latents, {@code SITE.hook_sae_acts_post}). */
+    static JsonNode write(Path dir, String site, float[] scores, float[] perPrompt, int m, ObjectNode config, ObjectNode results,
+                          Map<String, float[]> extra, int topRows, double seconds) {
         int d = scores.length;
         SafetensorsWriter w = new SafetensorsWriter();
         w.add("scores", scores, new long[] {d}, DType.F32);

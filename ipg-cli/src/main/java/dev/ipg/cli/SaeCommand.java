@@ -1,0 +1,194 @@
+package dev.ipg.cli;
+
+import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
+import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeFingerprint;
+import dev.ipg.core.sae.SaeLensFormat;
+import dev.ipg.core.sae.SaeTraining;
+import dev.ipg.core.sae.SparsifyFormat;
+import dev.ipg.core.sae.TopKTrainer;
+import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.tokenize.Tokenizer;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code ipg sae}: sparse autoencoders. */
+@Command(name = "sae", mixinStandardHelpOptions = true, description = "Sparse autoencoders on a hook site.",
+        subcommands = {SaeCommand.Train.class})
+final class SaeCommand implements Runnable {
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getOut());
+    }
+
+    /** {@code ipg sae train}. */
+    @Command(name = "train", mixinStandardHelpOptions = true,
+            description = {"Train a TopK SAE (Gao et al. 2024: MSE, AuxK for dead latents, Adam, unit-norm decoder rows, b_dec at the "
+                    + "geometric median) on a site's activations over the model's own completions of a dataset, streamed; "
+                    + "report FVU, L0, dead latents and the loss with the SAE spliced in on held-out prompts; write the "
+                    + "SAELens format (--format sparsify for sparsify). Rerunning the same command resumes."})
+    static final class Train implements Callable<Integer> {
+
+        @Mixin
+        ModelOptions model;
+
+        @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Prompts (GSM8K, MATH-500 or AIME shape, or --field).")
+        Path dataset;
+
+        @Option(names = "--site", required = true, paramLabel = "SITE", description = "e.g. blocks.2.hook_resid_post.")
+        String site;
+
+        @Option(names = "--expansion", defaultValue = "16", description = "d_sae = expansion x the site's width (default: ${DEFAULT-VALUE}).")
+        int expansion;
+
+        @Option(names = "--k", defaultValue = "32", description = "Latents kept per position (default: ${DEFAULT-VALUE}).")
+        int k;
+
+        @Option(names = "--tokens", defaultValue = "200000", description = "Activation rows to train on (default: ${DEFAULT-VALUE}).")
+        long tokens;
+
+        @Option(names = "--batch-size", defaultValue = "256", description = "Rows per step (default: ${DEFAULT-VALUE}).")
+        int batch;
+
+        @Option(names = "--buffer", defaultValue = "8192", description = "Rows collected and shuffled before training on them (default: ${DEFAULT-VALUE}).")
+        int buffer;
+
+        @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+        double lr;
+
+        @Option(names = "--aux-alpha", defaultValue = "0.03125", description = "Weight of the AuxK loss (default: ${DEFAULT-VALUE}).")
+        double auxAlpha;
+
+        @Option(names = "--dead-after", defaultValue = "50000", description = "A latent silent for this many rows is dead (default: ${DEFAULT-VALUE}).")
+        long deadAfter;
+
+        @Option(names = "--eval-prompts", defaultValue = "32", description = "Last prompts of the dataset held out for the report (default: ${DEFAULT-VALUE}).")
+        int evalPrompts;
+
+        @Option(names = "--temperature", defaultValue = "0.6", description = "Sampling temperature of the completions (default: ${DEFAULT-VALUE}).")
+        double temperature;
+
+        @Option(names = "--max-new-tokens", defaultValue = "128", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+        int maxNewTokens;
+
+        @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Option(names = "--format", defaultValue = "saelens", description = "saelens or sparsify (default: ${DEFAULT-VALUE}).")
+        String format;
+
+        @Mixin
+        DatasetFormatOptions fmt;
+
+        @Option(names = {"-o", "--out"}, required = true, paramLabel = "SAE_DIR", description = "Output directory.")
+        Path out;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            PrintWriter outw = spec.commandLine().getOut();
+            if (!format.equals("saelens") && !format.equals("sparsify")) {
+                throw new IpgException("--format: unknown value '" + format + "' (use saelens or sparsify)");
+            }
+            if (expansion <= 0) {
+                throw new IpgException("--expansion must be >= 1, got " + expansion);
+            }
+            Site s = Site.parse(site);
+            Dataset data = fmt.load(dataset);
+            try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
+                s.checkIn(m.config());
+                int d = s.width(m.config());
+                List<int[]> prompts = new ArrayList<>();
+                for (int i = 0; i < data.size(); i++) {
+                    prompts.add(fmt.format().encode(data.get(i).question(), tok));
+                }
+                if (prompts.size() <= evalPrompts) {
+                    throw new IpgException(dataset + ": " + prompts.size() + " prompts, not more than the " + evalPrompts
+                            + " held out (--eval-prompts)");
+                }
+                List<int[]> train = prompts.subList(0, prompts.size() - evalPrompts);
+                List<int[]> held = prompts.subList(prompts.size() - evalPrompts, prompts.size());
+                var topts = new TopKTrainer.Options(Math.multiplyExact(d, expansion), k, lr, auxAlpha, deadAfter, seed);
+                var tspec = new SaeTraining.Spec(s, topts, batch, buffer, tokens, new SamplingParams(temperature, 0, 1.0, seed), maxNewTokens);
+                var training = new SaeTraining(m, tspec, DatasetFormatOptions.eos(m, tok, model.dir()));
+                Path work = out.resolve(".training");
+                Files.createDirectories(work);
+                Path state = work.resolve("state.safetensors");
+                var config = Json.object();
+                config.put("site", s.toString());
+                config.set("dataset", dev.ipg.core.eval.RunConfig.dataset(data));
+                config.set("model", dev.ipg.core.eval.RunConfig.model(m));
+                config.put("latents", topts.latents());
+                config.put("k", k);
+                config.put("tokens", tokens);
+                config.put("batch_size", batch);
+                config.put("buffer", buffer);
+                config.put("lr", lr);
+                config.put("aux_alpha", auxAlpha);
+                config.put("dead_after", deadAfter);
+                config.put("eval_prompts", evalPrompts);
+                config.put("temperature", temperature);
+                config.put("max_new_tokens", maxNewTokens);
+                config.put("seed", seed);
+                config.set("prompt_format", fmt.format().json());
+                dev.ipg.core.eval.RunConfig.prepare(work, "run-config.json", config, x -> false);
+                err.printf(Locale.ROOT, "[training a TopK SAE at %s: d_in %d, d_sae %d, k %d, %d rows in batches of %d; %d threads]%n",
+                        s, d, topts.latents(), k, tokens, batch, pool.threads());
+                ProgressBar bar = new ProgressBar(err);
+                long[] shown = {-1};
+                TopKTrainer t = training.train(train, state, (rows, total, st) -> {
+                    if (shown[0] < 0) {
+                        bar.start("steps", (total + batch - 1) / batch, rows / batch - 1);
+                        shown[0] = 0;
+                    }
+                    bar.advance(String.format(Locale.ROOT, "FVU %.3f L0 %.1f dead %.1f%%", st.fvu(), st.l0(), 100 * st.deadFraction()));
+                });
+                Sae sae = t.sae(s, out.toString());
+                SaeTraining.Evaluation ev = training.evaluate(sae, held);
+                if (format.equals("saelens")) {
+                    SaeLensFormat.write(sae, out, m.dir().getFileName().toString());
+                } else {
+                    SparsifyFormat.write(sae, out);
+                }
+                var report = Json.object();
+                report.set("config", config);
+                report.put("fvu", ev.fvu());
+                report.put("l0", ev.l0());
+                report.put("dead_fraction", ev.deadFraction());
+                report.put("loss_original", ev.lossOriginal());
+                report.put("loss_spliced", ev.lossSpliced());
+                report.put("heldout_rows", ev.rows());
+                report.put("steps", t.steps());
+                report.set("sae", SaeFingerprint.json(sae));
+                Json.write(out.resolve("training.json"), report);
+                outw.printf(Locale.ROOT, "held out (%d rows): FVU %.4f, L0 %.2f, dead %.1f%%, loss %.4f -> %.4f nats with the SAE spliced in%n",
+                        ev.rows(), ev.fvu(), ev.l0(), 100 * ev.deadFraction(), ev.lossOriginal(), ev.lossSpliced());
+                outw.println("wrote " + out + " (" + format + ") and " + out.resolve("training.json"));
+            } catch (java.io.IOException e) {
+                throw new IpgException("cannot write " + out + ": " + e.getMessage(), e);
+            }
+            return 0;
+        }
+    }
+}
