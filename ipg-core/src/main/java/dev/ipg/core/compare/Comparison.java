@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.compare;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -15,6 +15,11 @@ import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
 import dev.ipg.core.attribution.baselines.Support;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;

@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +13,10 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
