@@ -38,6 +38,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -130,6 +131,12 @@ public final class Comparison {
                 }
             }
         }
+
+        /** The same comparison at another site. */
+        public Spec withSite(Site other) {
+            return new Spec(other, methods, top, rank, enhance, suppress, sweepGammas, sweepMethods, randomSeeds, seed, ipg, signalSpec,
+                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+        }
     }
 
     /**
@@ -160,8 +167,19 @@ public final class Comparison {
         }
     }
 
-    /** The comparison: the original, each method's enhance and suppress rows, and the sweep. */
-    public record Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json) {
+    /**
+     * The comparison: the original, each method's enhance and suppress rows, the sweep, and the
+     * methods that could not score with the reason (they have no rows).
+     */
+    public record Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json, Map<String, String> unavailable) {
+
+        public Result {
+            unavailable = Map.copyOf(unavailable);
+        }
+
+        public Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json) {
+            this(original, rows, sweep, json, Map.of());
+        }
 
         /** A plain-text table of the comparison (what the command prints). */
         public String table() {
@@ -179,6 +197,7 @@ public final class Comparison {
                         r.settingLabel(), 100 * s.accuracy(), 100 * s.interval().lower(),
                         100 * s.interval().upper(), delta, s.meanGeneratedTokens(), s.reflectionPerCompletion()));
             }
+            new java.util.TreeMap<>(unavailable).forEach((m, why) -> sb.append(String.format(Locale.ROOT, "%-22s cannot score: %s%n", m, why)));
             if (!sweep.isEmpty()) {
                 sb.append(String.format(Locale.ROOT, "%ngamma sweep%n%-22s %8s  %-17s %10s %8s%n", "method", "gamma", "accuracy [95% CI]",
                         "mean tok", "reflect"));
@@ -272,6 +291,11 @@ public final class Comparison {
         Dataset.requireDisjoint(prefix(support, spec.supportLimit()), prefix(eval, spec.evalLimit()));
     }
 
+    /** What is compared. */
+    public Spec spec() {
+        return spec;
+    }
+
     /** The first {@code limit} problems (0: all) as a dataset of their own. */
     static Dataset prefix(Dataset d, int limit) {
         int n = limit > 0 ? Math.min(limit, d.size()) : d.size();
@@ -296,27 +320,45 @@ public final class Comparison {
         return spec.seed() + k;
     }
 
+    /**
+     * Computes (or finds) method {@code m}'s scores at the site on the first {@code limit}
+     * problems of {@code data} into {@code dir}; {@code completions} holds the model's own support
+     * completions (activation, reasoning-neuron), {@code randomSeed} the seed of a random selection.
+     */
+    void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
+        Support sup = new Support(model, tok, data, limit, spec.format(), eos, progress);
+        switch (m) {
+            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
+                    spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(limit);
+            case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
+            case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
+            case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(), completions, dir);
+            case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
+                    completions, dir);
+            case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
+            case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
+        }
+    }
+
     /** Runs (or resumes) everything and writes the comparison files. */
     public Result run() {
         Support sup = new Support(model, tok, support, spec.supportLimit(), spec.format(), eos, progress);
-        // 1. scores on the support split
+        // 1. scores on the support split; a baseline that cannot score is reported as such, the others go on
+        Map<String, String> unavailable = new LinkedHashMap<>();
         for (Method m : spec.methods()) {
             int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
             for (int k = 0; k < seeds; k++) {
                 Path dir = methodDir(m, k);
                 progress.message(m == Method.RANDOM ? "random scores (seed " + randomSeed(k) + ") in " + dir
                         : "scores of " + m + " on " + sup.used() + " support problems in " + dir);
-                switch (m) {
-                    case IPG -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                            spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(spec.supportLimit());
-                    case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
-                    case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed(k), dir);
-                    case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(),
-                            out.resolve("methods").resolve("support-completions"), dir);
-                    case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
-                            out.resolve("methods").resolve("support-completions"), dir);
-                    case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
-                    case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
+                try {
+                    score(m, support, spec.supportLimit(), randomSeed(k), dir, out.resolve("methods").resolve("support-completions"));
+                } catch (IpgException e) {
+                    if (m == Method.IPG) {
+                        throw e;
+                    }
+                    progress.message("warning: " + m + " cannot score, the comparison goes on without it: " + e.getMessage());
+                    unavailable.put(m.cliName(), e.getMessage());
                 }
             }
         }
@@ -325,6 +367,9 @@ public final class Comparison {
         Row original = new Row("original", "original", 1, false, "none", plain, List.of(plain.accuracy()));
         List<Row> rows = new ArrayList<>();
         for (Method m : spec.methods()) {
+            if (unavailable.containsKey(m.cliName())) {
+                continue;
+            }
             if (m == Method.CONTROL_VECTOR && spec.cvMode() == CvMode.ADD) {
                 SteeringVector v = SteeringVector.load(methodDir(m, 0));
                 Steering add = new Steering.Add(v, spec.cvStrength(), methodDir(m, 0).resolve(SteeringVector.NAME).toString());
@@ -337,17 +382,22 @@ public final class Comparison {
         }
         List<Row> sweep = new ArrayList<>();
         for (Method m : spec.sweepMethods()) {
+            if (unavailable.containsKey(m.cliName())) {
+                continue;
+            }
             for (double g : spec.sweepGammas()) {
                 sweep.add(scaled(m, "sweep", g, original));
             }
         }
         ObjectNode json = json(original, rows, sweep);
+        ObjectNode un = json.putObject("unavailable");
+        unavailable.forEach(un::put);
         var verdict = json.putArray("verdict");
-        new Result(original, rows, sweep, json).verdict().forEach(verdict::add);
+        new Result(original, rows, sweep, json, unavailable).verdict().forEach(verdict::add);
         Json.write(out.resolve("comparison.json"), json);
         writeCsv(out.resolve("comparison.csv"), original, rows);
         writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
-        return new Result(original, rows, sweep, json);
+        return new Result(original, rows, sweep, json, unavailable);
     }
 
     /** Method {@code m}'s top components scaled by {@code gamma} (gamma 1 is the original model). */
