@@ -69,7 +69,7 @@ import java.util.TreeSet;
  * <pre>
  *   OUT/SITE/...            the site's comparison (OUT itself when there is one site), with
  *                           evals/top-kK-RANK/METHOD-gammaG/ for every curve point,
- *                           ground-truth.json, stability/half-a|half-b/METHOD/ and protocol.json
+ *                           ground-truth.json and stability/half-a|half-b/METHOD/
  *   OUT/protocol.json       every site; OUT/curves.csv, ground_truth.csv, stability.csv
  * </pre>
  */
@@ -183,7 +183,7 @@ public final class Protocol {
      * Dice of a method's top-k sets from the two support halves at each curve k.
      *
      * @param method   the method
-     * @param dice     at each curve k
+     * @param dice     at each curve k (null when the method cannot score on a support half)
      * @param headline at the headline k
      */
     public record Stability(String method, double[] dice, double headline) {
@@ -305,9 +305,7 @@ public final class Protocol {
         c.set("eval_decoding", base.evalDecoding().json());
         ArrayNode arr = j.putArray("sites");
         for (SiteResult s : sites) {
-            ObjectNode sj = siteJson(s);
-            arr.add(sj);
-            Json.write(siteDir(s.site()).resolve(JSON), sj);
+            arr.add(siteJson(s)); // one file for the sweep: the report finds it from a site's directory
         }
         ArrayNode verdict = j.putArray("verdict");
         sites.forEach(s -> s.verdict().forEach(verdict::add));
@@ -604,8 +602,17 @@ public final class Protocol {
             Path da = dir.resolve("stability").resolve("half-a").resolve(m.cliName());
             Path db = dir.resolve("stability").resolve("half-b").resolve(m.cliName());
             progress.message("stability: " + m + " on support halves of " + half + " problems in " + da.getParent().getParent());
-            cmp.score(m, a, 0, 0, da, dir.resolve("stability").resolve("half-a").resolve("support-completions"));
-            cmp.score(m, b, 0, 0, db, dir.resolve("stability").resolve("half-b").resolve("support-completions"));
+            try {
+                cmp.score(m, a, 0, 0, da, dir.resolve("stability").resolve("half-a").resolve("support-completions"));
+                cmp.score(m, b, 0, 0, db, dir.resolve("stability").resolve("half-b").resolve("support-completions"));
+            } catch (IpgException e) {
+                if (m == Method.IPG) {
+                    throw e;
+                }
+                progress.message("warning: " + m + " cannot score on a support half, no stability for it: " + e.getMessage());
+                out.add(new Stability(m.cliName(), null, Double.NaN));
+                continue;
+            }
             ScoresFile sa = ScoresFile.load(da, cmp.spec().site());
             ScoresFile sb = ScoresFile.load(db, cmp.spec().site());
             double[] dice = new double[ks.length];
@@ -678,7 +685,7 @@ public final class Protocol {
         if (si != null) {
             Stability best = null;
             for (Stability s : stab) {
-                if (s != si && (best == null || s.headline() > best.headline())) {
+                if (s != si && s.dice() != null && (best == null || s.headline() > best.headline())) {
                     best = s;
                 }
             }
@@ -789,6 +796,10 @@ public final class Protocol {
             }
             sb.append(String.format(Locale.ROOT, " %8s%n", "k=" + s.headlineK()));
             for (Stability st : s.stability()) {
+                if (st.dice() == null) {
+                    sb.append(String.format(Locale.ROOT, "%-24s cannot score on a support half%n", st.method()));
+                    continue;
+                }
                 sb.append(String.format(Locale.ROOT, "%-24s", st.method()));
                 for (double d : st.dice()) {
                     sb.append(String.format(Locale.ROOT, " %6.2f", d));
@@ -879,6 +890,9 @@ public final class Protocol {
         st.put("half_size", s.halfSize());
         ArrayNode sm = st.putArray("methods");
         for (Stability x : s.stability()) {
+            if (x.dice() == null) {
+                continue; // cannot score on a half
+            }
             ObjectNode xj = sm.addObject();
             xj.put("method", x.method());
             array(xj.putArray("dice"), x.dice());
@@ -947,7 +961,7 @@ public final class Protocol {
         StringBuilder sb = new StringBuilder("site,method,k,dice\n");
         for (SiteResult s : sites) {
             for (Stability st : s.stability()) {
-                for (int i = 0; i < s.ks().length; i++) {
+                for (int i = 0; st.dice() != null && i < s.ks().length; i++) {
                     sb.append(String.format(Locale.ROOT, "%s,%s,%d,%.4f%n", s.site(), st.method(), s.ks()[i], st.dice()[i]));
                 }
             }
