@@ -27,7 +27,9 @@ final class ProtocolSection {
         b.append("<section id=\"protocol\"><h2>Localization protocol</h2>");
         View v = section == null ? null : section.value();
         if (v == null) {
-            b.append("<p class=\"missing\">").append(Html.escape(section == null ? "No protocol." : section.note())).append("</p></section>\n");
+            // an optional addition to the comparison: its absence is a note, not a missing section
+            b.append("<p class=\"lead\" id=\"protocol-note\">").append(Html.escape(section == null ? "No protocol." : section.note()))
+                    .append("</p></section>\n");
             return;
         }
         b.append("<p class=\"lead\">Every method's top k components scaled on the evaluation split, k = 1, 2, 4, &hellip;; "
@@ -40,12 +42,12 @@ final class ProtocolSection {
         }
         b.append("</ul>");
         for (SiteView s : v.sites()) {
-            site(b, s, v);
+            site(b, s, v, v.sites().size() > 1);
         }
         b.append("</section>\n");
     }
 
-    private static void site(StringBuilder b, SiteView s, View v) {
+    private static void site(StringBuilder b, SiteView s, View v, boolean ownVerdict) {
         b.append("<h3>").append(Html.escape(s.site())).append(" &middot; ").append(s.width()).append(" components &middot; original ")
                 .append(String.format(Locale.ROOT, "%.1f %%", 100 * s.originalAccuracy())).append(" on ").append(s.evalProblems())
                 .append(" problems</h3>");
@@ -95,7 +97,7 @@ final class ProtocolSection {
             }
             b.append("</tbody></table>");
         }
-        if (!s.verdict().isEmpty()) {
+        if (ownVerdict && !s.verdict().isEmpty()) {
             b.append("<ul class=\"verdict\">");
             s.verdict().forEach(x -> b.append("<li>").append(Html.escape(x)).append("</li>"));
             b.append("</ul>");
@@ -107,7 +109,7 @@ final class ProtocolSection {
         int w = 640;
         int h = 260;
         int left = 52;
-        int right = 130;
+        int right = 160;
         int top = 12;
         int bottom = 36;
         double lo = 0;
