@@ -7,7 +7,8 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
-import dev.ipg.core.eval.Comparison;
+import dev.ipg.core.compare.Comparison;
+import dev.ipg.core.compare.Protocol;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.generate.SamplingParams;
@@ -30,13 +31,19 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code ipg compare}: the paper's Table 1 for one model. */
+/** {@code ipg compare}: the paper's Table 1 for one model, and the localization protocol over a layer sweep. */
 @Command(name = "compare", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Compare component selection methods: scores on the support split, then accuracy on the (disjoint) evaluation "
                 + "split with the top components enhanced and suppressed, beside the original model, with 95%% Wilson intervals; "
-                + "random selection averaged over seeds; and a gamma sweep (accuracy and mean length).",
-                "Writes OUT/comparison.json, comparison.csv, gamma_sweep.csv and every intermediate run (resumable) under OUT/methods "
-                        + "and OUT/evals; prints the table."})
+                + "random selection over seeds; and a gamma sweep (accuracy and mean length).",
+                "Then the localization protocol at every site: suppression (and enhancement) curves over k = 1, 2, 4, ... with their "
+                        + "area and paired bootstrap intervals (and McNemar) of every method against IPG; random selection as a "
+                        + "distribution over its seeds; a ground truth by ablating each component alone on the --dev split, with each "
+                        + "method's precision@k and Spearman correlation; the Dice stability of each method's top set between two "
+                        + "support halves; and a verdict per site saying where IPG wins, ties and loses.",
+                "Writes OUT/protocol.json, curves.csv, ground_truth.csv, stability.csv, each site's comparison.json, comparison.csv, "
+                        + "gamma_sweep.csv and every intermediate run (resumable); prints the tables and the verdict. A baseline that "
+                        + "cannot score is reported as such and the others go on."})
 final class CompareCommand implements Callable<Integer> {
 
     @Mixin
@@ -48,7 +55,9 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--eval", required = true, paramLabel = "FILE.jsonl", description = "Evaluation split (must share no id or question with the support split).")
     Path evalFile;
 
-    @Option(names = "--site", required = true, paramLabel = "SITE", description = "The site, e.g. blocks.20.hook_resid_post.")
+    @Option(names = "--site", required = true, paramLabel = "SITES",
+            description = "The site, or several (a layer sweep), comma-separated; a layer range expands, e.g. "
+                    + "blocks.0-3.hook_resid_post,blocks.0-3.mlp.hook_post. With several sites each gets its own directory OUT/SITE.")
     String site;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "OUT_DIR", description = "Output directory (created; resumed if it exists).")
@@ -81,7 +90,7 @@ final class CompareCommand implements Callable<Integer> {
             description = "Methods swept (default: ${DEFAULT-VALUE}, when compared).")
     List<String> sweepMethods;
 
-    @Option(names = "--random-seeds", defaultValue = "3", paramLabel = "N", description = "Seeds of the random baseline (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--random-seeds", defaultValue = "10", paramLabel = "N", description = "Seeds of the random baseline (default: ${DEFAULT-VALUE}).")
     int randomSeeds;
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed of IPG, pg and the baselines that draw (default: ${DEFAULT-VALUE}).")
@@ -162,11 +171,83 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Problems generated together (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
+    @Option(names = "--dev", paramLabel = "FILE.jsonl",
+            description = "Dev split for the ground truth by direct ablation (must share no problem with the support and evaluation "
+                    + "splits, nor with any --exclude file). Without it there is no ground truth.")
+    Path devFile;
+
+    @Option(names = "--dev-limit", defaultValue = "0", paramLabel = "N", description = "Use the first N dev problems (0 = all).")
+    int devLimit;
+
+    @Option(names = "--exclude", paramLabel = "FILE.jsonl",
+            description = "Problems no split may contain, e.g. the model's training data (repeatable).")
+    List<Path> excludeFiles;
+
+    @Option(names = "--curve-k", defaultValue = "auto", paramLabel = "K,K,...",
+            description = "Selection sizes of the suppression and enhancement curves; auto = 1, 2, 4, ... up to half of each site's "
+                    + "width (default: ${DEFAULT-VALUE}).")
+    String curveK;
+
+    @Option(names = "--no-enhance-curve", description = "Curves for the suppress condition only.")
+    boolean noEnhanceCurve;
+
+    @Option(names = "--bootstrap", defaultValue = "2000", paramLabel = "B",
+            description = "Resamples of the paired bootstrap over evaluation problems (default: ${DEFAULT-VALUE}).")
+    int bootstrap;
+
+    @Option(names = "--bootstrap-seed", defaultValue = "0", paramLabel = "S", description = "Seed of the bootstrap (default: ${DEFAULT-VALUE}).")
+    long bootstrapSeed;
+
+    @Option(names = "--no-stability", description = "Skip the stability check (every method scored again on each support half).")
+    boolean noStability;
+
+    @Option(names = "--ground-truth-all", defaultValue = "256", paramLabel = "W",
+            description = "Sites at most W wide have every component ablated for the ground truth; wider ones the union of every "
+                    + "method's top 2k candidates (default: ${DEFAULT-VALUE}).")
+    int groundTruthAll;
+
     @Mixin
     DatasetFormatOptions fmt;
 
     @Mixin
     SaeOptions saeOptions;
+
+    /** {@code blocks.0-3.hook_resid_post,blocks.2.mlp.hook_post} as its sites, ranges expanded, in order. */
+    static List<Site> sites(String spec) {
+        List<Site> out = new ArrayList<>();
+        for (String part : spec.split(",")) {
+            String p = part.strip();
+            var m = java.util.regex.Pattern.compile("blocks\\.(\\d+)-(\\d+)\\.(.+)").matcher(p);
+            if (m.matches()) {
+                int a = Integer.parseInt(m.group(1));
+                int b = Integer.parseInt(m.group(2));
+                if (b < a) {
+                    throw new IpgException("--site: empty layer range in '" + p + "'");
+                }
+                for (int l = a; l <= b; l++) {
+                    out.add(Site.parse("blocks." + l + "." + m.group(3)));
+                }
+            } else {
+                out.add(Site.parse(p));
+            }
+        }
+        return out;
+    }
+
+    static List<Integer> curveSizes(String s) {
+        List<Integer> out = new ArrayList<>();
+        if (s.strip().equalsIgnoreCase("auto")) {
+            return out;
+        }
+        for (String p : s.split(",")) {
+            try {
+                out.add(Integer.parseInt(p.strip()));
+            } catch (NumberFormatException e) {
+                throw new IpgException("--curve-k: '" + p.strip() + "' is not a whole number (expected e.g. 1,2,4,8 or auto)");
+            }
+        }
+        return out;
+    }
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -209,7 +290,10 @@ final class CompareCommand implements Callable<Integer> {
         IpgOptions ipg = new IpgOptions(steps, samples, temperature, topP, 0, maxNewTokens, AttributeCommand.choice(Advantage.class, advantage,
                 "--advantage"), base, AttributeCommand.choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), pos,
                 Quadrature.parse(quadrature), seed);
-        var cspec = new Comparison.Spec(Site.parse(site), ms, t, Rank.parse(rank), enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
+        List<Site> siteList = sites(site);
+        var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
+                devLimit);
+        var cspec = new Comparison.Spec(siteList.getFirst(), ms, t, Rank.parse(rank), enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
                 signalSpec, new EvalRun.Decoding(supportTemperature != 0 ? new SamplingParams(supportTemperature, 0, 1, seed)
                         : SamplingParams.greedy(), maxNewTokens, batchSize),
                 new IntegratedGradients.Options(igSteps, Quadrature.parse(igQuadrature), base, pos),
@@ -220,23 +304,37 @@ final class CompareCommand implements Callable<Integer> {
                 evalLimit);
         Dataset support = fmt.load(supportFile);
         Dataset eval = fmt.load(evalFile);
+        Dataset dev = devFile == null ? null : fmt.load(devFile);
+        List<Dataset> exclude = new ArrayList<>();
+        for (Path x : excludeFiles == null ? List.<Path>of() : excludeFiles) {
+            exclude.add(fmt.load(x));
+        }
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
-            var c = new Comparison(m, tok, support, eval, signal, cspec, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err),
-                    saeOptions.given() ? saeOptions.load(m.config(), cspec.site()) : null);
+            if (saeOptions.given() && siteList.size() != 1) {
+                throw new IpgException("--sae: an SAE is attached at one site; give that one site to --site");
+            }
+            var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
+                    new ProgressBar(err), saeOptions.given() ? saeOptions.load(m.config(), siteList.getFirst()) : null);
             err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
-                    String.join(", ", ms.stream().map(Method::cliName).toList()), cspec.site(), t, cspec.rank().cliName(),
+                    String.join(", ", ms.stream().map(Method::cliName).toList()), String.join(", ", siteList.stream().map(Site::toString).toList()),
+                    t, cspec.rank().cliName(),
                     java.math.BigDecimal.valueOf(enhance).stripTrailingZeros().toPlainString(),
                     java.math.BigDecimal.valueOf(suppress).stripTrailingZeros().toPlainString(),
                     pool.threads(), m.kernels().name());
-            var r = c.run();
-            outw.print(r.table());
-            List<String> verdict = r.verdict();
-            if (!verdict.isEmpty()) {
-                outw.println();
-                verdict.forEach(outw::println);
+            var r = p.run();
+            for (var s : r.sites()) {
+                outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), t, cspec.rank().cliName());
+                outw.print(s.table().table());
+                List<String> verdict = s.table().verdict();
+                if (!verdict.isEmpty()) {
+                    outw.println();
+                    verdict.forEach(outw::println);
+                }
             }
-            outw.println("wrote " + out.resolve("comparison.json") + ", " + out.resolve("comparison.csv") + ", " + out.resolve("gamma_sweep.csv"));
+            outw.print(r.text());
+            outw.println("wrote " + out.resolve(Protocol.JSON) + ", curves.csv, ground_truth.csv, stability.csv"
+                    + (siteList.size() == 1 ? ", comparison.json, comparison.csv, gamma_sweep.csv" : " and per site OUT/SITE/comparison.json"));
         }
         return 0;
     }

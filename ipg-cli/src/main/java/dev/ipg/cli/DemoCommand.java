@@ -15,16 +15,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code ipg demo}: the whole pipeline on the bundled reasoning model, offline: IPG on the support
- * split, the comparison with the baselines on the evaluation split under enhance and suppress,
- * the gamma sweep, and the HTML report. It runs {@code ipg compare} and {@code ipg report} with
- * settings sized for a laptop, so what it prints is exactly what those commands measure.
+ * {@code ipg demo}: the whole pipeline on the bundled reasoning model, offline: at a residual and
+ * an MLP site, IPG and the baselines on the support split, the comparison on the evaluation split
+ * under enhance and suppress, the localization protocol (suppression curves over k with paired
+ * intervals against IPG, random selection over 10 seeds, the ablation ground truth on the dev
+ * split, stability between support halves, the verdict per site), and the HTML report. It runs
+ * {@code ipg compare} and {@code ipg report} with small settings sized for a laptop, so what it
+ * prints is exactly what those commands measure.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Run the whole pipeline on the bundled demo model: IPG attribution on its support split, the comparison "
-                + "with the baselines (enhance / suppress) on its evaluation split, a gamma sweep, and the HTML report.",
+        description = {"Run the whole pipeline on the bundled demo model at a residual and an MLP site: IPG attribution and the "
+                + "baselines on its support split, the comparison (enhance / suppress) on its evaluation split, the localization "
+                + "protocol (suppression curves over k with paired intervals against IPG, random selection over 10 seeds, a "
+                + "ground truth by ablation on its dev split, stability between support halves), and the HTML report.",
                 "Equivalent to 'ipg compare' then 'ipg report' with the settings printed at the start; rerunning resumes. "
-                + "Prints the measured table and whether IPG beats every baseline, also when it does not."})
+                + "Prints the measured tables and the verdict per site: where IPG wins, ties and loses."})
 final class DemoCommand implements Callable<Integer> {
 
     @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Model directory (default: the bundled models/ipg-demo).")
@@ -33,19 +38,27 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", defaultValue = "demo-out", description = "Output directory (default: ${DEFAULT-VALUE}).")
     Path out;
 
-    @Option(names = "--site", paramLabel = "SITE", description = "Site (default: the middle block's hook_resid_post).")
+    @Option(names = "--site", paramLabel = "SITES",
+            description = "Sites, comma-separated (default: the middle block's hook_resid_post and mlp.hook_post).")
     String site;
 
-    @Option(names = "--support-limit", defaultValue = "64", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--support-limit", defaultValue = "32", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
     int supportLimit;
 
-    @Option(names = "--eval-limit", defaultValue = "300", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-limit", defaultValue = "50", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
     int evalLimit;
 
-    @Option(names = "--steps", defaultValue = "10", description = "IPG path points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dev-limit", defaultValue = "32", description = "Dev problems of the ablation ground truth (default: ${DEFAULT-VALUE}).")
+    int devLimit;
+
+    @Option(names = "--curve-k", defaultValue = "1,4,16,64", paramLabel = "K,K,...",
+            description = "Selection sizes of the suppression curves (default: ${DEFAULT-VALUE}).")
+    String curveK;
+
+    @Option(names = "--steps", defaultValue = "5", description = "IPG path points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "5", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", defaultValue = "4", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--top", defaultValue = "5%", description = "Components selected (default: ${DEFAULT-VALUE}).")
@@ -69,7 +82,7 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path dir = model != null ? model : bundled();
-        for (String f : new String[] {"config.json", "support.jsonl", "eval.jsonl"}) {
+        for (String f : new String[] {"config.json", "support.jsonl", "eval.jsonl", "dev.jsonl"}) {
             if (!Files.exists(dir.resolve(f))) {
                 throw new IpgException(dir + " has no " + f + " (is it the demo model? train one with 'ipg train-demo --out DIR')");
             }
@@ -77,8 +90,9 @@ final class DemoCommand implements Callable<Integer> {
         String s = site;
         if (s == null) {
             ModelConfig c = ModelConfig.load(dir);
-            s = "blocks." + (c.numLayers() / 2) + ".hook_resid_post";
+            s = "blocks." + (c.numLayers() / 2) + ".hook_resid_post,blocks." + (c.numLayers() / 2) + ".mlp.hook_post";
         }
+        List<String> siteList = CompareCommand.sites(s).stream().map(Object::toString).toList();
         long t0 = System.nanoTime();
         Path cmp = out.resolve("compare");
         List<String> args = new ArrayList<>(List.of("compare", "--model", dir.toString(), "--support", dir.resolve("support.jsonl").toString(),
@@ -86,7 +100,13 @@ final class DemoCommand implements Callable<Integer> {
                 "--support-limit", Integer.toString(supportLimit), "--eval-limit", Integer.toString(evalLimit),
                 "--steps", Integer.toString(steps), "--samples", Integer.toString(samples), "--top", top,
                 "--enhance", "1.5", "--suppress", "0", "--sweep", "0,0.5,1,1.5,2", "--max-new-tokens", "256",
-                "--eval-max-new-tokens", "256", "--support-temperature", "0.6", "--chat"));
+                "--eval-max-new-tokens", "256", "--support-temperature", "0.6", "--chat",
+                "--dev", dir.resolve("dev.jsonl").toString(), "--dev-limit", Integer.toString(devLimit),
+                "--random-seeds", "10", "--curve-k", curveK, "--no-enhance-curve", "--ground-truth-all", "0", "--batch-size", "25"));
+        if (Files.exists(dir.resolve("train.jsonl"))) {
+            args.add("--exclude");
+            args.add(dir.resolve("train.jsonl").toString());
+        }
         if (threads != null) {
             args.add("--threads");
             args.add(threads.toString());
@@ -98,7 +118,9 @@ final class DemoCommand implements Callable<Integer> {
             return rc;
         }
         Path html = out.resolve("report.html");
-        List<String> rep = new ArrayList<>(List.of("report", cmp.resolve("methods").resolve("ipg").toString(), "--comparison", cmp.toString(),
+        // the report shows the first site's run and comparison, and the protocol of every site
+        Path first = siteList.size() == 1 ? cmp : cmp.resolve(siteList.getFirst());
+        List<String> rep = new ArrayList<>(List.of("report", first.resolve("methods").resolve("ipg").toString(), "--comparison", first.toString(),
                 "--model", dir.toString(), "--out", html.toString()));
         err.println("[demo: " + String.join(" ", rep.stream().map(DemoCommand::quote).toList()) + "]");
         rc = root.execute(rep.toArray(String[]::new));
@@ -106,8 +128,9 @@ final class DemoCommand implements Callable<Integer> {
             return rc;
         }
         outw.printf(Locale.ROOT, "%ndemo finished in %.0f s. Files:%n  %s   the report (open it in a browser)%n"
-                        + "  %s   the comparison (JSON; also comparison.csv, gamma_sweep.csv)%n  %s   the IPG run (scores, top.csv, run.json)%n",
-                (System.nanoTime() - t0) / 1e9, html, cmp.resolve("comparison.json"), cmp.resolve("methods").resolve("ipg"));
+                        + "  %s   the protocol of every site (JSON; also curves.csv, ground_truth.csv, stability.csv)%n"
+                        + "  %s   the first site's comparison and IPG run (comparison.json, methods/ipg)%n",
+                (System.nanoTime() - t0) / 1e9, html, cmp.resolve("protocol.json"), first);
         return 0;
     }
 

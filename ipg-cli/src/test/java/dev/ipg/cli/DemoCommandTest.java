@@ -28,22 +28,35 @@ class DemoCommandTest {
     }
 
     @Test
-    void runsThePipelineAndPrintsTheMeasuredTableAndVerdict() throws Exception {
+    void runsThePipelineAndPrintsTheMeasuredTablesAndTheVerdictPerSite() throws Exception {
         Path out = tmp.resolve("demo");
         String[] r = TrainDemoCommandTest.run("demo", "--model", bundled().toString(), "--out", out.toString(),
-                "--support-limit", "2", "--eval-limit", "12", "--steps", "2", "--samples", "2", "--threads", "2");
+                "--support-limit", "2", "--eval-limit", "6", "--dev-limit", "2", "--curve-k", "1,8", "--steps", "2", "--samples", "2",
+                "--threads", "2");
         assertEquals("0", r[0], r[2]);
-        JsonNode cmp = new ObjectMapper().readTree(out.resolve("compare").resolve("comparison.json").toFile());
-        // the printed table is the measured one: the original accuracy printed equals the file's
-        double original = cmp.path("original").path("accuracy").asDouble();
-        assertTrue(r[1].lines().anyMatch(l -> l.startsWith("original") && l.contains(String.format(java.util.Locale.ROOT, "%.1f", 100 * original))), r[1]);
-        assertEquals(2, cmp.path("verdict").size(), cmp.toPrettyString());
-        for (JsonNode v : cmp.path("verdict")) {
-            assertTrue(r[1].contains(v.asText()), "verdict line not printed: " + v.asText());
-            assertTrue(v.asText().contains("IPG beats every baseline") || v.asText().contains("IPG does NOT beat"), v.asText());
+        Path cmpDir = out.resolve("compare");
+        JsonNode protocol = new ObjectMapper().readTree(cmpDir.resolve("protocol.json").toFile());
+        // a residual and an MLP site, each with its own comparison
+        assertEquals(2, protocol.path("sites").size(), protocol.toPrettyString());
+        assertEquals("blocks.2.hook_resid_post", protocol.path("sites").get(0).path("site").asText());
+        assertEquals("blocks.2.mlp.hook_post", protocol.path("sites").get(1).path("site").asText());
+        assertEquals(10, protocol.path("config").path("random_seeds").asInt());
+        for (JsonNode site : protocol.path("sites")) {
+            JsonNode cmp = new ObjectMapper().readTree(cmpDir.resolve(site.path("site").asText()).resolve("comparison.json").toFile());
+            // the printed table is the measured one: the original accuracy printed equals the file's
+            double original = cmp.path("original").path("accuracy").asDouble();
+            assertTrue(r[1].lines().anyMatch(l -> l.startsWith("original") && l.contains(String.format(java.util.Locale.ROOT, "%.1f", 100 * original))), r[1]);
+            assertTrue(cmp.path("config").path("support_decoding").path("temperature").asDouble() > 0, cmp.path("config").toPrettyString());
+            assertEquals(2, site.path("ground_truth").path("dev_problems").asInt(), site.toPrettyString());
+            assertTrue(site.path("curves").get(0).path("methods").size() >= 4, site.toPrettyString());
         }
-        assertTrue(cmp.path("config").path("support_decoding").path("temperature").asDouble() > 0, cmp.path("config").toPrettyString());
+        assertTrue(protocol.path("verdict").size() >= 2, protocol.toPrettyString());
+        for (JsonNode v : protocol.path("verdict")) {
+            assertTrue(r[1].contains(v.asText()), "verdict line not printed: " + v.asText());
+        }
+        assertTrue(r[1].contains("curve area: IPG"), r[1]);
         assertTrue(Files.size(out.resolve("report.html")) > 10_000);
+        assertTrue(Files.readString(out.resolve("report.html")).contains("id=\"protocol\""));
         assertTrue(r[1].contains("demo finished in"), r[1]);
     }
 }

@@ -58,6 +58,24 @@ public record DemoData(List<Example> train, List<Example> support, List<Example>
         return new DemoData(train, support, eval);
     }
 
+    /**
+     * A dev split: {@code size} clean problems drawn from the fourth random stream of
+     * {@code seed} (after eval, support and train, so those splits do not change), sharing no
+     * question with any split of {@code others} (the data the same seed generated).
+     */
+    public static List<Example> dev(ChainTask task, long seed, int size, DemoData others) {
+        SplittableRandom base = new SplittableRandom(seed);
+        base.split();
+        base.split();
+        base.split();
+        SplittableRandom devRng = base.split();
+        Set<String> seen = new HashSet<>();
+        for (List<Example> l : List.of(others.eval(), others.support(), others.train())) {
+            l.forEach(e -> seen.add(e.question()));
+        }
+        return draw(task, devRng, size, seen, false);
+    }
+
     private static List<Example> draw(ChainTask task, SplittableRandom rng, int n, Set<String> seen, boolean reflect) {
         List<Example> out = new ArrayList<>(n);
         int misses = 0;

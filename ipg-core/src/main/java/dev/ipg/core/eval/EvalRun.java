@@ -191,7 +191,7 @@ public final class EvalRun {
             return interval.proportion();
         }
 
-        ObjectNode json() {
+        public ObjectNode json() {
             ObjectNode j = JsonNodeFactory.instance.objectNode();
             j.put("problems", problems);
             j.put("correct", correct);

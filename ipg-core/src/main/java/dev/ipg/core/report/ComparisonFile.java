@@ -17,7 +17,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The output of {@code ipg compare} ({@link dev.ipg.core.eval.Comparison}) as the report reads
+ * The output of {@code ipg compare} ({@link dev.ipg.core.compare.Comparison}) as the report reads
  * it: the one place that knows its shape. Only {@code comparison.json} is read; the two CSV
  * files beside it ({@code comparison.csv}, {@code gamma_sweep.csv}) hold the same figures.
  *

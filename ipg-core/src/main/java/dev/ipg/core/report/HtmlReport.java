@@ -207,7 +207,7 @@ public final class HtmlReport {
                 .append("</code> &middot; run <code>").append(Html.escape(h.runDir())).append("</code></p></div></header>\n");
         b.append("<nav class=\"toc\"><div class=\"wrap\">")
                 .append("<a href=\"#summary\">Summary</a><a href=\"#top\">Top components</a><a href=\"#scores\">Scores</a>")
-                .append("<a href=\"#curves\">J&#772;(&alpha;)</a><a href=\"#comparison\">Comparison</a><a href=\"#process\">Process</a>")
+                .append("<a href=\"#curves\">J&#772;(&alpha;)</a><a href=\"#comparison\">Comparison</a><a href=\"#protocol\">Protocol</a><a href=\"#process\">Process</a>")
                 .append("<a href=\"#examples\">Trajectories</a><a href=\"#prompts\">Prompts</a></div></nav>\n");
         b.append("<main class=\"wrap\">\n");
         summary(b, data);
@@ -227,6 +227,7 @@ public final class HtmlReport {
                 .append(data.sites().size() > 1 ? " Site: <select id=\"curve-site\" aria-label=\"site\"></select>" : "")
                 .append("</p><div class=\"chart\" id=\"chart-curves\" data-chart=\"curves\"></div></section>\n");
         comparison(b, data);
+        ProtocolSection.render(b, data.protocol());
         b.append("<section id=\"process\"><h2>Where in the reasoning the top components act</h2>");
         if (data.process().value() == null) {
             b.append("<p class=\"missing\">").append(Html.escape(data.process().note())).append("</p>");

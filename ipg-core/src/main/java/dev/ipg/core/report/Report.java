@@ -68,8 +68,13 @@ public final class Report {
             process = probe.processLevel(selected);
             examples = probe.examples(selected);
         }
+        Path protocolFile = comparisonDir == null ? null : ProtocolFile.find(comparisonDir);
+        Section<ProtocolFile.View> protocol = protocolFile == null
+                ? Section.absent("No localization protocol: ipg compare writes protocol.json beside comparison.json (or one directory up "
+                        + "for a sweep over several sites).")
+                : Section.of(ProtocolFile.read(protocolFile), null);
         return new ReportData(run.header(), run.sites(), RunReader.topRows(run.sites(), opt.topRows(), keys), run.completeness(),
-                run.curves(), run.meanCurves(), run.prompts(), comparison, process, examples);
+                run.curves(), run.meanCurves(), run.prompts(), comparison, process, examples, protocol);
     }
 
     /** The comparison, with a note when it was measured on another checkpoint or at a site the run did not attribute. */

@@ -17,10 +17,19 @@ import java.util.Map;
  * @param comparison   method comparison and gamma sweep ({@code ipg compare}), or a note why absent
  * @param process      where in the reasoning the top components act, or a note why absent
  * @param examples     trajectories before and after the intervention, or a note why absent
+ * @param protocol     the localization protocol of {@code ipg compare} (curves, ground truth, stability), or a note why absent
  */
 public record ReportData(Header header, List<SiteScores> sites, List<TopRow> top, List<Completeness> completeness,
                          List<Curve> curves, List<Curve> meanCurves, List<PromptInfo> prompts, Section<Comparison> comparison,
-                         Section<ProcessLevel> process, Section<List<Example>> examples) {
+                         Section<ProcessLevel> process, Section<List<Example>> examples, Section<ProtocolFile.View> protocol) {
+
+    /** Without a protocol. */
+    public ReportData(Header header, List<SiteScores> sites, List<TopRow> top, List<Completeness> completeness, List<Curve> curves,
+                      List<Curve> meanCurves, List<PromptInfo> prompts, Section<Comparison> comparison, Section<ProcessLevel> process,
+                      Section<List<Example>> examples) {
+        this(header, sites, top, completeness, curves, meanCurves, prompts, comparison, process, examples,
+                Section.absent("No localization protocol was given (ipg compare writes protocol.json)."));
+    }
 
     /** A section that may be missing; {@code note} says why (or qualifies what is shown). */
     public record Section<T>(T value, String note) {

@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Comparison;
+import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;

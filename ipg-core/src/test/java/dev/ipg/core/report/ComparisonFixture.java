@@ -7,7 +7,7 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
-import dev.ipg.core.eval.Comparison;
+import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.eval.PromptFormat;

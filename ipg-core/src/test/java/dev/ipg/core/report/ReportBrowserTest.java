@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
-import dev.ipg.core.eval.Comparison;
+import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.KernelsProvider;

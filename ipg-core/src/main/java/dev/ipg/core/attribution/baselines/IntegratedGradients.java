@@ -56,7 +56,7 @@ public final class IntegratedGradients {
     }
 
     /** Prompt followed by the gold solution (cut to the context), and the prompt length. */
-    static Trajectory sequence(Support s, int i) {
+    public static Trajectory sequence(Support s, int i) {
         int[] prompt = s.prompt(i);
         String rendered = s.format().render(s.problem(i).question(), s.tok());
         String sep = rendered.isEmpty() || Character.isWhitespace(rendered.charAt(rendered.length() - 1)) ? "" : "\n";

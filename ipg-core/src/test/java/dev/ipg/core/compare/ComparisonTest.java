@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.compare;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +13,10 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
@@ -212,7 +216,15 @@ class ComparisonTest {
         // a narrow win inside the intervals is reported as not significant
         var close = List.of(row("ipg", "enhance", 1.5, 76, 100), row("random", "enhance", 1.5, 75, 100));
         assertTrue(new Comparison.Result(original, close, List.of(), null).verdict().getFirst()
-                .endsWith("IPG beats every baseline, but the 95 % intervals overlap (not significant at this size)."));
+                .endsWith("IPG beats every baseline, but the 95 % intervals overlap (not significant at this size; see the paired intervals of the protocol)."));
+        // random over seeds is shown with the range of its seeds, not a Wilson interval of pooled trials
+        var pooled = new EvalRun.Summary(300, 210, Wilson.of(210, 300), 30, 0, 0, 300, Map.of("eos", 300));
+        var random = new Comparison.Row("random", "suppress", 0, false, "x", pooled, List.of(0.6, 0.7, 0.8));
+        assertEquals(0.6, random.lower(), 0);
+        assertEquals(0.8, random.upper(), 0);
+        String table = new Comparison.Result(original, List.of(random), List.of(), null).table();
+        assertTrue(table.contains("70.0 [ 60.0, 80.0]s"), table);
+        assertTrue(table.contains("not pooled trials"), table);
         // without IPG there is nothing to say
         assertTrue(new Comparison.Result(original, List.of(row("random", "enhance", 1.5, 75, 100)), List.of(), null).verdict().isEmpty());
     }

@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.compare;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -15,6 +15,11 @@ import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
 import dev.ipg.core.attribution.baselines.Support;
+import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;
@@ -35,6 +40,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -45,7 +51,7 @@ import java.util.Set;
  * The paper's Table 1 for one model, made rigorous (ipg-method.md §6): for each selection
  * method, scores on the support split, then accuracy on the disjoint evaluation split with the
  * top components enhanced (gamma > 1) and suppressed (gamma = 0), beside the original model,
- * with Wilson intervals; random selection averaged over several seeds; and a gamma sweep
+ * with Wilson intervals; random selection over several seeds (shown as the range of the seeds); and a gamma sweep
  * (accuracy and mean length against gamma). Every stage is a resumable run directory:
  *
  * <pre>
@@ -127,6 +133,12 @@ public final class Comparison {
                 }
             }
         }
+
+        /** The same comparison at another site. */
+        public Spec withSite(Site other) {
+            return new Spec(other, methods, top, rank, enhance, suppress, sweepGammas, sweepMethods, randomSeeds, seed, ipg, signalSpec,
+                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+        }
     }
 
     /**
@@ -151,14 +163,37 @@ public final class Comparison {
             return condition.equals("original") ? "" : (additive ? "add " : "") + num(setting);
         }
 
-        /** Accuracy (pooled over seeds). */
+        /** Accuracy (pooled over seeds: with equal problems per seed, the mean of the seeds' accuracies). */
         public double accuracy() {
             return summary.accuracy();
         }
+
+        /** The lower end of the row's spread: the Wilson interval's, or for several seeds the lowest seed's accuracy. */
+        public double lower() {
+            return seedAccuracies.size() > 1 ? seedAccuracies.stream().mapToDouble(Double::doubleValue).min().orElseThrow()
+                    : summary.interval().lower();
+        }
+
+        /** The upper end: the Wilson interval's, or the highest seed's accuracy. */
+        public double upper() {
+            return seedAccuracies.size() > 1 ? seedAccuracies.stream().mapToDouble(Double::doubleValue).max().orElseThrow()
+                    : summary.interval().upper();
+        }
     }
 
-    /** The comparison: the original, each method's enhance and suppress rows, and the sweep. */
-    public record Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json) {
+    /**
+     * The comparison: the original, each method's enhance and suppress rows, the sweep, and the
+     * methods that could not score with the reason (they have no rows).
+     */
+    public record Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json, Map<String, String> unavailable) {
+
+        public Result {
+            unavailable = Map.copyOf(unavailable);
+        }
+
+        public Result(Row original, List<Row> rows, List<Row> sweep, ObjectNode json) {
+            this(original, rows, sweep, json, Map.of());
+        }
 
         /** A plain-text table of the comparison (what the command prints). */
         public String table() {
@@ -172,9 +207,13 @@ public final class Comparison {
                 EvalRun.Summary s = r.summary();
                 String name = r.method() + (r.seedAccuracies().size() > 1 ? " (" + r.seedAccuracies().size() + " seeds)" : "");
                 String delta = r == original ? "" : String.format(Locale.ROOT, "%+.1f", 100 * (r.accuracy() - original.accuracy()));
-                sb.append(String.format(Locale.ROOT, "%-22s %-10s %8s  %5.1f [%5.1f,%5.1f] %8s %10.1f %8.2f%n", name, r.condition(),
-                        r.settingLabel(), 100 * s.accuracy(), 100 * s.interval().lower(),
-                        100 * s.interval().upper(), delta, s.meanGeneratedTokens(), s.reflectionPerCompletion()));
+                sb.append(String.format(Locale.ROOT, "%-22s %-10s %8s  %5.1f [%5.1f,%5.1f]%s %8s %10.1f %8.2f%n", name, r.condition(),
+                        r.settingLabel(), 100 * s.accuracy(), 100 * r.lower(), 100 * r.upper(), r.seedAccuracies().size() > 1 ? "s" : " ",
+                        delta, s.meanGeneratedTokens(), s.reflectionPerCompletion()));
+            }
+            new java.util.TreeMap<>(unavailable).forEach((m, why) -> sb.append(String.format(Locale.ROOT, "%-22s cannot score: %s%n", m, why)));
+            if (all.stream().anyMatch(r -> r.seedAccuracies().size() > 1)) {
+                sb.append("s: the range of the seeds' accuracies (a distribution over seeds, not pooled trials)\n");
             }
             if (!sweep.isEmpty()) {
                 sb.append(String.format(Locale.ROOT, "%ngamma sweep%n%-22s %8s  %-17s %10s %8s%n", "method", "gamma", "accuracy [95% CI]",
@@ -225,10 +264,9 @@ public final class Comparison {
                 String head = String.format(Locale.ROOT, "%s (gamma %s): IPG %+.1f points; best baseline %s %+.1f points: ", cond,
                         ipg.settingLabel(), d, best.method(), db);
                 if (wins) {
-                    boolean separated = up ? ipg.summary().interval().lower() > best.summary().interval().upper()
-                            : ipg.summary().interval().upper() < best.summary().interval().lower();
+                    boolean separated = up ? ipg.lower() > best.upper() : ipg.upper() < best.lower();
                     out.add(head + "IPG beats every baseline" + (separated ? " (95 % intervals disjoint)."
-                            : ", but the 95 % intervals overlap (not significant at this size)."));
+                            : ", but the 95 % intervals overlap (not significant at this size; see the paired intervals of the protocol)."));
                 } else {
                     List<String> ahead = new ArrayList<>();
                     for (Row r : others) {
@@ -286,6 +324,11 @@ public final class Comparison {
         Dataset.requireDisjoint(prefix(support, spec.supportLimit()), prefix(eval, spec.evalLimit()));
     }
 
+    /** What is compared. */
+    public Spec spec() {
+        return spec;
+    }
+
     /** The first {@code limit} problems (0: all) as a dataset of their own. */
     static Dataset prefix(Dataset d, int limit) {
         int n = limit > 0 ? Math.min(limit, d.size()) : d.size();
@@ -310,31 +353,48 @@ public final class Comparison {
         return spec.seed() + k;
     }
 
+    /**
+     * Computes (or finds) method {@code m}'s scores at the site on the first {@code limit}
+     * problems of {@code data} into {@code dir}; {@code completions} holds the model's own support
+     * completions (activation, reasoning-neuron), {@code randomSeed} the seed of a random selection.
+     */
+    void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
+        Support sup = new Support(model, tok, data, limit, spec.format(), eos, progress);
+        switch (m) {
+            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
+                    spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(limit);
+            case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
+            case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
+            case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(), completions, dir);
+            case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
+                    completions, dir);
+            case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
+            case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
+            case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
+                    spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(limit);
+            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 2, 0.7, completions, dir);
+        }
+    }
+
     /** Runs (or resumes) everything and writes the comparison files. */
     public Result run() {
         Support sup = new Support(model, tok, support, spec.supportLimit(), spec.format(), eos, progress);
-        // 1. scores on the support split
+        // 1. scores on the support split; a baseline that cannot score is reported as such, the others go on
+        Map<String, String> unavailable = new LinkedHashMap<>();
         for (Method m : spec.methods()) {
             int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
             for (int k = 0; k < seeds; k++) {
                 Path dir = methodDir(m, k);
                 progress.message(m == Method.RANDOM ? "random scores (seed " + randomSeed(k) + ") in " + dir
                         : "scores of " + m + " on " + sup.used() + " support problems in " + dir);
-                switch (m) {
-                    case IPG -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                            spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(spec.supportLimit());
-                    case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
-                    case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed(k), dir);
-                    case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(),
-                            out.resolve("methods").resolve("support-completions"), dir);
-                    case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
-                            out.resolve("methods").resolve("support-completions"), dir);
-                    case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
-                    case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
-                    case IPG_SAE -> new AttributionRun(model, tok, support, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                            spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(spec.supportLimit());
-                    case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 2, 0.7,
-                            out.resolve("methods").resolve("support-completions"), dir);
+                try {
+                    score(m, support, spec.supportLimit(), randomSeed(k), dir, out.resolve("methods").resolve("support-completions"));
+                } catch (IpgException e) {
+                    if (m == Method.IPG) {
+                        throw e;
+                    }
+                    progress.message("warning: " + m + " cannot score, the comparison goes on without it: " + e.getMessage());
+                    unavailable.put(m.cliName(), e.getMessage());
                 }
             }
         }
@@ -343,6 +403,9 @@ public final class Comparison {
         Row original = new Row("original", "original", 1, false, "none", plain, List.of(plain.accuracy()));
         List<Row> rows = new ArrayList<>();
         for (Method m : spec.methods()) {
+            if (unavailable.containsKey(m.cliName())) {
+                continue;
+            }
             if (m == Method.CONTROL_VECTOR && spec.cvMode() == CvMode.ADD) {
                 SteeringVector v = SteeringVector.load(methodDir(m, 0));
                 Steering add = new Steering.Add(v, spec.cvStrength(), methodDir(m, 0).resolve(SteeringVector.NAME).toString());
@@ -355,17 +418,22 @@ public final class Comparison {
         }
         List<Row> sweep = new ArrayList<>();
         for (Method m : spec.sweepMethods()) {
+            if (unavailable.containsKey(m.cliName())) {
+                continue;
+            }
             for (double g : spec.sweepGammas()) {
                 sweep.add(scaled(m, "sweep", g, original));
             }
         }
         ObjectNode json = json(original, rows, sweep);
+        ObjectNode un = json.putObject("unavailable");
+        unavailable.forEach(un::put);
         var verdict = json.putArray("verdict");
-        new Result(original, rows, sweep, json).verdict().forEach(verdict::add);
+        new Result(original, rows, sweep, json, unavailable).verdict().forEach(verdict::add);
         Json.write(out.resolve("comparison.json"), json);
         writeCsv(out.resolve("comparison.csv"), original, rows);
         writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
-        return new Result(original, rows, sweep, json);
+        return new Result(original, rows, sweep, json, unavailable);
     }
 
     /** Method {@code m}'s top components scaled by {@code gamma} (gamma 1 is the original model). */
