@@ -1,7 +1,9 @@
 /**
  * Control through components (ipg-method.md §5): selecting the top components of a scores file
  * ({@link dev.ipg.core.steer.Selection}), scaling them by gamma at every position or adding a
- * direction ({@link dev.ipg.core.steer.Steering}), and the intervention spec strings of the
- * command line. Depends on {@code model} and {@code io}.
+ * direction ({@link dev.ipg.core.steer.Steering}), the intervention spec strings of the
+ * command line, and the files other tools share: plain safetensors vectors and scores, repeng's
+ * GGUF control vectors ({@link dev.ipg.core.steer.RepengControlVector}) and score tables for
+ * pandas ({@link dev.ipg.core.steer.ScoresTable}). Depends on {@code model} and {@code io}.
  */
 package dev.ipg.core.steer;
