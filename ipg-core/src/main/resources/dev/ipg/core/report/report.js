@@ -79,7 +79,9 @@
       } }
     } };
   }
-  var base = { animation: false, textStyle: { fontFamily: 'inherit' } };
+  // the page's font by name: ECharts measures text (legend spacing, label widths) in the family it is given, and 'inherit' measures wrong
+  var FONT = window.getComputedStyle(document.body).fontFamily || 'sans-serif';
+  var base = { animation: false, textStyle: { fontFamily: FONT } };
   function opt(o, name) {
     for (var k in base) { if (!(k in o)) { o[k] = base[k]; } }
     if (name && !('toolbox' in o)) { o.toolbox = toolbox(name); }
@@ -119,12 +121,14 @@
     return { min: Math.max(0, Math.floor(mid - half)), max: Math.ceil(mid + half) };
   }
   // category labels wrapped at spaces and after hyphens, never inside a word
-  function wrapLabel(text, chars) {
+  // fits: the most characters per line, or a function telling whether a line fits
+  function wrapLabel(text, fits) {
+    var ok = typeof fits === 'function' ? fits : function (l) { return l.length <= fits; };
     return String(text).split('\n').map(function (line) {
       var words = line.split(/(?<=-)|(?= )/), out = [], cur = '';
       words.forEach(function (w) {
         var piece = cur === '' ? w.replace(/^ /, '') : w;
-        if (cur !== '' && (cur + piece).length > chars) { out.push(cur); cur = w.replace(/^ /, ''); } else { cur += piece; }
+        if (cur !== '' && !ok(cur + piece)) { out.push(cur); cur = w.replace(/^ /, ''); } else { cur += piece; }
       });
       if (cur !== '') { out.push(cur); }
       return out.join('\n');
@@ -243,15 +247,24 @@
     var accRange = accuracyRange(bars.map(function (b) { return b.value; }).concat(
       err.map(function (e) { return e[1]; }), err.map(function (e) { return e[2]; })));
     var CMP_GRID = { left: 70, right: 30, top: 44, bottom: 96 };
-    function labelChars() {
-      // characters that fit a column at font size 11 (about 6.2 px each)
-      return Math.max(6, Math.floor(((cmpChart.getWidth() - CMP_GRID.left - CMP_GRID.right) / Math.max(1, cats.length) - 6) / 6.2));
+    var measure = document.createElement('canvas').getContext('2d');
+    var family = FONT;
+    function textWidth(t, size) { measure.font = size + 'px ' + family; return measure.measureText(t).width; }
+    // the label layout that fits a column: the longest word sets the font size (11 down to 8 px), lines are
+    // wrapped at spaces and hyphens to the column's width, and labels turn 35 degrees when even 8 px is too wide
+    function labelLayout() {
+      var col = (cmpChart.getWidth() - CMP_GRID.left - CMP_GRID.right) / Math.max(1, cats.length) - 6;
+      var longest = 0;
+      cats.forEach(function (c) { c.split(/\s+|(?<=-)/).forEach(function (w) { longest = Math.max(longest, textWidth(w, 11)); }); });
+      var size = longest > col ? Math.max(8, Math.floor(110 * col / longest) / 10) : 11;
+      var rotate = longest * size / 11 > col + 0.5;
+      return { size: size, rotate: rotate ? 35 : 0, col: col };
     }
     var legendSeries = [['original', GREY], ['enhance (\u03b3 > 1 or vector added)', POS], ['suppress (\u03b3 < 1)', NEG]].map(function (x) {
       return { type: 'scatter', name: x[0], data: [], itemStyle: { color: x[1] }, silent: true };
     });
     var drawComparison = function () {
-      var chars = labelChars();
+      var layout = labelLayout();
       cmpChart.setOption(opt({
         grid: CMP_GRID,
         legend: { top: 4, left: 'center', selectedMode: false, icon: 'rect', itemWidth: 14, itemHeight: 10,
@@ -267,12 +280,16 @@
             + (a.intervention ? '<br><span style="color:#616e7c">' + esc(a.intervention) + '</span>' : '');
         } },
         // labels wrap at spaces and hyphens to fit their own column, so neighbours never overlap and no word is cut
-        xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10,
-          formatter: function (v) { return wrapLabel(v, chars); } } },
+        xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: layout.size, lineHeight: Math.round(1.35 * layout.size),
+          margin: 10, rotate: layout.rotate, fontFamily: family, formatter: function (v) {
+            return layout.rotate ? String(v).replace(/\n/g, ' ') : wrapLabel(v, function (line) { return textWidth(line, layout.size) <= layout.col; });
+          } } },
         yAxis: accuracyAxis(accRange),
         series: [
           { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
-            label: { show: true, position: 'insideBottom', color: '#fff', fontSize: 11, formatter: function (p) { return pct(p.value); } },
+            // values inside the bars at the labels' size, or none when a bar is too narrow for them (the table has them)
+            label: { show: textWidth('100.0%', layout.size) <= 0.8 * (layout.col + 6), position: 'insideBottom', color: '#fff',
+              fontSize: layout.size, fontFamily: family, formatter: function (p) { return pct(p.value); } },
             markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original', position: 'insideEndTop', color: GREY },
               data: [{ yAxis: orig.accuracy }] } : undefined,
             markArea: orig && orig.lower !== null ? { silent: true, itemStyle: { color: 'rgba(123,135,148,0.12)' },
