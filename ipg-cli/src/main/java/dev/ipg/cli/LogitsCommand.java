@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
 /** {@code ipg logits}: one full-sequence forward pass, written to safetensors. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Run one forward pass over a prompt and write the logits [T, V] and cached site activations [T, d] "
-                + "to a safetensors file.")
+                + "(blocks.L.attn.hook_z as [T, heads, head_dim]) to a safetensors file.")
 final class LogitsCommand implements Callable<Integer> {
 
     @Mixin
@@ -62,7 +62,7 @@ final class LogitsCommand implements Callable<Integer> {
     List<String> cache = new ArrayList<>();
 
     @Option(names = "--grad-site", paramLabel = "SITE",
-            description = "Also write grad [T, d] = dL/dh at SITE and scale_grad [d] = dL/dalpha (alpha = 1, zero baseline), "
+            description = "Also write grad [T, d] (hook_z: [T, heads, head_dim]) = dL/dh at SITE and scale_grad [d] = dL/dalpha (alpha = 1, zero baseline), "
                     + "L = sum of log p(x_t | x_<t) for t >= --from.")
     String gradSite;
 
@@ -167,14 +167,18 @@ final class LogitsCommand implements Callable<Integer> {
                     }
                     grad = gl;
                 }
-                w.add("grad", grad, new long[] {t, width}, DType.F32);
+                w.add("grad", grad, !latents && gs.kind() == Site.Kind.ATTN_Z ? new long[] {t, m.config().numHeads(), m.config().headDim()}
+                        : new long[] {t, width}, DType.F32);
                 w.add("scale_grad", res.scaleGrad(), new long[] {width}, DType.F32);
                 w.add("loss", new float[] {(float) res.objective()}, new long[] {1}, DType.F32);
                 w.metadata("ipg.grad_site", latents ? SaeSite.parse(gradSite).toString() : gs.toString());
                 w.metadata("ipg.from", Integer.toString(from));
             }
             for (Site s : sites) {
-                w.add(s.toString(), rec.get(s, 0), new long[] {t, s.width(m.config())}, DType.F32);
+                // hook_z as TransformerLens has it: [pos, head, d_head]; every other site [T, d]
+                long[] shape = s.kind() == Site.Kind.ATTN_Z ? new long[] {t, m.config().numHeads(), m.config().headDim()}
+                        : new long[] {t, s.width(m.config())};
+                w.add(s.toString(), rec.get(s, 0), shape, DType.F32);
             }
             for (var e : saeRec.entrySet()) {
                 int width = e.getKey().point() == SaeSite.Point.ACTS_POST ? sae.dSae() : sae.dIn();

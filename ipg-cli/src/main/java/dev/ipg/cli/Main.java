@@ -10,7 +10,7 @@ import picocli.CommandLine.Command;
         description = "Find and steer the internal components behind a language model's reasoning "
                 + "(Integrated Policy Gradient).",
         subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class,
-                BaselineCommand.class, SteerCommand.class, EvalCommand.class, CompareCommand.class, ReportCommand.class,
+                BaselineCommand.class, SteerCommand.class, EvalCommand.class, CompareCommand.class, ReportCommand.class, ExportCommand.class,
                 DemoCommand.class, TrainDemoCommand.class, SaeCommand.class, RandomModelCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -46,10 +46,12 @@ final class ReportCommand implements Callable<Integer> {
     boolean noModel;
 
     @Option(names = "--components", defaultValue = "10", paramLabel = "K",
-            description = "Top components (by signed score) scaled and tracked in the model sections (default: ${DEFAULT-VALUE}).")
+            description = "Top components (by signed score) scaled and tracked in the model sections (default: ${DEFAULT-VALUE}); "
+                    + "with a --comparison on the same checkpoint, its IPG selection is used instead.")
     int components;
 
-    @Option(names = "--gamma", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gamma", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}); "
+                    + "with a --comparison on the same checkpoint, its suppress gamma is used instead.")
     double gamma;
 
     @Option(names = "--examples", defaultValue = "3", paramLabel = "N", description = "Prompts shown before and after the intervention (default: ${DEFAULT-VALUE}).")

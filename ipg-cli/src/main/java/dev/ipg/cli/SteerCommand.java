@@ -44,7 +44,7 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--scores", paramLabel = "RUN_DIR", description = "Run directory (or scores.safetensors) of ipg attribute or ipg baseline.")
     Path scores;
 
-    @Option(names = "--site", paramLabel = "SITE", description = "The site, when the scores file holds several.")
+    @Option(names = "--site", paramLabel = "SITE", description = "The site, when the scores file holds several, or of a vector file that does not name it (e.g. written with numpy).")
     String site;
 
     @Option(names = "--top", paramLabel = "P%", description = "Select the top P percent of the components (e.g. 5%%; the %% sign is optional).")
@@ -110,7 +110,7 @@ final class SteerCommand implements Callable<Integer> {
             if (vector == null || strength == null) {
                 throw new IpgException("--vector needs --strength (and --strength needs --vector)");
             }
-            return new Steering.Add(SteeringVector.load(vector), strength, vector.toString());
+            return new Steering.Add(SteeringVector.load(vector, site == null ? null : Site.parse(site)), strength, vector.toString());
         }
         if (!scale) {
             throw new IpgException("nothing to steer with: give --scores RUN_DIR --top P% --gamma G, --vector FILE --strength S, "

@@ -8,7 +8,7 @@ import dev.ipg.core.IpgException;
  * being conditioning only.
  *
  * @param tokens  x_0 .. x_{T-1}
- * @param from    K, the first scored position (1 <= K <= T)
+ * @param from    K, the first scored position (1 &lt;= K &lt;= T)
  * @param weights w_t for t = K .. T-1 (length T - K), or null for all ones
  */
 public record Trajectory(int[] tokens, int from, float[] weights) {

@@ -109,6 +109,37 @@ public final class ComparisonFile {
                 decoding(c.path("eval_decoding")), original, methods, sweep, verdict);
     }
 
+    /**
+     * The IPG intervention a comparison evaluated: the selection rule of its configuration
+     * ({@code site}, {@code top}, {@code rank}) applied to its own IPG scores
+     * ({@code DIR/methods/ipg}), and the enhance and suppress gammas.
+     *
+     * @param scores   the comparison's IPG run directory
+     * @param site     where the components were selected
+     * @param top      how many ({@code 5%} or a count)
+     * @param rank     signed or abs
+     * @param enhance  gamma of the enhance arm
+     * @param suppress gamma of the suppress arm
+     */
+    public record IpgIntervention(Path scores, dev.ipg.core.model.Site site, dev.ipg.core.steer.Top top, dev.ipg.core.steer.Rank rank,
+                                  double enhance, double suppress) {
+    }
+
+    /** The IPG intervention of the comparison in {@code dir}, or null when it did not evaluate IPG. */
+    public static IpgIntervention ipgIntervention(Path dir) {
+        JsonNode c = Json.read(dir.resolve(JSON)).path("config");
+        boolean ipg = false;
+        for (JsonNode m : c.path("methods")) {
+            ipg |= m.asText().equals("ipg");
+        }
+        Path scores = dir.resolve("methods").resolve("ipg");
+        if (!ipg || !Files.isRegularFile(scores.resolve("scores.safetensors")) || !c.hasNonNull("site") || !c.hasNonNull("top")) {
+            return null;
+        }
+        return new IpgIntervention(scores, dev.ipg.core.model.Site.parse(c.get("site").asText()), dev.ipg.core.steer.Top.parse(c.get("top").asText()),
+                dev.ipg.core.steer.Rank.parse(c.path("rank").asText("signed")), c.path("enhance_gamma").asDouble(), c.path("suppress_gamma").asDouble());
+    }
+
     /** One row; {@code what} names it in errors. */
     static Arm arm(JsonNode r, Path file, String what) {
         int n = integer(r, "problems", file, what);

@@ -449,8 +449,9 @@ public final class HtmlReport {
     private static void topTable(StringBuilder b, ReportData d) {
         b.append("<section id=\"top\"><h2>Top components</h2><p class=\"lead\">The ").append(d.top().size())
                 .append(" components with the largest |S<sub>i</sub>| over all sites. Interval: 95% interval of the mean over the ")
-                .append(d.header().supportSize()).append(" prompts (Student t). &#9679; marks the components (largest signed score) "
-                        + "scaled and tracked in the sections below.</p>");
+                .append(d.header().supportSize()).append(" prompts (Student t). &#9679; marks the components scaled and tracked in the "
+                        + "sections below").append(d.examples().value() != null && !d.examples().value().isEmpty()
+                        ? ": " + Html.escape(d.examples().value().getFirst().intervention()) : " (largest signed score)").append(".</p>");
         b.append("<table class=\"grid\" id=\"top-table\"><thead><tr><th class=\"num\">#</th>")
                 .append(d.sites().size() > 1 ? "<th>Site</th>" : "")
                 .append("<th class=\"num\">Component</th><th class=\"num\">Score S<sub>i</sub></th><th class=\"num\">95% interval</th>"

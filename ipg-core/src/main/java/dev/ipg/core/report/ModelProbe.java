@@ -241,6 +241,15 @@ public final class ModelProbe {
 
     /** Trajectories of the original and the intervened model for the first few prompts, token by token. */
     public Section<List<Example>> examples(List<Component> top) {
+        return examples(top, opt.gamma(), String.format(Locale.ROOT, "the top %d component%s by signed score scaled by gamma = %s",
+                top.size(), top.size() == 1 ? "" : "s", RunReader.fmt(opt.gamma())));
+    }
+
+    /**
+     * Trajectories of the original model and of the model with {@code top} scaled by {@code gamma},
+     * token by token; {@code what} describes that intervention on the page.
+     */
+    public Section<List<Example>> examples(List<Component> top, double gamma, String what) {
         if (top.isEmpty() || opt.examples() == 0) {
             return Section.absent("no components or no examples requested");
         }
@@ -250,9 +259,7 @@ public final class ModelProbe {
         hp.path("eos_token_ids").forEach(e -> eos.add(e.asInt()));
         double temperature = hp.path("temperature").asDouble(1);
         long seed = hp.path("seed").asLong(0);
-        Hooks steer = scaleHooks(top, opt.gamma(), model);
-        String what = String.format(Locale.ROOT, "the top %d component%s by signed score scaled by gamma = %s", top.size(),
-                top.size() == 1 ? "" : "s", RunReader.fmt(opt.gamma()));
+        Hooks steer = scaleHooks(top, gamma, model);
         List<Example> out = new ArrayList<>();
         String signalNote = null;
         Signal signal = null;
@@ -270,7 +277,7 @@ public final class ModelProbe {
                         Seeds.derive(seed, 7_000_000 + e));
                 var gopt = new Generator.Options(sampling, budget, eos, List.of(), null);
                 int[] before = new Generator(model).generate(List.of(prompt), gopt, Hooks.none(), null).getFirst().tokens();
-                int[] after = new Generator(model).generate(List.of(prompt), gopt, scaleHooks(top, opt.gamma(), model), null)
+                int[] after = new Generator(model).generate(List.of(prompt), gopt, scaleHooks(top, gamma, model), null)
                         .getFirst().tokens();
                 List<Trajectory> ts = new ArrayList<>();
                 ts.add(new Trajectory(concat(prompt, before), prompt.length));

@@ -17,7 +17,9 @@ import java.util.TreeSet;
 /**
  * Scores of one site read from a run's {@code scores.safetensors} (written by {@code ipg
  * attribute} and every baseline): the tensor {@code SITE/scores} [d], or {@code scores} [d] with
- * the site named in the {@code ipg.config} metadata.
+ * the site named in the {@code ipg.config} metadata or given by the caller. A plain file written
+ * with numpy or the {@code safetensors} package, holding {@code scores} [d] (F32, F16 or BF16)
+ * and no metadata, is read when the site is given.
  *
  * @param file     the file read
  * @param site     the site the scores belong to
@@ -73,7 +75,8 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
                     name = site + "/scores";
                 } else if (f.has(latentName + "/scores")) {
                     name = latentName + "/scores";
-                } else if (f.has("scores") && (configSites.equals(List.of(site.toString())) || configSites.equals(List.of(latentName)))) {
+                } else if (f.has("scores") && (configSites.isEmpty() || configSites.equals(List.of(site.toString())) || configSites.equals(List.of(latentName)))) {
+                    // a file that does not name its site (e.g. written with numpy) is taken to be of the site asked for
                     name = "scores";
                 } else {
                     throw new IpgException(file + " has no scores for " + site + " (it has: "
@@ -87,9 +90,10 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
             } else if (f.has("scores") && configSites.size() == 1) {
                 name = "scores";
             } else {
-                throw new IpgException(file + " holds no SITE/scores tensor and does not name its site");
+                throw new IpgException(file + " holds no SITE/scores tensor and does not name its site"
+                        + (f.has("scores") ? "; give the site (--site SITE)" : ""));
             }
-            String siteName = name.equals("scores") ? configSites.getFirst() : name.substring(0, name.length() - "/scores".length());
+            String siteName = name.equals("scores") ? (configSites.isEmpty() ? site.toString() : configSites.getFirst()) : name.substring(0, name.length() - "/scores".length());
             boolean latents = SaeSite.isSaeName(siteName);
             site = latents ? SaeSite.parse(siteName).site() : Site.parse(siteName);
             Matrix m = f.matrix(name);
@@ -99,6 +103,34 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
             float[] v = new float[m.cols()];
             m.copyRow(0, v, 0);
             return new ScoresFile(file, site, v, method, meta, latents);
+        }
+    }
+
+    /**
+     * The sites a scores file (or run directory) holds scores of: those of its {@code SITE/scores}
+     * tensors, else the one its {@code ipg.config} names; empty for a plain {@code scores} tensor
+     * that does not name its site.
+     */
+    public static List<Site> sites(Path runDirOrFile) {
+        Path file = Files.isDirectory(runDirOrFile) ? runDirOrFile.resolve(NAME) : runDirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new IpgException("scores file " + file + " does not exist");
+        }
+        try (SafetensorsFile f = SafetensorsFile.open(file)) {
+            TreeSet<String> named = new TreeSet<>();
+            for (String n : f.names()) {
+                if (n.endsWith("/scores")) {
+                    named.add(n.substring(0, n.length() - "/scores".length()));
+                }
+            }
+            if (named.isEmpty() && f.metadata().containsKey("ipg.config")) {
+                JsonNode c = Json.parse(f.metadata().get("ipg.config"), file + " metadata ipg.config", false);
+                if (c.hasNonNull("site")) {
+                    named.add(c.get("site").asText());
+                }
+                c.path("sites").forEach(x -> named.add(x.asText()));
+            }
+            return named.stream().map(Site::parse).toList();
         }
     }
 

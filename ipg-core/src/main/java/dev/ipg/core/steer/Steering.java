@@ -30,13 +30,14 @@ import java.util.Set;
  * <pre>
  *   SPEC   := 'none'
  *           | 'scale:' PATH (':' OPTION)*      OPTION := top=P% | top=K | gamma=G | rank=signed|abs | site=SITE
- *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S
+ *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S | site=SITE
  * </pre>
  * PATH is a run directory or its {@code scores.safetensors} (scale), or a vector file /
  * a directory holding {@code vector.safetensors} (add). Options are the trailing
  * {@code key=value} segments; everything between the prefix and them is the path, so a path may
  * itself contain ':'. {@code scale} needs {@code top} and {@code gamma} ({@code rank} defaults to
- * signed, {@code site} to the only site of the file); {@code add} needs {@code strength}.
+ * signed, {@code site} to the only site of the file); {@code add} needs {@code strength} ({@code site} when the
+ * vector file does not name its site).
  * Examples: {@code scale:runs/ipg:top=5%:gamma=0}, {@code scale:runs/ipg:top=20:gamma=1.5:rank=abs},
  * {@code add:runs/cv/vector.safetensors:strength=4}.
  */
@@ -296,7 +297,7 @@ public sealed interface Steering {
         } else {
             throw bad(spec, "expected none, scale:RUN_DIR:top=P%:gamma=G or add:VECTOR_FILE:strength=S");
         }
-        Set<String> keys = kind.equals("scale") ? Set.of("top", "gamma", "rank", "site") : Set.of("strength");
+        Set<String> keys = kind.equals("scale") ? Set.of("top", "gamma", "rank", "site") : Set.of("strength", "site");
         List<String> parts = new ArrayList<>(List.of(s.substring(kind.length() + 1).split(":", -1)));
         Map<String, String> opts = new LinkedHashMap<>();
         while (parts.size() > 1) {
@@ -338,7 +339,8 @@ public sealed interface Steering {
             throw bad(spec, "add needs strength=S");
         }
         double strength = number(spec, "strength", opts.get("strength"));
-        return new Add(SteeringVector.load(Path.of(path)), strength, path);
+        Site site = opts.containsKey("site") ? Site.parse(opts.get("site")) : null;
+        return new Add(SteeringVector.load(Path.of(path), site), strength, path);
     }
 
     private static double number(String spec, String key, String value) {

@@ -9,10 +9,10 @@ import java.util.Set;
  * Adam with decoupled weight decay (Loshchilov and Hutter), as {@code torch.optim.AdamW} computes
  * it. For each parameter p with gradient g of the loss, at step t = 1, 2, ...:
  * <pre>
- *   p <- p * (1 - lr * wd)                      // only parameters in the decay set
- *   m <- beta1 * m + (1 - beta1) * g
- *   v <- beta2 * v + (1 - beta2) * g^2
- *   p <- p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
+ *   p &lt;- p * (1 - lr * wd)                      // only parameters in the decay set
+ *   m &lt;- beta1 * m + (1 - beta1) * g
+ *   v &lt;- beta2 * v + (1 - beta2) * g^2
+ *   p &lt;- p - lr * (m / (1 - beta1^t)) / (sqrt(v / (1 - beta2^t)) + eps)
  * </pre>
  * Parameters are updated in place, so a model bound to the arrays sees the new values. Which
  * parameters decay is the caller's choice; {@link Trainer} decays the projection matrices and

@@ -5,7 +5,7 @@ import dev.ipg.core.IpgException;
 /**
  * Linear warmup then cosine decay. For optimizer step {@code s} (0-based) of {@code total}:
  * <pre>
- *   s <  warmup:  lr = peak * (s + 1) / warmup
+ *   s &lt;  warmup:  lr = peak * (s + 1) / warmup
  *   s >= warmup:  p  = (s - warmup) / max(1, total - 1 - warmup)          // 0 .. 1
  *                 lr = min + (peak - min) * (1 + cos(pi * p)) / 2
  * </pre>

@@ -32,6 +32,7 @@
     var node = document.getElementById(id);
     if (!node) { return null; }
     var c = echarts.init(node, null, { renderer: 'canvas' });
+    c.__ipgName = node.getAttribute('data-chart');
     charts.push(c);
     return c;
   }
@@ -42,8 +43,97 @@
     sel.addEventListener('change', function () { onChange(sel.value); });
     return sel.value;
   }
-  var base = { animation: false, textStyle: { fontFamily: 'inherit' } };
-  function opt(o) { for (var k in base) { if (!(k in o)) { o[k] = base[k]; } } return o; }
+  // every chart can be saved for a paper: PNG from the canvas, SVG by re-rendering its option with the SVG renderer
+  var SVG_ICON = 'path://M4,2h11l5,5v15H4z M15,2v5h5 M7,17l2.5-6l2.5,6 M8,15h3 M14,11v6h3';
+  function svgOf(chart) {
+    var o = chart.getOption();
+    o.animation = false;
+    o.toolbox = [];
+    (o.dataZoom || []).forEach(function (z) { if (z.type === 'slider') { z.show = false; } });
+    var box = document.createElement('div');
+    box.style.cssText = 'position:absolute;left:-10000px;top:0;width:' + chart.getWidth() + 'px;height:' + chart.getHeight() + 'px';
+    document.body.appendChild(box);
+    var svg = echarts.init(box, null, { renderer: 'svg' });
+    svg.setOption(o);
+    var node = box.querySelector('svg');
+    node.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+    var text = node.outerHTML;
+    svg.dispose();
+    box.remove();
+    return text;
+  }
+  function download(name, blob) {
+    var a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = name;
+    document.body.appendChild(a);
+    a.click();
+    setTimeout(function () { URL.revokeObjectURL(a.href); a.remove(); }, 0);
+  }
+  function toolbox(name) {
+    return { right: 6, top: 0, itemSize: 14, feature: {
+      saveAsImage: { type: 'png', pixelRatio: 2, name: 'ipg-' + name, title: 'PNG', backgroundColor: '#fff' },
+      mySvg: { show: true, title: 'SVG', icon: SVG_ICON, onclick: function () {
+        var c = charts.filter(function (x) { return x.__ipgName === name; })[0];
+        download('ipg-' + name + '.svg', new Blob([svgOf(c)], { type: 'image/svg+xml' }));
+      } }
+    } };
+  }
+  // the page's font by name: ECharts measures text (legend spacing, label widths) in the family it is given, and 'inherit' measures wrong
+  var FONT = window.getComputedStyle(document.body).fontFamily || 'sans-serif';
+  var base = { animation: false, textStyle: { fontFamily: FONT } };
+  function opt(o, name) {
+    for (var k in base) { if (!(k in o)) { o[k] = base[k]; } }
+    if (name && !('toolbox' in o)) { o.toolbox = toolbox(name); }
+    return o;
+  }
+  // an accuracy axis that starts near the data: 5-point steps around the values and their intervals
+  function accuracyRange(values) {
+    var lo = Infinity, hi = -Infinity;
+    values.forEach(function (v) { if (v !== null && v !== undefined && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    if (!isFinite(lo)) { return { min: 0, max: 1 }; }
+    var pad = Math.max(0.02, 0.1 * (hi - lo));
+    var min = Math.max(0, Math.floor((lo - pad) * 20) / 20), max = Math.min(1, Math.ceil((hi + pad) * 20) / 20);
+    if (min < 0.1) { min = 0; }
+    return { min: min, max: max };
+  }
+  // the axis break drawn where a truncated accuracy axis meets the plot's bottom
+  function axisBreak(gridLeft, gridBottom) {
+    return { type: 'group', left: gridLeft - 7, bottom: gridBottom - 5, z: 100, silent: true, children: [
+      { type: 'rect', shape: { x: 0, y: 3, width: 14, height: 5 }, style: { fill: '#fff' } },
+      { type: 'line', shape: { x1: 0, y1: 5, x2: 14, y2: 1 }, style: { stroke: '#1f2933', lineWidth: 1.2 } },
+      { type: 'line', shape: { x1: 0, y1: 10, x2: 14, y2: 6 }, style: { stroke: '#1f2933', lineWidth: 1.2 } }
+    ] };
+  }
+  function accuracyAxis(r, extra) {
+    var a = { type: 'value', min: r.min, max: r.max, name: r.min > 0 ? 'accuracy (axis from ' + Math.round(100 * r.min) + '%)' : 'accuracy',
+      nameTextStyle: { align: 'left' },
+      axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } };
+    for (var k in extra || {}) { a[k] = extra[k]; }
+    return a;
+  }
+  // a value axis for a secondary quantity that is never stretched over a tiny range
+  function tokenRange(values) {
+    var lo = Infinity, hi = -Infinity;
+    values.forEach(function (v) { if (v !== null && v !== undefined && isFinite(v)) { lo = Math.min(lo, v); hi = Math.max(hi, v); } });
+    if (!isFinite(lo)) { return { min: 0, max: 1 }; }
+    var mid = (lo + hi) / 2, half = Math.max((hi - lo) / 2 * 1.25, 1, 0.1 * Math.abs(mid));
+    return { min: Math.max(0, Math.floor(mid - half)), max: Math.ceil(mid + half) };
+  }
+  // category labels wrapped at spaces and after hyphens, never inside a word
+  // fits: the most characters per line, or a function telling whether a line fits
+  function wrapLabel(text, fits) {
+    var ok = typeof fits === 'function' ? fits : function (l) { return l.length <= fits; };
+    return String(text).split('\n').map(function (line) {
+      var words = line.split(/(?<=-)|(?= )/), out = [], cur = '';
+      words.forEach(function (w) {
+        var piece = cur === '' ? w.replace(/^ /, '') : w;
+        if (cur !== '' && !ok(cur + piece)) { out.push(cur); cur = w.replace(/^ /, ''); } else { cur += piece; }
+      });
+      if (cur !== '') { out.push(cur); }
+      return out.join('\n');
+    }).join('\n');
+  }
 
   function errorBars(name, points, color) {
     return {
@@ -80,7 +170,7 @@
       dataZoom: [{ type: 'inside' }, { type: 'slider', height: 18, bottom: 10 }],
       visualMap: { show: false, dimension: 1, pieces: [{ lt: 0, color: NEG }, { gte: 0, color: POS }] },
       series: [{ type: 'bar', name: 'S', data: s.scores, barCategoryGap: '15%' }]
-    }), true);
+    }, 'scores'), true);
   }
   drawScores(siteSelect('score-site', drawScores));
 
@@ -103,7 +193,7 @@
         inRange: { color: [NEG, '#f5f5f5', POS] }, formatter: function (v) { return fmt(v, 2); } },
       dataZoom: [{ type: 'inside', xAxisIndex: 0 }, { type: 'slider', xAxisIndex: 0, height: 18, bottom: 10 }],
       series: [{ type: 'heatmap', data: cells, emphasis: { itemStyle: { borderColor: '#1f2933', borderWidth: 1 } } }]
-    }));
+    }, 'heatmap'));
   }
 
   // ---------------------------------------------------------------- Jbar curves
@@ -128,7 +218,7 @@
       xAxis: { type: 'value', min: 0, max: 1, name: '\u03b1', nameLocation: 'middle', nameGap: 28 },
       yAxis: { type: 'value', name: 'J\u0304(\u03b1)', scale: true, axisLabel: { formatter: function (v) { return fmt(v, 3); } } },
       series: series
-    }), true);
+    }, 'curves'), true);
   }
   drawCurves(siteSelect('curve-site', drawCurves));
 
@@ -154,31 +244,62 @@
       if (m.suppress) { add(name + '\nsuppress ' + setting(m.suppress), m.suppress, NEG); }
     });
     var orig = cmp.original;
-    cmpChart.setOption(opt({
-      grid: { left: 70, right: 30, top: 30, bottom: 90 },
-      tooltip: { trigger: 'item', formatter: function (p) {
-        if (p.seriesType !== 'bar') { return ''; }
-        var a = bars[p.dataIndex].arm;
-        return esc(cats[p.dataIndex].replace('\n', ' ')) + '<br>accuracy <b>' + pct(a.accuracy) + '</b>'
-          + (a.lower !== null ? ' [' + pct(a.lower) + ', ' + pct(a.upper) + ']' : '')
-          + '<br>' + a.correct + ' of ' + a.n + ' problems' + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '')
-          + (a.seed_accuracies.length > 1 ? '<br>per seed: ' + a.seed_accuracies.map(pct).join(', ') : '')
-          + (a.intervention ? '<br><span style="color:#616e7c">' + esc(a.intervention) + '</span>' : '');
-      } },
-      // labels wrap within their own column so neighbours never overlap
-      xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: 11, lineHeight: 15, margin: 10,
-        width: Math.max(40, (cmpChart.getWidth() - 100) / Math.max(1, cats.length) - 6), overflow: 'break' } },
-      yAxis: { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
-      series: [
-        { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
-          label: { show: true, position: 'insideBottom', color: '#fff', fontSize: 11, formatter: function (p) { return pct(p.value); } },
-          markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original', position: 'insideEndTop', color: GREY },
-            data: [{ yAxis: orig.accuracy }] } : undefined,
-          markArea: orig && orig.lower !== null ? { silent: true, itemStyle: { color: 'rgba(123,135,148,0.12)' },
-            data: [[{ yAxis: orig.lower }, { yAxis: orig.upper }]] } : undefined },
-        errorBars('95% interval', err)
-      ]
-    }));
+    var accRange = accuracyRange(bars.map(function (b) { return b.value; }).concat(
+      err.map(function (e) { return e[1]; }), err.map(function (e) { return e[2]; })));
+    var CMP_GRID = { left: 70, right: 30, top: 44, bottom: 96 };
+    var measure = document.createElement('canvas').getContext('2d');
+    var family = FONT;
+    function textWidth(t, size) { measure.font = size + 'px ' + family; return measure.measureText(t).width; }
+    // the label layout that fits a column: the longest word sets the font size (11 down to 8 px), lines are
+    // wrapped at spaces and hyphens to the column's width, and labels turn 35 degrees when even 8 px is too wide
+    function labelLayout() {
+      var col = (cmpChart.getWidth() - CMP_GRID.left - CMP_GRID.right) / Math.max(1, cats.length) - 6;
+      var longest = 0;
+      cats.forEach(function (c) { c.split(/\s+|(?<=-)/).forEach(function (w) { longest = Math.max(longest, textWidth(w, 11)); }); });
+      var size = longest > col ? Math.max(8, Math.floor(110 * col / longest) / 10) : 11;
+      var rotate = longest * size / 11 > col + 0.5;
+      return { size: size, rotate: rotate ? 35 : 0, col: col };
+    }
+    var legendSeries = [['original', GREY], ['enhance (\u03b3 > 1 or vector added)', POS], ['suppress (\u03b3 < 1)', NEG]].map(function (x) {
+      return { type: 'scatter', name: x[0], data: [], itemStyle: { color: x[1] }, silent: true };
+    });
+    var drawComparison = function () {
+      var layout = labelLayout();
+      cmpChart.setOption(opt({
+        grid: CMP_GRID,
+        legend: { top: 4, left: 'center', selectedMode: false, icon: 'rect', itemWidth: 14, itemHeight: 10,
+          data: legendSeries.map(function (x) { return x.name; }) },
+        graphic: accRange.min > 0 ? [axisBreak(CMP_GRID.left, CMP_GRID.bottom)] : [],
+        tooltip: { trigger: 'item', formatter: function (p) {
+          if (p.seriesType !== 'bar') { return ''; }
+          var a = bars[p.dataIndex].arm;
+          return esc(cats[p.dataIndex].replace('\n', ' ')) + '<br>accuracy <b>' + pct(a.accuracy) + '</b>'
+            + (a.lower !== null ? ' [' + pct(a.lower) + ', ' + pct(a.upper) + ']' : '')
+            + '<br>' + a.correct + ' of ' + a.n + ' problems' + (a.mean_tokens !== null ? '<br>mean length ' + esc(fmt(a.mean_tokens, 4)) + ' tokens' : '')
+            + (a.seed_accuracies.length > 1 ? '<br>per seed: ' + a.seed_accuracies.map(pct).join(', ') : '')
+            + (a.intervention ? '<br><span style="color:#616e7c">' + esc(a.intervention) + '</span>' : '');
+        } },
+        // labels wrap at spaces and hyphens to fit their own column, so neighbours never overlap and no word is cut
+        xAxis: { type: 'category', data: cats, axisLabel: { interval: 0, fontSize: layout.size, lineHeight: Math.round(1.35 * layout.size),
+          margin: 10, rotate: layout.rotate, fontFamily: family, formatter: function (v) {
+            return layout.rotate ? String(v).replace(/\n/g, ' ') : wrapLabel(v, function (line) { return textWidth(line, layout.size) <= layout.col; });
+          } } },
+        yAxis: accuracyAxis(accRange),
+        series: [
+          { type: 'bar', name: 'accuracy', data: bars, barMaxWidth: 46,
+            // values inside the bars at the labels' size, or none when a bar is too narrow for them (the table has them)
+            label: { show: textWidth('100.0%', layout.size) <= 0.8 * (layout.col + 6), position: 'insideBottom', color: '#fff',
+              fontSize: layout.size, fontFamily: family, formatter: function (p) { return pct(p.value); } },
+            markLine: orig ? { silent: true, symbol: 'none', lineStyle: { type: 'dashed', color: GREY }, label: { formatter: 'original', position: 'insideEndTop', color: GREY },
+              data: [{ yAxis: orig.accuracy }] } : undefined,
+            markArea: orig && orig.lower !== null ? { silent: true, itemStyle: { color: 'rgba(123,135,148,0.12)' },
+              data: [[{ yAxis: Math.max(orig.lower, accRange.min) }, { yAxis: Math.min(orig.upper, accRange.max) }]] } : undefined },
+          errorBars('95% interval', err)
+        ].concat(legendSeries)
+      }, 'comparison'));
+    };
+    drawComparison();
+    cmpChart.__ipgRedraw = drawComparison;
   }
   var sweepChart = init('chart-sweep');
   if (cmp && sweepChart) {
@@ -197,9 +318,14 @@
       ss.push({ type: 'line', name: m + ' mean length', yAxisIndex: 1, data: pts.map(function (p) { return [p.gamma, p.arm.mean_tokens]; }),
         lineStyle: { color: color, type: 'dashed' }, itemStyle: { color: color }, symbol: 'triangle', symbolSize: 7 });
     });
+    var sweepAcc = [], sweepTok = [];
+    cmp.gamma_sweep.forEach(function (p) { sweepAcc.push(p.arm.accuracy, p.arm.lower, p.arm.upper); sweepTok.push(p.arm.mean_tokens); });
+    var sweepRange = accuracyRange(sweepAcc), tokRange = tokenRange(sweepTok);
+    var SWEEP_GRID = { left: 70, right: 80, top: 56, bottom: 50 };
     sweepChart.setOption(opt({
-      grid: { left: 70, right: 80, top: 40, bottom: 50 },
-      legend: { top: 5, data: ss.filter(function (s) { return s.type === 'line'; }).map(function (s) { return s.name; }) },
+      grid: SWEEP_GRID,
+      legend: { top: 4, left: 10, right: 70, data: ss.filter(function (s) { return s.type === 'line'; }).map(function (s) { return s.name; }) },
+      graphic: sweepRange.min > 0 ? [axisBreak(SWEEP_GRID.left, SWEEP_GRID.bottom)] : [],
       tooltip: { trigger: 'axis', formatter: function (ps) {
         var out = '\u03b3 = ' + esc(fmt(ps[0].value[0], 3));
         ps.forEach(function (p) {
@@ -210,11 +336,13 @@
       } },
       xAxis: { type: 'value', name: '\u03b3', nameLocation: 'middle', nameGap: 28, scale: true },
       yAxis: [
-        { type: 'value', min: 0, max: 1, name: 'accuracy', axisLabel: { formatter: function (v) { return Math.round(100 * v) + '%'; } } },
-        { type: 'value', name: 'mean tokens', scale: true, splitLine: { show: false } }
+        accuracyAxis(sweepRange),
+        // at least a token (or 10 % of the mean) from bottom to top, so a flat length does not look like a steep one
+        { type: 'value', name: 'mean tokens (dashed)', min: tokRange.min, max: tokRange.max, splitLine: { show: false },
+          nameTextStyle: { align: 'right' }, axisLabel: { formatter: function (v) { return fmt(v, 4); } } }
       ],
       series: ss
-    }));
+    }, 'sweep'));
   }
 
   // ---------------------------------------------------------------- process level
@@ -244,11 +372,19 @@
       series: [{ type: 'heatmap', data: pc, label: { show: true, fontSize: 11, formatter: function (p) {
         return typeof p.value[2] === 'number' ? Math.round(100 * p.value[2]) + '%' : '';
       } } }]
-    }));
+    }, 'process'));
   }
 
   // ---------------------------------------------------------------- trajectories, token by token
-  var SCALE = 3; // nats at full colour
+  // full colour at the 95th percentile of |delta log p| over every token shown (at least 0.001 nats)
+  var deltas = [];
+  (data.examples.value || []).forEach(function (ex) {
+    ex.trajectories.forEach(function (t) {
+      for (var k = 0; k < t.tokens.length; k++) { deltas.push(Math.abs(t.logp_intervened[k] - t.logp_original[k])); }
+    });
+  });
+  deltas.sort(function (a, b) { return a - b; });
+  var SCALE = deltas.length ? Math.max(1e-3, deltas[Math.min(deltas.length - 1, Math.floor(0.95 * deltas.length))]) : 1;
   function tokenColor(d) {
     var t = Math.max(-1, Math.min(1, d / SCALE));
     return t < 0 ? 'rgba(200,55,45,' + (0.8 * -t).toFixed(3) + ')' : 'rgba(47,95,208,' + (0.8 * t).toFixed(3) + ')';
@@ -257,9 +393,11 @@
   if (legend) {
     var bar = el('span', 'bar');
     bar.style.background = 'linear-gradient(to right, ' + tokenColor(-SCALE) + ', rgba(255,255,255,0), ' + tokenColor(SCALE) + ')';
-    legend.appendChild(el('span', null, '\u2264 \u2212' + SCALE + ' nats: less likely after the intervention'));
+    legend.appendChild(el('span', null, '\u2264 \u2212' + fmt(SCALE, 2) + ' nats: less likely after the intervention'));
     legend.appendChild(bar);
-    legend.appendChild(el('span', null, '\u2265 +' + SCALE + ' nats: more likely'));
+    legend.appendChild(el('span', null, '\u2265 +' + fmt(SCALE, 2) + ' nats: more likely'));
+    legend.appendChild(el('span', 'small', '(full colour at the 95th percentile of |\u0394 log p| over the tokens shown)'));
+    legend.setAttribute('data-scale', String(SCALE));
   }
   var list = document.getElementById('example-list');
   if (list && data.examples.value) {
@@ -323,6 +461,10 @@
     plist.appendChild(d);
   });
 
-  window.addEventListener('resize', function () { charts.forEach(function (c) { c.resize(); }); });
-  window.__ipgReport = { charts: charts.length, ready: true };
+  window.addEventListener('resize', function () {
+    charts.forEach(function (c) { c.resize(); if (c.__ipgRedraw) { c.__ipgRedraw(); } });
+  });
+  window.__ipgReport = { charts: charts.length, ready: true, svg: function (name) {
+    return svgOf(charts.filter(function (c) { return c.__ipgName === name; })[0]);
+  }, wrapLabel: wrapLabel, accuracyRange: accuracyRange, tokenRange: tokenRange, tokenScale: SCALE };
 })();

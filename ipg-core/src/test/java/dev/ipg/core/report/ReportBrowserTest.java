@@ -247,4 +247,103 @@ class ReportBrowserTest {
         assertTrue(Files.size(target) > 50_000, "screenshot of " + Files.size(target) + " bytes");
         assertNotNull(html);
     }
+
+    /** Full-page screenshot at {@code width} px, kept in target/ for a reader to look at. */
+    static Path screenshot(int width) throws IOException {
+        driver.manage().window().setSize(new Dimension(width, 1000));
+        js("window.dispatchEvent(new Event('resize'));");
+        long height = ((Number) js("return Math.ceil(document.documentElement.scrollHeight);")).longValue();
+        driver.manage().window().setSize(new Dimension(width, (int) Math.min(height + 40, 16000)));
+        js("window.dispatchEvent(new Event('resize'));");
+        Path target = Path.of("target/report-" + width + ".png");
+        Files.copy(driver.getScreenshotAs(OutputType.FILE).toPath(), target, StandardCopyOption.REPLACE_EXISTING);
+        assertTrue(Files.size(target) > 50_000, "screenshot of " + Files.size(target) + " bytes");
+        // and each figure on its own, as a reader would crop it
+        for (String id : List.of("chart-comparison", "chart-sweep", "chart-scores", "chart-process", "example-list")) {
+            var e = driver.findElement(org.openqa.selenium.By.id(id));
+            Files.copy(e.getScreenshotAs(OutputType.FILE).toPath(), Path.of("target/report-" + width + "-" + id + ".png"),
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+        return target;
+    }
+
+    static final String CMP = "echarts.getInstanceByDom(document.getElementById('chart-comparison'))";
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void chartsReadAsFiguresAt900And1400Pixels() throws IOException {
+        for (int width : new int[] {900, 1400}) {
+            screenshot(width);
+            // labels wrap only at spaces and after hyphens: every word of a label stays whole on one line
+            List<String> broken = (List<String>) js("var c = " + CMP + "; var ax = c.getOption().xAxis[0];"
+                    + "var bad = []; ax.data.forEach(function (l) { var f = ax.axisLabel.formatter(l); var lines = f.split('\\n');"
+                    + " l.split(/\\s+|(?<=-)/).forEach(function (w) { if (w && !lines.some(function (x) { return x.indexOf(w) >= 0; })) { bad.push(w + ' in ' + f); } });"
+                    + " if (f.replace(/\\s+/g, '') !== l.replace(/\\s+/g, '')) { bad.push('text changed: ' + f); } }); return bad;");
+            assertEquals(List.of(), broken, "labels broken mid-word at " + width + " px");
+            // no two neighbouring labels overlap: each label's widest line fits its column
+            List<String> wide = (List<String>) js("var c = " + CMP + "; var ax = c.getOption().xAxis[0]; var col = (c.getWidth() - 100) / ax.data.length;"
+                    + "if (ax.axisLabel.rotate) { return []; }"
+                    + "var ctx = document.createElement('canvas').getContext('2d'); ctx.font = ax.axisLabel.fontSize + 'px ' + ax.axisLabel.fontFamily;"
+                    + "var bad = []; ax.data.forEach(function (l) { ax.axisLabel.formatter(l).split('\\n').forEach(function (x) {"
+                    + " if (ctx.measureText(x).width > col) { bad.push(x + ' (' + Math.round(ctx.measureText(x).width) + ' px of ' + Math.round(col) + ')'); } }); });"
+                    + "return bad;");
+            assertEquals(List.of(), wide, "label lines wider than their column at " + width + " px");
+        }
+        // every chart has a PNG and an SVG export, and the SVG is a drawing of the chart
+        for (String name : List.of("heatmap", "scores", "curves", "comparison", "sweep", "process")) {
+            Map<String, Object> feature = (Map<String, Object>) js("return echarts.getInstanceByDom(document.querySelector('[data-chart=\"" + name
+                    + "\"]')).getOption().toolbox[0].feature;");
+            assertTrue(feature.containsKey("saveAsImage") && feature.containsKey("mySvg"), name + ": " + feature.keySet());
+            String svg = (String) js("return window.__ipgReport.svg('" + name + "');");
+            assertTrue(svg.startsWith("<svg") && svg.contains("</svg>") && svg.length() > 2000, name + " SVG: " + svg.length() + " chars");
+        }
+        // the comparison's colours are explained
+        List<String> legend = (List<String>) js("return " + CMP + ".getOption().legend[0].data.map(function (d) { return d.name || d; });");
+        assertEquals(List.of("original", "enhance (\u03b3 > 1 or vector added)", "suppress (\u03b3 < 1)"), legend);
+        List<String> colours = (List<String>) js("return " + CMP + ".getOption().series.filter(function (s) { return s.type === 'scatter'; })"
+                + ".map(function (s) { return s.itemStyle.color; });");
+        assertEquals(List.of("#7b8794", "#2f5fd0", "#c8372d"), colours, "legend colours are the bars' colours");
+        // accuracy axes start near the data, and a truncated one says so and shows a break
+        Map<String, Object> r = (Map<String, Object>) js("return window.__ipgReport.accuracyRange([0.62, 0.7, 0.81]);");
+        assertEquals(0.6, ((Number) r.get("min")).doubleValue(), 1e-9);
+        assertEquals(0.85, ((Number) r.get("max")).doubleValue(), 1e-9);
+        Map<String, Object> low = (Map<String, Object>) js("return window.__ipgReport.accuracyRange([0.02, 0.3]);");
+        assertEquals(0.0, ((Number) low.get("min")).doubleValue(), 0, "near zero the axis starts at zero");
+        Map<String, Object> y = (Map<String, Object>) js("var o = " + CMP + ".getOption(); return {min: o.yAxis[0].min, max: o.yAxis[0].max, "
+                + "name: o.yAxis[0].name, breaks: (o.graphic && o.graphic[0] && o.graphic[0].elements || []).length};");
+        double lowest = comparison.result.rows().stream().mapToDouble(x -> x.summary().interval().lower()).min().orElseThrow();
+        lowest = Math.min(lowest, comparison.result.original().summary().interval().lower());
+        double min = ((Number) y.get("min")).doubleValue();
+        assertTrue(min <= lowest && (min == 0 || lowest - min < 0.2), "axis from " + min + ", lowest interval end " + lowest);
+        assertEquals(min > 0, ((String) y.get("name")).contains("axis from"), y.toString());
+        assertEquals(min > 0, ((Number) y.get("breaks")).intValue() > 0, y.toString());
+        // the sweep's length axis spans at least a token and 10 % of the mean
+        Map<String, Object> t = (Map<String, Object>) js("var a = echarts.getInstanceByDom(document.getElementById('chart-sweep')).getOption().yAxis[1];"
+                + "return {min: a.min, max: a.max};");
+        double mean = comparison.result.sweep().stream().mapToDouble(x -> x.summary().meanGeneratedTokens()).average().orElseThrow();
+        double span = ((Number) t.get("max")).doubleValue() - ((Number) t.get("min")).doubleValue();
+        assertTrue(span >= 1 && span >= 0.1 * mean, "length axis " + t + " around a mean of " + mean);
+        Map<String, Object> flat = (Map<String, Object>) js("return window.__ipgReport.tokenRange([301.2, 301.25]);");
+        assertTrue(((Number) flat.get("max")).doubleValue() - ((Number) flat.get("min")).doubleValue() >= 30, flat.toString());
+    }
+
+    @Test
+    void tokenColoursAreScaledToTheDeltasShown() throws IOException {
+        var tree = HtmlReport.JSON.readTree(Files.readString(html.resolveSibling("report-data.json")));
+        List<Double> deltas = new ArrayList<>();
+        for (var ex : tree.path("examples").path("value")) {
+            for (var tr : ex.path("trajectories")) {
+                for (int k = 0; k < tr.path("tokens").size(); k++) {
+                    deltas.add(Math.abs(tr.path("logp_intervened").get(k).asDouble() - tr.path("logp_original").get(k).asDouble()));
+                }
+            }
+        }
+        assertTrue(!deltas.isEmpty(), "the examples have tokens");
+        deltas.sort(null);
+        double want = Math.max(1e-3, deltas.get(Math.min(deltas.size() - 1, (int) Math.floor(0.95 * deltas.size()))));
+        double scale = Double.parseDouble((String) js("return document.getElementById('token-legend').getAttribute('data-scale');"));
+        assertEquals(want, scale, 1e-6 * Math.max(1, want));
+        String legend = (String) js("return document.getElementById('token-legend').textContent;");
+        assertTrue(legend.contains("95th percentile"), legend);
+    }
 }
