@@ -94,26 +94,33 @@ final class TrainDemoCommand implements Callable<Integer> {
         Kernels kernels = KernelsProvider.lookup();
         try (Parallel pool = Parallel.of(threads)) {
             err.printf(Locale.ROOT, "[train-demo: %d threads, %s kernels]%n", threads, kernels.name());
+            ProgressBar bar = new ProgressBar(err);
             DemoRecipe.Report r = DemoRecipe.build(out, o, kernels, pool, new DemoRecipe.Listener() {
+                private boolean started;
+
                 @Override
                 public void stage(String message) {
-                    err.println("[" + message + "]");
+                    bar.message(message);
                 }
 
                 @Override
                 public void progress(Trainer.Progress p) {
-                    err.printf(Locale.ROOT, "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s  elapsed %s  ETA %s%n",
-                            p.step(), p.steps(), p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond(),
-                            hms(p.elapsedSeconds()), hms(p.etaSeconds()));
+                    if (!started) {
+                        bar.start("steps", p.steps(), 0);
+                        started = true;
+                    }
+                    bar.advanceTo(p.step(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s",
+                            p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond()));
                 }
 
                 @Override
                 public void evaluated(Trainer.Evaluation e) {
-                    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "eval  %5d  held-out loss %.4f", e.step(), e.heldOutLoss()));
+                    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "eval at step %d: held-out loss %.4f", e.step(),
+                            e.heldOutLoss()));
                     for (Map.Entry<String, Double> m : new java.util.TreeMap<>(e.metrics()).entrySet()) {
                         sb.append(String.format(Locale.ROOT, "  %s %.3f", m.getKey(), m.getValue()));
                     }
-                    err.println(sb);
+                    bar.message(sb.toString());
                 }
             }, command);
             err.printf(Locale.ROOT, "[greedy accuracy %.1f %% (%d/%d), sampled T=%.2g accuracy %.1f %% (%d/%d); wall time %s]%n",
