@@ -96,8 +96,13 @@ final class AttributeCommand implements Callable<Integer> {
     @Mixin
     DatasetFormatOptions format;
 
-    @Option(names = "--top", defaultValue = "50", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
-    int top;
+    @Option(names = "--csv-rows", defaultValue = "50", paramLabel = "N", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
+    int csvRows;
+
+    @Option(names = "--top", hidden = true, paramLabel = "N")
+    void retiredTop(String value) {
+        throw SelectionOptions.retired(spec, "--top", "--csv-rows N (rows per site in top.csv)");
+    }
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
@@ -142,6 +147,9 @@ final class AttributeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
+        if (csvRows < 1) {
+            throw new IpgException("--csv-rows must be >= 1, got " + csvRows);
+        }
         IpgOptions opt = new IpgOptions(steps, samples, temperature, topP, topK, maxNewTokens,
                 choice(Advantage.class, advantage, "--advantage"), choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
                 choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), choice(IpgOptions.Positions.class, positions, "--positions"),
@@ -156,7 +164,7 @@ final class AttributeCommand implements Callable<Integer> {
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s sampling, %d threads, %s]%n",
                     used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,
                     temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), sampling, pool.threads(), m.kernels().name());
-            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
+            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, csvRows), eos, out,
                     new ProgressBar(err));
             JsonNode result = run.run(limit);
             for (Site s : siteList) {

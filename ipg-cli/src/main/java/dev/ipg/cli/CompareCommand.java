@@ -58,11 +58,13 @@ final class CompareCommand implements Callable<Integer> {
             description = "Methods to compare (default: ${DEFAULT-VALUE}).")
     List<String> methods;
 
-    @Option(names = "--top", paramLabel = "P%", description = "Select the top P percent of the components (e.g. 5%%).")
-    String top;
+    @Mixin
+    SelectionOptions select;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Select the top K components.")
-    Integer topK;
+    @Option(names = "--top-k", hidden = true, paramLabel = "K")
+    void retiredTopK(String value) {
+        throw SelectionOptions.retired(spec, "--top-k", "--top-count K (the number of components; --top-k only ever means sampling top-k)");
+    }
 
     @Option(names = "--rank", defaultValue = "signed", description = "signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
     String rank;
@@ -187,10 +189,7 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
-        if ((top == null) == (topK == null)) {
-            throw new IpgException("give one of --top P% or --top-k K");
-        }
-        Top t = top != null ? Top.parse(top.endsWith("%") ? top : top + "%") : new Top.Count(topK);
+        Top t = select.top();
         List<Method> ms = methods.stream().map(Method::parse).toList();
         List<Method> sw = new ArrayList<>();
         for (String x : sweepMethods) {

@@ -48,8 +48,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--samples", defaultValue = "5", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--top", defaultValue = "5%", description = "Components selected (default: ${DEFAULT-VALUE}).")
-    String top;
+    @Option(names = "--top-percent", paramLabel = "P", description = "Top P percent of the components selected (default: 5).")
+    String topPercent;
+
+    @Option(names = "--top-count", paramLabel = "K", description = "Top K components selected, instead of --top-percent.")
+    String topCount;
+
+    @Option(names = "--top", hidden = true, paramLabel = "X")
+    void retiredTop(String value) {
+        throw SelectionOptions.retired(spec, "--top", "--top-percent P (a percentage) or --top-count K (a number of components)");
+    }
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all available processors).")
     Integer threads;
@@ -69,6 +77,9 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path dir = model != null ? model : bundled();
+        if (topPercent != null && topCount != null) {
+            throw new IpgException("give one of --top-percent P or --top-count K");
+        }
         for (String f : new String[] {"config.json", "support.jsonl", "eval.jsonl"}) {
             if (!Files.exists(dir.resolve(f))) {
                 throw new IpgException(dir + " has no " + f + " (is it the demo model? train one with 'ipg train-demo --out DIR')");
@@ -84,7 +95,8 @@ final class DemoCommand implements Callable<Integer> {
         List<String> args = new ArrayList<>(List.of("compare", "--model", dir.toString(), "--support", dir.resolve("support.jsonl").toString(),
                 "--eval", dir.resolve("eval.jsonl").toString(), "--site", s, "--out", cmp.toString(), "--signal", "correct",
                 "--support-limit", Integer.toString(supportLimit), "--eval-limit", Integer.toString(evalLimit),
-                "--steps", Integer.toString(steps), "--samples", Integer.toString(samples), "--top", top,
+                "--steps", Integer.toString(steps), "--samples", Integer.toString(samples),
+                topCount != null ? "--top-count" : "--top-percent", topCount != null ? topCount : topPercent != null ? topPercent : "5",
                 "--enhance", "1.5", "--suppress", "0", "--sweep", "0,0.5,1,1.5,2", "--max-new-tokens", "256",
                 "--eval-max-new-tokens", "256", "--support-temperature", "0.6", "--chat"));
         if (threads != null) {

@@ -39,7 +39,8 @@ final class EvalCommand implements Callable<Integer> {
     int limit;
 
     @Option(names = "--intervention", defaultValue = "none", paramLabel = "SPEC",
-            description = "none, scale:RUN_DIR:top=P%%:gamma=G[:rank=abs][:site=SITE] or add:FILE:strength=S (default: ${DEFAULT-VALUE}).")
+            description = "none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K)[:rank=abs][:site=SITE] or add:FILE:strength=S "
+                    + "(default: ${DEFAULT-VALUE}).")
     String intervention;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget (default: ${DEFAULT-VALUE}).")
@@ -54,8 +55,13 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
     double topP;
 
-    @Option(names = "--sample-top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
-    int sampleTopK;
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--sample-top-k", hidden = true, paramLabel = "K")
+    void retiredSampleTopK(String value) {
+        throw SelectionOptions.retired(spec, "--sample-top-k", "--top-k K (the sampling top-k)");
+    }
 
     @Option(names = "--seed", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -82,7 +88,7 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new IpgException("--limit must be >= 0, got " + limit);
         }
-        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, sampleTopK, topP, seed), maxNewTokens, batchSize);
+        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
         Dataset data = fmt.load(dataset);
         Steering steering = Steering.parse(intervention);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {

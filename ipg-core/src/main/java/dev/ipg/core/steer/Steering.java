@@ -25,15 +25,17 @@ import java.util.Set;
  * <p>Written on the command line as an intervention spec:
  * <pre>
  *   SPEC   := 'none'
- *           | 'scale:' PATH (':' OPTION)*      OPTION := top=P% | top=K | gamma=G | rank=signed|abs | site=SITE
+ *           | 'scale:' PATH (':' OPTION)*      OPTION := top-percent=P | top-count=K | gamma=G | rank=signed|abs | site=SITE
  *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S
  * </pre>
  * PATH is a run directory or its {@code scores.safetensors} (scale), or a vector file /
  * a directory holding {@code vector.safetensors} (add). Options are the trailing
  * {@code key=value} segments; everything between the prefix and them is the path, so a path may
- * itself contain ':'. {@code scale} needs {@code top} and {@code gamma} ({@code rank} defaults to
- * signed, {@code site} to the only site of the file); {@code add} needs {@code strength}.
- * Examples: {@code scale:runs/ipg:top=5%:gamma=0}, {@code scale:runs/ipg:top=20:gamma=1.5:rank=abs},
+ * itself contain ':'. {@code scale} needs one of {@code top-percent} and {@code top-count} (the
+ * names of the command-line options {@code --top-percent}, {@code --top-count}; the retired
+ * {@code top=} is refused) and {@code gamma} ({@code rank} defaults to signed, {@code site} to the
+ * only site of the file); {@code add} needs {@code strength}.
+ * Examples: {@code scale:runs/ipg:top-percent=5:gamma=0}, {@code scale:runs/ipg:top-count=20:gamma=1.5:rank=abs},
  * {@code add:runs/cv/vector.safetensors:strength=4}.
  */
 public sealed interface Steering {
@@ -206,9 +208,9 @@ public sealed interface Steering {
         } else if (s.startsWith("add:")) {
             kind = "add";
         } else {
-            throw bad(spec, "expected none, scale:RUN_DIR:top=P%:gamma=G or add:VECTOR_FILE:strength=S");
+            throw bad(spec, "expected none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K) or add:VECTOR_FILE:strength=S");
         }
-        Set<String> keys = kind.equals("scale") ? Set.of("top", "gamma", "rank", "site") : Set.of("strength");
+        Set<String> keys = kind.equals("scale") ? Set.of("top-percent", "top-count", "gamma", "rank", "site") : Set.of("strength");
         List<String> parts = new ArrayList<>(List.of(s.substring(kind.length() + 1).split(":", -1)));
         Map<String, String> opts = new LinkedHashMap<>();
         while (parts.size() > 1) {
@@ -218,6 +220,9 @@ public sealed interface Steering {
                 break;
             }
             String key = last.substring(0, eq).strip();
+            if (key.equals("top") && kind.equals("scale")) {
+                throw bad(spec, "top= is retired: write top-percent=P (a percentage) or top-count=K (a number of components)");
+            }
             if (!keys.contains(key)) {
                 if (key.matches("[a-z_-]+")) {
                     throw bad(spec, "unknown option '" + key + "' for " + kind + " (use " + String.join(", ", keys.stream().sorted().toList()) + ")");
@@ -235,10 +240,16 @@ public sealed interface Steering {
             throw bad(spec, "no path after '" + kind + ":'");
         }
         if (kind.equals("scale")) {
-            if (!opts.containsKey("top") || !opts.containsKey("gamma")) {
-                throw bad(spec, "scale needs top=P% (or top=K) and gamma=G");
+            boolean percent = opts.containsKey("top-percent");
+            if (percent == opts.containsKey("top-count") || !opts.containsKey("gamma")) {
+                throw bad(spec, "scale needs one of top-percent=P or top-count=K, and gamma=G");
             }
-            Top top = Top.parse(opts.get("top"));
+            Top top;
+            try {
+                top = percent ? Top.percent(opts.get("top-percent")) : Top.count(opts.get("top-count"));
+            } catch (IpgException e) {
+                throw bad(spec, e.getMessage());
+            }
             double gamma = number(spec, "gamma", opts.get("gamma"));
             Rank rank = opts.containsKey("rank") ? Rank.parse(opts.get("rank")) : Rank.SIGNED;
             Site site = opts.containsKey("site") ? Site.parse(opts.get("site")) : null;
