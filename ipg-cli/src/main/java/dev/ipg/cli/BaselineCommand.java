@@ -58,7 +58,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", paramLabel = "M", description = "Use the first M problems (0 = all).")
     int limit;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
@@ -87,22 +87,22 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "pg: outcome signal (default: ${DEFAULT-VALUE}).")
     String signalSpec;
 
-    @Option(names = "--samples", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--advantage", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
     String advantage;
 
-    @Option(names = "--steps", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--quadrature", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
-    @Option(names = "--baseline", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
     String baseline;
 
-    @Option(names = "--positions", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
     String positions;
 
     @Mixin

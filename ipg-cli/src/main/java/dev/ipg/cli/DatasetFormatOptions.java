@@ -17,7 +17,7 @@ final class DatasetFormatOptions {
     @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
     String field;
 
-    @Option(names = "--template", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--template", paramLabel = "TEXT", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
     String template;
 
     @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")

@@ -36,16 +36,16 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--site", paramLabel = "SITE", description = "Site (default: the middle block's hook_resid_post).")
     String site;
 
-    @Option(names = "--support-limit", defaultValue = "64", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--support-limit", paramLabel = "M", defaultValue = "64", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
     int supportLimit;
 
-    @Option(names = "--eval-limit", defaultValue = "300", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-limit", paramLabel = "N", defaultValue = "300", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
     int evalLimit;
 
-    @Option(names = "--steps", defaultValue = "10", description = "IPG path points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "IPG path points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "5", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
     @Option(names = "--top-percent", paramLabel = "P", description = "Top P percent of the components selected (default: 5).")

@@ -63,7 +63,7 @@ final class EvalCommand implements Callable<Integer> {
         throw SelectionOptions.retired(spec, "--sample-top-k", "--top-k K (the sampling top-k)");
     }
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: wait,but,double-check,hmm).")

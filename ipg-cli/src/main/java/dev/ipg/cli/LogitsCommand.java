@@ -67,7 +67,7 @@ final class LogitsCommand implements Callable<Integer> {
     int from;
 
     @Option(names = "--max-memory", paramLabel = "SIZE",
-            description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85% of the free heap).")
+            description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85%% of the free heap).")
     String maxMemory;
 
     @Spec

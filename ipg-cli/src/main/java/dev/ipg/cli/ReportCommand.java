@@ -50,7 +50,7 @@ final class ReportCommand implements Callable<Integer> {
         throw SelectionOptions.retired(spec, "--components", "--top-count K");
     }
 
-    @Option(names = "--gamma", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--gamma", paramLabel = "G", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}).")
     double gamma;
 
     @Option(names = "--examples", defaultValue = "3", paramLabel = "N", description = "Prompts shown before and after the intervention (default: ${DEFAULT-VALUE}).")
