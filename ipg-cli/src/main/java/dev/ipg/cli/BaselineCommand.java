@@ -78,7 +78,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--completions", paramLabel = "DIR", description = "Where the model's own completions are kept (default: RUN_DIR/completions); share one between activation and reasoning-neuron.")
     Path completions;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
     List<String> words;
 
     @Option(names = "--pca", description = "control-vector: the first principal direction of the differences instead of their mean.")

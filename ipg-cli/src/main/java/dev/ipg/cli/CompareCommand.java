@@ -135,7 +135,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--ig-quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig quadrature (default: ${DEFAULT-VALUE}).")
     String igQuadrature;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "reasoning-neuron words (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "reasoning-neuron words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
     List<String> words;
 
     @Option(names = "--cv-mode", paramLabel = "add|scale", defaultValue = "add", description = "control-vector: add the vector (enhance only, the paper) or scale its top components (default: ${DEFAULT-VALUE}).")

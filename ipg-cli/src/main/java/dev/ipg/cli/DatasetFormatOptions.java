@@ -1,5 +1,6 @@
 package dev.ipg.cli;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.FieldMapping;
 import dev.ipg.core.eval.PromptFormat;
@@ -26,11 +27,14 @@ final class DatasetFormatOptions {
     @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
     String system;
 
-    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false (Qwen3).")
+    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false, the template's empty think block (Qwen3; refused for templates without the switch).")
     boolean noThinking;
 
     PromptFormat format() {
-        return new PromptFormat(template, chat, system, chat && noThinking ? Boolean.FALSE : null);
+        if (noThinking && !chat) {
+            throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
+        }
+        return new PromptFormat(template, chat, system, noThinking ? Boolean.FALSE : null);
     }
 
     Dataset load(Path file) {

@@ -23,7 +23,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate accuracy on a problem set (greedy by default, the paper's protocol), optionally steered.",
                 "Writes OUT/completions.jsonl (every completion, appended batch by batch) and OUT/summary.json "
-                        + "(accuracy with its 95%% Wilson interval, mean generated tokens, reflection words); rerunning resumes."})
+                        + "(accuracy with its 95%% Wilson interval, mean generated tokens, reflection words, and for reasoning models the "
+                        + "thinking and answer tokens apart: the answer is read after </think>); rerunning resumes."})
 final class EvalCommand implements Callable<Integer> {
 
     @Mixin
@@ -66,7 +67,8 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT
+            + ", DeepSeek-R1's reflective terms without but and however).")
     List<String> words;
 
     @Mixin
@@ -78,7 +80,10 @@ final class EvalCommand implements Callable<Integer> {
     static String describe(EvalRun.Summary s) {
         return String.format(Locale.ROOT, "accuracy %.2f%% [%.2f%%, %.2f%%] (%d/%d), %.1f generated tokens on average, "
                         + "%.2f reflection words per completion", 100 * s.accuracy(), 100 * s.interval().lower(), 100 * s.interval().upper(),
-                s.correct(), s.problems(), s.meanGeneratedTokens(), s.reflectionPerCompletion());
+                s.correct(), s.problems(), s.meanGeneratedTokens(), s.reflectionPerCompletion())
+                + (!s.thinks() ? "" : String.format(Locale.ROOT, "; think blocks: %d closed, %d unclosed, %d none; %.1f thinking and "
+                        + "%.1f answer tokens on average", s.thinkBlocks().getOrDefault("closed", 0), s.thinkBlocks().getOrDefault("unclosed", 0),
+                        s.thinkBlocks().getOrDefault("none", 0), s.meanThinkingTokens(), s.meanAnswerTokens()));
     }
 
     @Override

@@ -193,6 +193,20 @@ class CliTest {
     }
 
     @Test
+    void noThinkingIsRefusedWhereItWouldChangeNothing() {
+        Run on = run("generate", "--model", model.toString(), "--chat", "--no-thinking", "-p", "Hi", "--max-new-tokens", "2");
+        assertEquals(0, on.code(), on.err());
+        assertOneLineError(run("generate", "--model", model.toString(), "--no-thinking", "-p", "Hi", "--max-new-tokens", "2"),
+                "--no-thinking needs --chat");
+        Path demo = DemoCommandTest.bundled();
+        assertTrue(Files.isRegularFile(demo.resolve("tokenizer_config.json")), demo.toString());
+        assertOneLineError(run("generate", "--model", demo.toString(), "--chat", "--no-thinking", "-p", "Hi", "--max-new-tokens", "2"),
+                "--no-thinking: the model's chat template has no enable_thinking switch");
+        assertOneLineError(run("eval", "--model", demo.toString(), "--dataset", demo.resolve("eval.jsonl").toString(), "--limit", "1",
+                "--no-thinking", "--out", tmp.resolve("nt").toString()), "--no-thinking needs --chat");
+    }
+
+    @Test
     void usageErrorsExitWithTwo() {
         Run r = run("logits", "--model", model.toString(), "--out", "x.safetensors");
         assertEquals(2, r.code());
