@@ -3,6 +3,7 @@ package dev.ipg.cli;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Signal;
@@ -96,6 +97,10 @@ final class EvalCommand implements Callable<Integer> {
         var decoding = new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
         Dataset data = fmt.load(dataset);
         Steering steering = Steering.parse(intervention);
+        if (steering instanceof Steering.Scale sc && sc.scores() != null) {
+            sc.scores().constantWarning().ifPresent(w -> err.println("[warning: " + w + "]"));
+            SupportOverlap.withEvaluation(sc.scores(), data, limit).ifPresent(w -> err.println("[warning: " + w + "]"));
+        }
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();

@@ -1,6 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Hooks;
@@ -123,10 +124,6 @@ final class SteerCommand implements Callable<Integer> {
         }
         Top t = select.top();
         ScoresFile sf = ScoresFile.load(scores, site == null ? null : Site.parse(site));
-        if (sf.isConstant()) {
-            spec.commandLine().getErr().println("[warning: every score in " + sf.file() + " is " + sf.scores()[0]
-                    + "; the selection is just the lowest component indices]");
-        }
         return Steering.scale(sf, t, Rank.parse(rank), gamma);
     }
 
@@ -135,6 +132,12 @@ final class SteerCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Steering steering = steering();
+        if (steering instanceof Steering.Scale sc && sc.scores() != null) {
+            sc.scores().constantWarning().ifPresent(w -> err.println("[warning: " + w + "]"));
+            if (prompt.prompt != null) {
+                SupportOverlap.withPrompt(sc.scores(), prompt.prompt).ifPresent(w -> err.println("[warning: " + w + "]"));
+            }
+        }
         SamplingParams sp = new SamplingParams(temperature, topK, topP, seed);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             steering.checkIn(m.config());

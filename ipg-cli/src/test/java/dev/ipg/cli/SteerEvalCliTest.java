@@ -138,6 +138,49 @@ class SteerEvalCliTest {
     }
 
     @Test
+    void evalAndSteerWarnAboutConstantScoresAndTheSupportSet() throws IOException {
+        // a random model never answers right: every reward is 0, every advantage 0, every IPG score 0
+        Path ipg = tmp.resolve("ipg-zero");
+        Run a = run("attribute", "--model", m(), "--dataset", support.toString(), "--site", SITE, "--signal", "correct", "--steps", "2",
+                "--samples", "2", "--max-new-tokens", "3", "--out", ipg.toString());
+        assertEquals(0, a.code(), a.err());
+        String spec = "scale:" + ipg + ":top-percent=25:gamma=0";
+        Run same = run("eval", "--model", m(), "--dataset", support.toString(), "--out", tmp.resolve("ev-same").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.err().contains("[warning: every score in " + ipg.resolve("scores.safetensors") + " is 0 (all zero"), same.err());
+        assertTrue(same.err().contains("overlap: 2 shared ids") && same.err().contains("the scores were computed on problems evaluated here"),
+                same.err());
+        // another file holding one support question: found through the questions the run records
+        Path mixed = tmp.resolve("mixed.jsonl");
+        Files.writeString(mixed, """
+                {"question": "What is 6 * 2?", "answer": "#### 12"}
+                {"question": "what is  7 - 4?", "answer": "#### 3"}
+                """);
+        Run other = run("eval", "--model", m(), "--dataset", mixed.toString(), "--out", tmp.resolve("ev-mixed").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.err().contains("overlap: 1 identical question (support-1 = mixed-1)"), other.err());
+        Run disjoint = run("eval", "--model", m(), "--dataset", eval.toString(), "--out", tmp.resolve("ev-disjoint").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, disjoint.code(), disjoint.err());
+        assertFalse(disjoint.err().contains("overlap"), disjoint.err());
+        Run steer = run("steer", "--model", m(), "--prompt", "What is 2 + 3?", "--scores", ipg.toString(), "--top-count", "3",
+                "--gamma", "0", "--max-new-tokens", "2");
+        assertEquals(0, steer.code(), steer.err());
+        assertTrue(steer.err().contains("is 0 (all zero"), steer.err());
+        assertTrue(steer.err().contains("the prompt is support problem support-0 of"), steer.err());
+        // scores whose run does not record its problems, from another file: said, not passed silently
+        Path act = tmp.resolve("act");
+        assertEquals(0, run("baseline", "--method", "activation", "--model", m(), "--site", SITE, "--dataset", support.toString(),
+                "--max-new-tokens", "2", "--out", act.toString()).code());
+        Run unknown = run("eval", "--model", m(), "--dataset", eval.toString(), "--out", tmp.resolve("ev-act").toString(),
+                "--max-new-tokens", "2", "--intervention", "scale:" + act + ":top-count=4:gamma=0");
+        assertEquals(0, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("cannot check whether eval.jsonl overlaps the support set"), unknown.err());
+    }
+
+    @Test
     void evalWritesCompletionsAndASummaryAndResumes() throws IOException {
         Path out = tmp.resolve("ev");
         Run r = run("eval", "--model", m(), "--dataset", eval.toString(), "--out", out.toString(), "--limit", "2", "--max-new-tokens", "4",

@@ -88,12 +88,18 @@ public sealed interface Steering {
      * @param selection the components
      * @param gamma     the factor, finite
      * @param rule      how the selection was made, e.g. "top 5% by signed score of runs/ipg" (for records)
+     * @param scores    the scores file the selection was made from, null when not from a file
      */
-    record Scale(Selection selection, double gamma, String rule) implements Steering {
+    record Scale(Selection selection, double gamma, String rule, ScoresFile scores) implements Steering {
         public Scale {
             if (!Double.isFinite(gamma)) {
                 throw new IpgException("gamma must be a finite number, got " + gamma);
             }
+        }
+
+        /** A selection not read from a scores file. */
+        public Scale(Selection selection, double gamma, String rule) {
+            this(selection, gamma, rule, null);
         }
 
         @Override
@@ -189,7 +195,7 @@ public sealed interface Steering {
     /** Scale the {@code top} components of a scores file by {@code gamma}. */
     static Scale scale(ScoresFile scores, Top top, Rank rank, double gamma) {
         return new Scale(scores.select(top, rank), gamma, "top " + Top.format(top) + " by " + (rank == Rank.ABS ? "|score|" : "signed score")
-                + " of " + scores.file());
+                + " of " + scores.file(), scores);
     }
 
     /**
