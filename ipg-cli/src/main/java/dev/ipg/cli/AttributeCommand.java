@@ -50,43 +50,45 @@ final class AttributeCommand implements Callable<Integer> {
     List<String> sites;
 
     @Option(names = "--signal", required = true, paramLabel = "SPEC",
-            description = "Outcome: correct, length, reflection[:w1,w2], regex:PATTERN, external:COMMAND, or sums like correct-0.01*reflection.")
+            description = {"Outcome signal: correct, length[:thinking|:answer], reflection[:w1,w2], regex:PATTERN, external:COMMAND, "
+                    + "reward-model:DIR (a ...ForSequenceClassification checkpoint's score), or weighted sums such as "
+                    + "correct-0.01*reflection."})
     String signalSpec;
 
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "RUN_DIR", description = "Run directory (created; resumed if it exists).")
     Path out;
 
-    @Option(names = "--steps", defaultValue = "10", description = "q, path points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "q, path points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "5", description = "N, trajectories per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "N, trajectories per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--temperature", defaultValue = "0.6", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
     double temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.8", description = "Nucleus mass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.8", description = "Nucleus mass (default: ${DEFAULT-VALUE}).")
     double topP;
 
-    @Option(names = "--top-k", defaultValue = "0", description = "Top-k, 0 = off (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Top-k, 0 = off (default: ${DEFAULT-VALUE}).")
     int topK;
 
-    @Option(names = "--max-new-tokens", defaultValue = "512", description = "Generation budget (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "512", description = "Generation budget (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--advantage", defaultValue = "grpo", description = "grpo (paper) or rloo (unbiased; completeness holds) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "grpo (paper) or rloo (unbiased; completeness holds) (default: ${DEFAULT-VALUE}).")
     String advantage;
 
-    @Option(names = "--baseline", defaultValue = "zero", description = "zero or mean (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "zero or mean (default: ${DEFAULT-VALUE}).")
     String baseline;
 
-    @Option(names = "--sampling", defaultValue = "on-path", description = "on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling", paramLabel = "on-path|reuse-weighted", defaultValue = "on-path", description = "on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
     String sampling;
 
-    @Option(names = "--positions", defaultValue = "all", description = "all or generated (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "all or generated (default: ${DEFAULT-VALUE}).")
     String positions;
 
-    @Option(names = "--quadrature", defaultValue = "riemann-right",
+    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right",
             description = "riemann-right (paper), midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
@@ -108,14 +110,19 @@ final class AttributeCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", paramLabel = "M", description = "Use the first M problems (0 = all).")
     int limit;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Mixin
     DatasetFormatOptions format;
 
-    @Option(names = "--top", defaultValue = "50", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
-    int top;
+    @Option(names = "--csv-rows", defaultValue = "50", paramLabel = "N", description = "Rows per site in top.csv (default: ${DEFAULT-VALUE}).")
+    int csvRows;
+
+    @Option(names = "--top", hidden = true, paramLabel = "N")
+    void retiredTop(String value) {
+        throw SelectionOptions.retired(spec, "--top", "--csv-rows N (rows per site in top.csv)");
+    }
 
     @Mixin
     SaeOptions saeOptions;
@@ -174,6 +181,9 @@ final class AttributeCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
+        if (csvRows < 1) {
+            throw new IpgException("--csv-rows must be >= 1, got " + csvRows);
+        }
         IpgOptions opt = new IpgOptions(steps, samples, temperature, topP, topK, maxNewTokens,
                 choice(Advantage.class, advantage, "--advantage"), choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
                 choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), choice(IpgOptions.Positions.class, positions, "--positions"),
@@ -200,7 +210,7 @@ final class AttributeCommand implements Callable<Integer> {
             if (sae != null) {
                 err.println("[IPG-SAE: the components at " + sae.site() + " are the " + sae.dSae() + " latents of " + sae + "]");
             }
-            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
+            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, csvRows), eos, out,
                     new ProgressBar(err), sae);
             JsonNode result = run.run(limit);
             for (Site s : siteList) {

@@ -58,7 +58,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", paramLabel = "M", description = "Use the first M problems (0 = all).")
     int limit;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
@@ -78,7 +78,7 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--completions", paramLabel = "DIR", description = "Where the model's own completions are kept (default: RUN_DIR/completions); share one between activation and reasoning-neuron.")
     Path completions;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
     List<String> words;
 
     @Option(names = "--pca", description = "control-vector: the first principal direction of the differences instead of their mean.")
@@ -87,26 +87,26 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "pg: outcome signal (default: ${DEFAULT-VALUE}).")
     String signalSpec;
 
-    @Option(names = "--samples", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--advantage", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
     String advantage;
 
     @Option(names = "--policy-gradient", defaultValue = "tempered", paramLabel = "WHICH",
             description = "pg: log-probability differentiated, tempered (no top-k/top-p truncation) or truncated (default: ${DEFAULT-VALUE}).")
     String policyGradient;
 
-    @Option(names = "--steps", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--quadrature", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
-    @Option(names = "--baseline", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
     String baseline;
 
-    @Option(names = "--positions", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
     String positions;
 
     @Mixin

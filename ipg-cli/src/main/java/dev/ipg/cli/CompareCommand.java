@@ -67,13 +67,15 @@ final class CompareCommand implements Callable<Integer> {
             description = "Methods to compare (default: ${DEFAULT-VALUE}); with --sae also ipg-sae (IPG over the SAE latents) and sae-r (ReasonScore).")
     List<String> methods;
 
-    @Option(names = "--top", paramLabel = "P%", description = "Select the top P percent of the components (e.g. 5%%).")
-    String top;
+    @Mixin
+    SelectionOptions select;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Select the top K components.")
-    Integer topK;
+    @Option(names = "--top-k", hidden = true, paramLabel = "K")
+    void retiredTopK(String value) {
+        throw SelectionOptions.retired(spec, "--top-k", "--top-count K (the number of components; --top-k only ever means sampling top-k)");
+    }
 
-    @Option(names = "--rank", defaultValue = "signed", description = "signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rank", paramLabel = "signed|abs", defaultValue = "signed", description = "signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
     String rank;
 
     @Option(names = "--enhance", defaultValue = "1.5", paramLabel = "G", description = "Gamma of the enhance condition (default: ${DEFAULT-VALUE}).")
@@ -93,7 +95,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--random-seeds", defaultValue = "10", paramLabel = "N", description = "Seeds of the random baseline (default: ${DEFAULT-VALUE}).")
     int randomSeeds;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed of IPG, pg and the baselines that draw (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of IPG, pg and the baselines that draw (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--support-limit", defaultValue = "0", paramLabel = "M", description = "Use the first M support problems (0 = all).")
@@ -105,47 +107,47 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "IPG and pg outcome signal (default: ${DEFAULT-VALUE}).")
     String signalSpec;
 
-    @Option(names = "--steps", defaultValue = "10", description = "IPG: path points q (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "IPG: path points q (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "5", description = "IPG and pg: trajectories per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "IPG and pg: trajectories per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--temperature", defaultValue = "0.6", description = "IPG and pg sampling temperature (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "IPG and pg sampling temperature (default: ${DEFAULT-VALUE}).")
     double temperature;
 
-    @Option(names = "--top-p", defaultValue = "0.8", description = "IPG and pg nucleus mass (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.8", description = "IPG and pg nucleus mass (default: ${DEFAULT-VALUE}).")
     double topP;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
             description = "Generation budget on the support split (IPG, pg, the model's own completions) (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--advantage", defaultValue = "grpo", description = "IPG and pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "IPG and pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
     String advantage;
 
-    @Option(names = "--baseline", defaultValue = "zero", description = "IPG, pg and ig: zero or mean (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "IPG, pg and ig: zero or mean (default: ${DEFAULT-VALUE}).")
     String baseline;
 
-    @Option(names = "--sampling", defaultValue = "on-path", description = "IPG and pg: on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sampling", paramLabel = "on-path|reuse-weighted", defaultValue = "on-path", description = "IPG and pg: on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
     String sampling;
 
-    @Option(names = "--positions", defaultValue = "all", description = "IPG, pg and ig: all or generated (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "IPG, pg and ig: all or generated (default: ${DEFAULT-VALUE}).")
     String positions;
 
-    @Option(names = "--quadrature", defaultValue = "riemann-right", description = "IPG quadrature (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "IPG quadrature (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
-    @Option(names = "--ig-steps", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int igSteps;
 
-    @Option(names = "--ig-quadrature", defaultValue = "riemann-right", description = "ig quadrature (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ig-quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig quadrature (default: ${DEFAULT-VALUE}).")
     String igQuadrature;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "reasoning-neuron words (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "reasoning-neuron words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
     List<String> words;
 
-    @Option(names = "--cv-mode", defaultValue = "add", description = "control-vector: add the vector (enhance only, the paper) or scale its top components (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cv-mode", paramLabel = "add|scale", defaultValue = "add", description = "control-vector: add the vector (enhance only, the paper) or scale its top components (default: ${DEFAULT-VALUE}).")
     String cvMode;
 
     @Option(names = "--cv-strength", defaultValue = "1", paramLabel = "S", description = "control-vector: strength of the added vector (default: ${DEFAULT-VALUE}).")
@@ -271,10 +273,7 @@ final class CompareCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter outw = spec.commandLine().getOut();
-        if ((top == null) == (topK == null)) {
-            throw new IpgException("give one of --top P% or --top-k K");
-        }
-        Top t = top != null ? Top.parse(top.endsWith("%") ? top : top + "%") : new Top.Count(topK);
+        Top t = select.top();
         List<Method> ms = methods.stream().map(Method::parse).toList();
         List<Method> sw = new ArrayList<>();
         for (String x : sweepMethods) {

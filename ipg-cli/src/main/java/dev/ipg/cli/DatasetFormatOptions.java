@@ -1,5 +1,6 @@
 package dev.ipg.cli;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.FieldMapping;
 import dev.ipg.core.eval.PromptFormat;
@@ -17,7 +18,7 @@ final class DatasetFormatOptions {
     @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
     String field;
 
-    @Option(names = "--template", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--template", paramLabel = "TEXT", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
     String template;
 
     @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
@@ -26,11 +27,14 @@ final class DatasetFormatOptions {
     @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
     String system;
 
-    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false (Qwen3).")
+    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false, the template's empty think block (Qwen3; refused for templates without the switch).")
     boolean noThinking;
 
     PromptFormat format() {
-        return new PromptFormat(template, chat, system, chat && noThinking ? Boolean.FALSE : null);
+        if (noThinking && !chat) {
+            throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
+        }
+        return new PromptFormat(template, chat, system, noThinking ? Boolean.FALSE : null);
     }
 
     Dataset load(Path file) {

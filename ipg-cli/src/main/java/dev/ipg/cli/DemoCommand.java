@@ -42,27 +42,35 @@ final class DemoCommand implements Callable<Integer> {
             description = "Sites, comma-separated (default: the middle block's hook_resid_post and mlp.hook_post).")
     String site;
 
-    @Option(names = "--support-limit", defaultValue = "32", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--support-limit", paramLabel = "M", defaultValue = "32", description = "Support problems attributed (default: ${DEFAULT-VALUE}).")
     int supportLimit;
 
-    @Option(names = "--eval-limit", defaultValue = "50", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-limit", paramLabel = "N", defaultValue = "50", description = "Evaluation problems per condition (default: ${DEFAULT-VALUE}).")
     int evalLimit;
 
-    @Option(names = "--dev-limit", defaultValue = "32", description = "Dev problems of the ablation ground truth (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dev-limit", paramLabel = "N", defaultValue = "32", description = "Dev problems of the ablation ground truth (default: ${DEFAULT-VALUE}).")
     int devLimit;
 
     @Option(names = "--curve-k", defaultValue = "1,4,16,64", paramLabel = "K,K,...",
             description = "Selection sizes of the suppression curves (default: ${DEFAULT-VALUE}).")
     String curveK;
 
-    @Option(names = "--steps", defaultValue = "5", description = "IPG path points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "5", description = "IPG path points (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--samples", defaultValue = "4", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--samples", paramLabel = "N", defaultValue = "4", description = "IPG samples per point (default: ${DEFAULT-VALUE}).")
     int samples;
 
-    @Option(names = "--top", defaultValue = "5%", description = "Components selected (default: ${DEFAULT-VALUE}).")
-    String top;
+    @Option(names = "--top-percent", paramLabel = "P", description = "Top P percent of the components selected (default: 5).")
+    String topPercent;
+
+    @Option(names = "--top-count", paramLabel = "K", description = "Top K components selected, instead of --top-percent.")
+    String topCount;
+
+    @Option(names = "--top", hidden = true, paramLabel = "X")
+    void retiredTop(String value) {
+        throw SelectionOptions.retired(spec, "--top", "--top-percent P (a percentage) or --top-count K (a number of components)");
+    }
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all available processors).")
     Integer threads;
@@ -82,6 +90,9 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter outw = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Path dir = model != null ? model : bundled();
+        if (topPercent != null && topCount != null) {
+            throw new IpgException("give one of --top-percent P or --top-count K");
+        }
         for (String f : new String[] {"config.json", "support.jsonl", "eval.jsonl", "dev.jsonl"}) {
             if (!Files.exists(dir.resolve(f))) {
                 throw new IpgException(dir + " has no " + f + " (is it the demo model? train one with 'ipg train-demo --out DIR')");
@@ -98,7 +109,8 @@ final class DemoCommand implements Callable<Integer> {
         List<String> args = new ArrayList<>(List.of("compare", "--model", dir.toString(), "--support", dir.resolve("support.jsonl").toString(),
                 "--eval", dir.resolve("eval.jsonl").toString(), "--site", s, "--out", cmp.toString(), "--signal", "correct",
                 "--support-limit", Integer.toString(supportLimit), "--eval-limit", Integer.toString(evalLimit),
-                "--steps", Integer.toString(steps), "--samples", Integer.toString(samples), "--top", top,
+                "--steps", Integer.toString(steps), "--samples", Integer.toString(samples),
+                topCount != null ? "--top-count" : "--top-percent", topCount != null ? topCount : topPercent != null ? topPercent : "5",
                 "--enhance", "1.5", "--suppress", "0", "--sweep", "0,0.5,1,1.5,2", "--max-new-tokens", "256",
                 "--eval-max-new-tokens", "256", "--support-temperature", "0.6", "--chat",
                 "--dev", dir.resolve("dev.jsonl").toString(), "--dev-limit", Integer.toString(devLimit),

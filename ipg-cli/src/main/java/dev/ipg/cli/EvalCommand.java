@@ -3,6 +3,7 @@ package dev.ipg.cli;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Signal;
@@ -23,7 +24,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "eval", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Evaluate accuracy on a problem set (greedy by default, the paper's protocol), optionally steered.",
                 "Writes OUT/completions.jsonl (every completion, appended batch by batch) and OUT/summary.json "
-                        + "(accuracy with its 95%% Wilson interval, mean generated tokens, reflection words); rerunning resumes."})
+                        + "(accuracy with its 95%% Wilson interval, mean generated tokens, reflection words, and for reasoning models the "
+                        + "thinking and answer tokens apart: the answer is read after </think>); rerunning resumes."})
 final class EvalCommand implements Callable<Integer> {
 
     @Mixin
@@ -39,7 +41,8 @@ final class EvalCommand implements Callable<Integer> {
     int limit;
 
     @Option(names = "--intervention", defaultValue = "none", paramLabel = "SPEC",
-            description = "none, scale:RUN_DIR:top=P%%:gamma=G[:rank=abs][:site=SITE] or add:FILE:strength=S (default: ${DEFAULT-VALUE}).")
+            description = "none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K)[:rank=abs][:site=SITE] or add:FILE:strength=S "
+                    + "(default: ${DEFAULT-VALUE}).")
     String intervention;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget (default: ${DEFAULT-VALUE}).")
@@ -54,13 +57,19 @@ final class EvalCommand implements Callable<Integer> {
     @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
     double topP;
 
-    @Option(names = "--sample-top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
-    int sampleTopK;
+    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--sample-top-k", hidden = true, paramLabel = "K")
+    void retiredSampleTopK(String value) {
+        throw SelectionOptions.retired(spec, "--sample-top-k", "--top-k K (the sampling top-k)");
+    }
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: wait,but,double-check,hmm).")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reflection words counted (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT
+            + ", DeepSeek-R1's reflective terms without but and however).")
     List<String> words;
 
     @Mixin
@@ -75,7 +84,10 @@ final class EvalCommand implements Callable<Integer> {
     static String describe(EvalRun.Summary s) {
         return String.format(Locale.ROOT, "accuracy %.2f%% [%.2f%%, %.2f%%] (%d/%d), %.1f generated tokens on average, "
                         + "%.2f reflection words per completion", 100 * s.accuracy(), 100 * s.interval().lower(), 100 * s.interval().upper(),
-                s.correct(), s.problems(), s.meanGeneratedTokens(), s.reflectionPerCompletion());
+                s.correct(), s.problems(), s.meanGeneratedTokens(), s.reflectionPerCompletion())
+                + (!s.thinks() ? "" : String.format(Locale.ROOT, "; think blocks: %d closed, %d unclosed, %d none; %.1f thinking and "
+                        + "%.1f answer tokens on average", s.thinkBlocks().getOrDefault("closed", 0), s.thinkBlocks().getOrDefault("unclosed", 0),
+                        s.thinkBlocks().getOrDefault("none", 0), s.meanThinkingTokens(), s.meanAnswerTokens()));
     }
 
     @Override
@@ -85,9 +97,13 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new IpgException("--limit must be >= 0, got " + limit);
         }
-        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, sampleTopK, topP, seed), maxNewTokens, batchSize);
+        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
         Dataset data = fmt.load(dataset);
         Steering steering = saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
+        if (steering instanceof Steering.Scale sc && sc.scores() != null) {
+            sc.scores().constantWarning().ifPresent(w -> err.println("[warning: " + w + "]"));
+            SupportOverlap.withEvaluation(sc.scores(), data, limit).ifPresent(w -> err.println("[warning: " + w + "]"));
+        }
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();

@@ -27,10 +27,14 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        try (Parallel pool = Parallel.serial(); Transformer m = opts.load(pool)) {
+        try (Parallel pool = Parallel.serial(); Transformer m = opts.loadAny(pool)) {
             ModelConfig c = m.config();
             out.printf(Locale.ROOT, "model         %s%n", m.dir().toAbsolutePath().normalize());
-            out.printf(Locale.ROOT, "architecture  %s (%s)%n", c.family().architecture(), c.family().name().toLowerCase(Locale.ROOT));
+            out.printf(Locale.ROOT, "architecture  %s (%s)%n", c.architecture(), c.family().name().toLowerCase(Locale.ROOT));
+            if (c.isClassifier()) {
+                out.printf(Locale.ROOT, "head          score.weight, %d label(s): a reward model for --signal reward-model:DIR, not for "
+                        + "generation%n", c.numLabels());
+            }
             out.printf(Locale.ROOT, "parameters    %,d%n", c.parameterCount());
             out.printf(Locale.ROOT, "dtypes        %s%n", m.weights().dtypes());
             out.printf(Locale.ROOT, "files         %s%n", m.checkpoint().files().stream().map(p -> p.getFileName().toString()).toList());

@@ -74,7 +74,7 @@ final class LogitsCommand implements Callable<Integer> {
     SaeOptions saeOptions;
 
     @Option(names = "--max-memory", paramLabel = "SIZE",
-            description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85% of the free heap).")
+            description = "Working-set budget of the reverse mode, e.g. 8g or 512m (default: 85%% of the free heap).")
     String maxMemory;
 
     @Spec

@@ -1,6 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
@@ -39,7 +40,18 @@ final class ModelOptions {
         return Parallel.of(n);
     }
 
+    /** The model, which must be a causal language model (the commands that generate or score tokens). */
     Transformer load(Parallel pool) {
+        ModelConfig c = ModelConfig.load(dir());
+        if (c.isClassifier()) {
+            throw new IpgException(model + ": " + c.architecture() + " is a sequence-classification (reward) model, not a causal "
+                    + "language model; it cannot generate (use it as --signal reward-model:" + model + ")");
+        }
+        return loadAny(pool);
+    }
+
+    /** The model, whatever its head. */
+    Transformer loadAny(Parallel pool) {
         return Transformer.load(dir(), KernelsProvider.lookup(), pool, new Transformer.LoadOptions(ignoreUnusedTensors));
     }
 }

@@ -22,7 +22,7 @@ final class PromptOptions {
     @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
     String system;
 
-    @Option(names = "--no-thinking", description = "With --chat: pass enable_thinking=false to the template (Qwen3).")
+    @Option(names = "--no-thinking", description = "With --chat: pass enable_thinking=false to the template (Qwen3; refused for templates without the switch).")
     boolean noThinking;
 
     /** The text the model sees (after the chat template, if any). */
@@ -33,6 +33,9 @@ final class PromptOptions {
         if (!chat) {
             if (system != null) {
                 throw new IpgException("--system needs --chat");
+            }
+            if (noThinking) {
+                throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
             }
             return prompt;
         }
@@ -46,6 +49,7 @@ final class PromptOptions {
         msgs.add(new ChatMessage("user", prompt));
         Map<String, Object> extra = new HashMap<>();
         if (noThinking) {
+            dev.ipg.core.eval.PromptFormat.requireThinkingSwitch(tok);
             extra.put("enable_thinking", false);
         }
         return tok.chatTemplate().render(msgs, true, extra);

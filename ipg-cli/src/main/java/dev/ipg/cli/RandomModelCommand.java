@@ -33,38 +33,38 @@ final class RandomModelCommand implements Callable<Integer> {
             description = "llama, mistral, qwen2, qwen3 or gpt2 (default: ${DEFAULT-VALUE}).")
     String family;
 
-    @Option(names = "--hidden", defaultValue = "64", description = "Hidden size (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--hidden", paramLabel = "N", defaultValue = "64", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     int hidden;
 
-    @Option(names = "--layers", defaultValue = "2", description = "Blocks (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--layers", paramLabel = "N", defaultValue = "2", description = "Blocks (default: ${DEFAULT-VALUE}).")
     int layers;
 
-    @Option(names = "--heads", defaultValue = "4", description = "Query heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--heads", paramLabel = "N", defaultValue = "4", description = "Query heads (default: ${DEFAULT-VALUE}).")
     int heads;
 
-    @Option(names = "--kv-heads", defaultValue = "2", description = "Key/value heads (default: ${DEFAULT-VALUE}; gpt2 uses --heads).")
+    @Option(names = "--kv-heads", paramLabel = "N", defaultValue = "2", description = "Key/value heads (default: ${DEFAULT-VALUE}; gpt2 uses --heads).")
     int kvHeads;
 
-    @Option(names = "--head-dim", defaultValue = "0", description = "Head width; 0 = hidden / heads (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--head-dim", paramLabel = "N", defaultValue = "0", description = "Head width; 0 = hidden / heads (default: ${DEFAULT-VALUE}).")
     int headDim;
 
-    @Option(names = "--intermediate", defaultValue = "0", description = "MLP width; 0 = 3 x hidden, 4 x hidden for gpt2.")
+    @Option(names = "--intermediate", paramLabel = "N", defaultValue = "0", description = "MLP width; 0 = 3 x hidden, 4 x hidden for gpt2.")
     int intermediate;
 
-    @Option(names = "--vocab", defaultValue = "0",
+    @Option(names = "--vocab", paramLabel = "N", defaultValue = "0",
             description = "Vocabulary size; 0 = the tokenizer's, rounded up to a multiple of 64 (or 256 without one).")
     int vocab;
 
-    @Option(names = "--context", defaultValue = "2048", description = "Context length (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--context", paramLabel = "N", defaultValue = "2048", description = "Context length (default: ${DEFAULT-VALUE}).")
     int context;
 
-    @Option(names = "--dtype", defaultValue = "F32", description = "F32, BF16 or F16 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--dtype", paramLabel = "TYPE", defaultValue = "F32", description = "F32, BF16 or F16 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
-    @Option(names = "--tied", defaultValue = "true", arity = "1", description = "Tie the LM head to the embedding (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--tied", paramLabel = "true|false", defaultValue = "true", arity = "1", description = "Tie the LM head to the embedding (default: ${DEFAULT-VALUE}).")
     boolean tied;
 
-    @Option(names = "--seed", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
     @Option(names = "--tokenizer", paramLabel = "DIR",

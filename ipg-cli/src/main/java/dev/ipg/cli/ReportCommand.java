@@ -45,12 +45,17 @@ final class ReportCommand implements Callable<Integer> {
     @Option(names = "--no-model", description = "Skip the sections that run the model.")
     boolean noModel;
 
-    @Option(names = "--components", defaultValue = "10", paramLabel = "K",
+    @Option(names = "--top-count", defaultValue = "10", paramLabel = "K",
             description = "Top components (by signed score) scaled and tracked in the model sections (default: ${DEFAULT-VALUE}); "
                     + "with a --comparison on the same checkpoint, its IPG selection is used instead.")
     int components;
 
-    @Option(names = "--gamma", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}); "
+    @Option(names = "--components", hidden = true, paramLabel = "K")
+    void retiredComponents(String value) {
+        throw SelectionOptions.retired(spec, "--components", "--top-count K");
+    }
+
+    @Option(names = "--gamma", paramLabel = "G", defaultValue = "0", description = "Scale applied to them in the before/after section; 0 suppresses (default: ${DEFAULT-VALUE}); "
                     + "with a --comparison on the same checkpoint, its suppress gamma is used instead.")
     double gamma;
 
@@ -65,8 +70,13 @@ final class ReportCommand implements Callable<Integer> {
             description = "Generation budget of the before/after examples, 0 = the run's (default: ${DEFAULT-VALUE}).")
     int maxNewTokens;
 
-    @Option(names = "--top", defaultValue = "20", paramLabel = "N", description = "Rows of the top components table (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--table-rows", defaultValue = "20", paramLabel = "N", description = "Rows of the top components table (default: ${DEFAULT-VALUE}).")
     int top;
+
+    @Option(names = "--top", hidden = true, paramLabel = "N")
+    void retiredTop(String value) {
+        throw SelectionOptions.retired(spec, "--top", "--table-rows N (rows of the top components table)");
+    }
 
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all available processors).")
     Integer threads;

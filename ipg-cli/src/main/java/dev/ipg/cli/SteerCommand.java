@@ -1,6 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Hooks;
@@ -30,9 +31,9 @@ import picocli.CommandLine.Spec;
         description = {"Generate with the top components of a scores file scaled by gamma at every position (gamma 0 suppresses, "
                 + "> 1 enhances), or with a steering vector added.",
                 "Examples:",
-                "  ipg steer -m DIR --scores runs/ipg --top 5%% --gamma 0 -p 'What is 17 * 23?'",
+                "  ipg steer -m DIR --scores runs/ipg --top-percent 5 --gamma 0 -p 'What is 17 * 23?'",
                 "  ipg steer -m DIR --vector runs/cv/vector.safetensors --strength 4 -p '...'",
-                "  ipg steer -m DIR --intervention scale:runs/ipg:top=20:gamma=1.5:rank=abs -p '...'"})
+                "  ipg steer -m DIR --intervention scale:runs/ipg:top-count=20:gamma=1.5:rank=abs -p '...'"})
 final class SteerCommand implements Callable<Integer> {
 
     @Mixin
@@ -47,13 +48,11 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--site", paramLabel = "SITE", description = "The site, when the scores file holds several, or of a vector file that does not name it (e.g. written with numpy).")
     String site;
 
-    @Option(names = "--top", paramLabel = "P%", description = "Select the top P percent of the components (e.g. 5%%; the %% sign is optional).")
-    String top;
+    @Mixin
+    SelectionOptions select;
 
-    @Option(names = "--top-k", paramLabel = "K", description = "Select the top K components.")
-    Integer topK;
-
-    @Option(names = "--rank", defaultValue = "signed", description = "Rank by signed score (the paper) or abs (|score|) (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--rank", defaultValue = "signed", paramLabel = "signed|abs",
+            description = "Rank by signed score (the paper) or abs (|score|) (default: ${DEFAULT-VALUE}).")
     String rank;
 
     @Option(names = "--gamma", paramLabel = "G", description = "Factor for the selected components: 0 suppresses, > 1 enhances.")
@@ -66,7 +65,8 @@ final class SteerCommand implements Callable<Integer> {
     Double strength;
 
     @Option(names = "--intervention", paramLabel = "SPEC",
-            description = "Instead of the options above: none, scale:RUN_DIR:top=P%%:gamma=G[:rank=abs][:site=SITE] or add:FILE:strength=S.")
+            description = "Instead of the options above: none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K)[:rank=abs][:site=SITE] "
+                    + "or add:FILE:strength=S.")
     String intervention;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
@@ -75,8 +75,13 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE}).")
     double topP;
 
-    @Option(names = "--sample-top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
-    int sampleTopK;
+    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
+    int topK;
+
+    @Option(names = "--sample-top-k", hidden = true, paramLabel = "K")
+    void retiredSampleTopK(String value) {
+        throw SelectionOptions.retired(spec, "--sample-top-k", "--top-k K (the sampling top-k)");
+    }
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
@@ -95,16 +100,17 @@ final class SteerCommand implements Callable<Integer> {
 
     /** The steering the options describe. */
     Steering steering() {
-        boolean scale = scores != null || top != null || topK != null || gamma != null;
+        boolean scale = scores != null || select.given() || gamma != null;
         boolean add = vector != null || strength != null;
         if (intervention != null) {
             if (scale || add) {
-                throw new IpgException("--intervention replaces --scores/--top/--gamma and --vector/--strength; give one or the other");
+                throw new IpgException("--intervention replaces --scores/--top-percent/--top-count/--gamma and --vector/--strength; "
+                        + "give one or the other");
             }
             return saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
         }
         if (scale && add) {
-            throw new IpgException("give either --scores with --top/--top-k and --gamma, or --vector with --strength, not both");
+            throw new IpgException("give either --scores with --top-percent/--top-count and --gamma, or --vector with --strength, not both");
         }
         if (add) {
             if (vector == null || strength == null) {
@@ -113,18 +119,16 @@ final class SteerCommand implements Callable<Integer> {
             return new Steering.Add(SteeringVector.load(vector, site == null ? null : Site.parse(site)), strength, vector.toString());
         }
         if (!scale) {
-            throw new IpgException("nothing to steer with: give --scores RUN_DIR --top P% --gamma G, --vector FILE --strength S, "
+            throw new IpgException("nothing to steer with: give --scores RUN_DIR --top-percent P --gamma G, --vector FILE --strength S, "
                     + "or --intervention SPEC");
         }
-        if (scores == null || gamma == null || (top == null) == (topK == null)) {
-            throw new IpgException("scaling needs --scores RUN_DIR, one of --top P% or --top-k K, and --gamma G");
+        if (scores == null || gamma == null || !select.given()) {
+            throw new IpgException("scaling needs --scores RUN_DIR, one of --top-percent P or --top-count K, and --gamma G"
+                    + (!select.given() && topK > 0 ? " (--top-k is the sampling top-k; the number of components is --top-count)" : ""));
         }
-        Top t = top != null ? Top.parse(top.endsWith("%") ? top : top + "%") : new Top.Count(topK);
+        Top t = select.top();
         ScoresFile sf = ScoresFile.load(scores, site == null ? null : SaeSite.isSaeName(site) ? SaeSite.parse(site).site() : Site.parse(site));
-        if (sf.isConstant()) {
-            spec.commandLine().getErr().println("[warning: every score in " + sf.file() + " is " + sf.scores()[0]
-                    + "; the selection is just the lowest component indices]");
-        }
+        sf.constantWarning().ifPresent(w -> spec.commandLine().getErr().println("[warning: " + w + "]"));
         return Steering.scale(sf, t, Rank.parse(rank), gamma, sf.latents() ? saeOptions.load(sf.site()) : null);
     }
 
@@ -133,7 +137,13 @@ final class SteerCommand implements Callable<Integer> {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Steering steering = steering();
-        SamplingParams sp = new SamplingParams(temperature, sampleTopK, topP, seed);
+        if (steering instanceof Steering.Scale sc && sc.scores() != null) {
+            sc.scores().constantWarning().ifPresent(w -> err.println("[warning: " + w + "]"));
+            if (prompt.prompt != null) {
+                SupportOverlap.withPrompt(sc.scores(), prompt.prompt).ifPresent(w -> err.println("[warning: " + w + "]"));
+            }
+        }
+        SamplingParams sp = new SamplingParams(temperature, topK, topP, seed);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             steering.checkIn(m.config());
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());

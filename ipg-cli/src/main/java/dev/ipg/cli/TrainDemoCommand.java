@@ -15,12 +15,13 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /** {@code ipg train-demo}: trains the bundled demo reasoning model from scratch. */
-@Command(name = "train-demo", mixinStandardHelpOptions = true,
+@Command(name = "train-demo", mixinStandardHelpOptions = true, defaultValueProvider = TrainDemoCommand.Recipe.class,
         description = "Generate the synthetic chained-arithmetic task, train a small Llama on it with ipg's own reverse "
                 + "mode, evaluate it, and write a Hugging Face model directory (weights, tokenizer, chat template, "
                 + "data splits, model card).")
@@ -29,56 +30,86 @@ final class TrainDemoCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "New model directory (must not exist or be empty).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: the shipped recipe's).")
+    @Option(names = "--steps", paramLabel = "N", description = "Optimizer steps (default: ${DEFAULT-VALUE}).")
     Integer steps;
 
-    @Option(names = "--seed", paramLabel = "S", description = "Seed of data, initialization, data order and sampling (default: the shipped recipe's).")
+    @Option(names = "--seed", paramLabel = "S", description = "Seed of data, initialization, data order and sampling (default: ${DEFAULT-VALUE}).")
     Long seed;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "Worker threads (default: ${DEFAULT-VALUE}).")
     int threads;
 
-    @Option(names = "--batch", paramLabel = "N", description = "Examples per step.")
+    @Option(names = "--batch", paramLabel = "N", description = "Examples per step (default: ${DEFAULT-VALUE}).")
     Integer batch;
 
-    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate.")
+    @Option(names = "--lr", paramLabel = "X", description = "Peak learning rate (default: ${DEFAULT-VALUE}).")
     Double lr;
 
-    @Option(names = "--warmup", paramLabel = "N", description = "Warmup steps.")
+    @Option(names = "--warmup", paramLabel = "N", description = "Warmup steps (default: ${DEFAULT-VALUE}).")
     Integer warmup;
 
     @Option(names = "--train-size", paramLabel = "N", description = "Distinct training problems (default: steps x batch, each seen once).")
     Integer trainSize;
 
-    @Option(names = "--eval-size", paramLabel = "N", description = "Eval problems.")
+    @Option(names = "--eval-size", paramLabel = "N", description = "Eval problems (default: ${DEFAULT-VALUE}).")
     Integer evalSize;
 
-    @Option(names = "--eval-every", paramLabel = "N", description = "Steps between held-out evaluations; 0 = only at the end.")
+    @Option(names = "--eval-every", paramLabel = "N", description = "Steps between held-out evaluations; 0 = only at the end (default: ${DEFAULT-VALUE}).")
     Integer evalEvery;
 
-    @Option(names = "--probe", paramLabel = "N", description = "Eval problems answered greedily at each held-out evaluation.")
+    @Option(names = "--probe", paramLabel = "N", description = "Eval problems answered greedily at each held-out evaluation (default: ${DEFAULT-VALUE}).")
     Integer probe;
 
-    @Option(names = "--hidden", paramLabel = "N", description = "Hidden size.")
+    @Option(names = "--hidden", paramLabel = "N", description = "Hidden size (default: ${DEFAULT-VALUE}).")
     Integer hidden;
 
-    @Option(names = "--layers", paramLabel = "N", description = "Blocks.")
+    @Option(names = "--layers", paramLabel = "N", description = "Blocks (default: ${DEFAULT-VALUE}).")
     Integer layers;
 
-    @Option(names = "--heads", paramLabel = "N", description = "Query heads.")
+    @Option(names = "--heads", paramLabel = "N", description = "Query heads (default: ${DEFAULT-VALUE}).")
     Integer heads;
 
-    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads.")
+    @Option(names = "--kv-heads", paramLabel = "N", description = "Key/value heads (default: ${DEFAULT-VALUE}).")
     Integer kvHeads;
 
-    @Option(names = "--intermediate", paramLabel = "N", description = "MLP width.")
+    @Option(names = "--intermediate", paramLabel = "N", description = "MLP width (default: ${DEFAULT-VALUE}).")
     Integer intermediate;
 
-    @Option(names = "--dtype", paramLabel = "T", description = "Storage type of model.safetensors: F32 or BF16.")
+    @Option(names = "--dtype", paramLabel = "T", description = "Storage type of model.safetensors: F32 or BF16 (default: ${DEFAULT-VALUE}).")
     String dtype;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** The shipped recipe's settings as the options' defaults (shown by --help). */
+    static final class Recipe implements CommandLine.IDefaultValueProvider {
+        @Override
+        public String defaultValue(CommandLine.Model.ArgSpec arg) {
+            if (!(arg instanceof CommandLine.Model.OptionSpec o)) {
+                return null;
+            }
+            DemoRecipe.Options d = DemoRecipe.Options.standard();
+            DemoModel m = d.model();
+            Object v = switch (o.longestName()) {
+                case "--steps" -> d.steps();
+                case "--seed" -> d.seed();
+                case "--batch" -> d.batchSize();
+                case "--lr" -> d.peakLr();
+                case "--warmup" -> d.warmup();
+                case "--eval-size" -> d.evalSize();
+                case "--eval-every" -> d.evalEvery();
+                case "--probe" -> d.probeSize();
+                case "--hidden" -> m.hidden();
+                case "--layers" -> m.layers();
+                case "--heads" -> m.heads();
+                case "--kv-heads" -> m.kvHeads();
+                case "--intermediate" -> m.intermediate();
+                case "--dtype" -> d.dtype().name();
+                default -> null;
+            };
+            return v == null ? null : v.toString();
+        }
+    }
 
     @Override
     public Integer call() {
@@ -94,26 +125,33 @@ final class TrainDemoCommand implements Callable<Integer> {
         Kernels kernels = KernelsProvider.lookup();
         try (Parallel pool = Parallel.of(threads)) {
             err.printf(Locale.ROOT, "[train-demo: %d threads, %s kernels]%n", threads, kernels.name());
+            ProgressBar bar = new ProgressBar(err);
             DemoRecipe.Report r = DemoRecipe.build(out, o, kernels, pool, new DemoRecipe.Listener() {
+                private boolean started;
+
                 @Override
                 public void stage(String message) {
-                    err.println("[" + message + "]");
+                    bar.message(message);
                 }
 
                 @Override
                 public void progress(Trainer.Progress p) {
-                    err.printf(Locale.ROOT, "step %5d/%d  loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s  elapsed %s  ETA %s%n",
-                            p.step(), p.steps(), p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond(),
-                            hms(p.elapsedSeconds()), hms(p.etaSeconds()));
+                    if (!started) {
+                        bar.start("steps", p.steps(), 0);
+                        started = true;
+                    }
+                    bar.advanceTo(p.step(), String.format(Locale.ROOT, "loss %.4f  lr %.2e  |g| %.3f  %,.0f tok/s",
+                            p.loss(), p.lr(), p.gradNorm(), p.tokensPerSecond()));
                 }
 
                 @Override
                 public void evaluated(Trainer.Evaluation e) {
-                    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "eval  %5d  held-out loss %.4f", e.step(), e.heldOutLoss()));
+                    StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "eval at step %d: held-out loss %.4f", e.step(),
+                            e.heldOutLoss()));
                     for (Map.Entry<String, Double> m : new java.util.TreeMap<>(e.metrics()).entrySet()) {
                         sb.append(String.format(Locale.ROOT, "  %s %.3f", m.getKey(), m.getValue()));
                     }
-                    err.println(sb);
+                    bar.message(sb.toString());
                 }
             }, command);
             err.printf(Locale.ROOT, "[greedy accuracy %.1f %% (%d/%d), sampled T=%.2g accuracy %.1f %% (%d/%d); wall time %s]%n",

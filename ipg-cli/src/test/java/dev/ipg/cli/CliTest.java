@@ -193,6 +193,50 @@ class CliTest {
     }
 
     @Test
+    void aRewardModelIsInspectedAsWhatItIsAndRefusedForGeneration() throws IOException {
+        Path rm = copyModel("reward");
+        Files.writeString(rm.resolve("config.json"), Files.readString(rm.resolve("config.json"))
+                .replace("Qwen3ForCausalLM", "Qwen3ForSequenceClassification").replace("\"model_type\"", "\"num_labels\": 1, \"model_type\""));
+        var w = new dev.ipg.core.io.SafetensorsWriter();
+        try (SafetensorsFile f = SafetensorsFile.open(model.resolve("model.safetensors"))) {
+            for (String n : f.names()) {
+                var m = f.matrix(n);
+                float[] v = new float[(int) m.size()];
+                for (int i = 0; i < v.length; i++) {
+                    v[i] = m.getFlat(i);
+                }
+                w.add(n, v, f.info(n).shape(), dev.ipg.core.tensor.DType.F32);
+            }
+        }
+        w.add("score.weight", new float[32], new long[] {1, 32}, dev.ipg.core.tensor.DType.F32);
+        w.write(rm.resolve("model.safetensors"));
+        Run r = run("inspect", "--model", rm.toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("architecture  Qwen3ForSequenceClassification (qwen3)"), r.out());
+        assertFalse(r.out().contains("ForCausalLM"), r.out());
+        assertTrue(r.out().contains("1 label(s): a reward model"), r.out());
+        for (String[] full : new String[][] {{"generate", "--model", rm.toString(), "-p", "Hi"},
+                {"logits", "--model", rm.toString(), "--token-ids", "1,2", "--out", tmp.resolve("rm.st").toString()}}) {
+            assertOneLineError(run(full), "Qwen3ForSequenceClassification is a sequence-classification (reward) model, not a causal "
+                    + "language model; it cannot generate (use it as --signal reward-model:");
+        }
+    }
+
+    @Test
+    void noThinkingIsRefusedWhereItWouldChangeNothing() {
+        Run on = run("generate", "--model", model.toString(), "--chat", "--no-thinking", "-p", "Hi", "--max-new-tokens", "2");
+        assertEquals(0, on.code(), on.err());
+        assertOneLineError(run("generate", "--model", model.toString(), "--no-thinking", "-p", "Hi", "--max-new-tokens", "2"),
+                "--no-thinking needs --chat");
+        Path demo = DemoCommandTest.bundled();
+        assertTrue(Files.isRegularFile(demo.resolve("tokenizer_config.json")), demo.toString());
+        assertOneLineError(run("generate", "--model", demo.toString(), "--chat", "--no-thinking", "-p", "Hi", "--max-new-tokens", "2"),
+                "--no-thinking: the model's chat template has no enable_thinking switch");
+        assertOneLineError(run("eval", "--model", demo.toString(), "--dataset", demo.resolve("eval.jsonl").toString(), "--limit", "1",
+                "--no-thinking", "--out", tmp.resolve("nt").toString()), "--no-thinking needs --chat");
+    }
+
+    @Test
     void usageErrorsExitWithTwo() {
         Run r = run("logits", "--model", model.toString(), "--out", "x.safetensors");
         assertEquals(2, r.code());

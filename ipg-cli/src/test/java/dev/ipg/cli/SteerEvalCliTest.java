@@ -3,6 +3,7 @@ package dev.ipg.cli;
 import static dev.ipg.cli.CliTest.assertOneLineError;
 import static dev.ipg.cli.CliTest.run;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.cli.CliTest.Run;
@@ -67,15 +68,15 @@ class SteerEvalCliTest {
         assertEquals(0, b.code(), b.err());
         assertTrue(Files.exists(rd.resolve("scores.safetensors")));
         Run plain = run("generate", "--model", m(), "--prompt", "Hello", "--temperature", "0", "--max-new-tokens", "6");
-        Run one = run("steer", "--model", m(), "--prompt", "Hello", "--scores", rd.toString(), "--top", "25%", "--gamma", "1",
+        Run one = run("steer", "--model", m(), "--prompt", "Hello", "--scores", rd.toString(), "--top-percent", "25", "--gamma", "1",
                 "--max-new-tokens", "6");
         assertEquals(0, one.code(), one.err());
         assertEquals(plain.out(), one.out());
         assertTrue(one.err().contains("scale 8 of 32 components of " + SITE), one.err());
-        Run spec = run("steer", "--model", m(), "--prompt", "Hello", "--intervention", "scale:" + rd + ":top=8:gamma=1",
+        Run spec = run("steer", "--model", m(), "--prompt", "Hello", "--intervention", "scale:" + rd + ":top-count=8:gamma=1",
                 "--max-new-tokens", "6");
         assertEquals(plain.out(), spec.out());
-        Run both = run("steer", "--model", m(), "--prompt", "Hello", "--scores", rd.toString(), "--top-k", "8", "--gamma", "0",
+        Run both = run("steer", "--model", m(), "--prompt", "Hello", "--scores", rd.toString(), "--top-count", "8", "--gamma", "0",
                 "--max-new-tokens", "6", "--compare");
         assertEquals(0, both.code(), both.err());
         assertTrue(both.out().startsWith("=== original"), both.out());
@@ -86,11 +87,97 @@ class SteerEvalCliTest {
     void steerRefusesIncompleteOrMixedOptions() {
         assertOneLineError(run("steer", "--model", m(), "--prompt", "x"), "nothing to steer with");
         assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", tmp.toString(), "--gamma", "0"),
-                "one of --top P% or --top-k K");
+                "one of --top-percent P or --top-count K");
+        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", tmp.toString(), "--gamma", "0", "--top-k", "8"),
+                "--top-k is the sampling top-k; the number of components is --top-count");
         assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--vector", tmp.resolve("v").toString()), "--vector needs --strength");
         assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--intervention", "scale:nowhere:gamma=0"), "bad intervention");
-        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", tmp.resolve("none").toString(), "--top", "5%",
+        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", tmp.resolve("none").toString(), "--top-percent", "5",
                 "--gamma", "0"), "does not exist");
+    }
+
+    /** A usage error: exit code 2 and one line naming what to write instead. */
+    static void assertRefused(Run r, String... phrases) {
+        assertEquals(2, r.code(), "exit code; stderr: " + r.err());
+        String e = r.err().strip();
+        assertFalse(e.contains("\n"), "one line expected: " + e);
+        for (String p : phrases) {
+            assertTrue(e.contains(p), "'" + p + "' not in: " + e);
+        }
+    }
+
+    @Test
+    void retiredSelectionAndSamplingSpellingsAreRefusedWithTheNewNames() {
+        String scores = tmp.toString();
+        assertRefused(run("steer", "--model", m(), "--prompt", "x", "--scores", scores, "--top", "5", "--gamma", "0"),
+                "--top is retired: use --top-percent P (a percentage) or --top-count K");
+        assertRefused(run("steer", "--model", m(), "--prompt", "x", "--sample-top-k", "5"), "--sample-top-k is retired: use --top-k K");
+        assertRefused(run("eval", "--model", m(), "--dataset", eval.toString(), "--out", scores, "--sample-top-k", "5"),
+                "--sample-top-k is retired: use --top-k K");
+        assertRefused(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
+                scores, "--top-k", "3"), "--top-k is retired: use --top-count K");
+        assertRefused(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
+                scores, "--top", "5%"), "--top is retired: use --top-percent P");
+        assertRefused(run("attribute", "--model", m(), "--dataset", support.toString(), "--site", SITE, "--signal", "correct", "--out",
+                scores, "--top", "-5"), "--top is retired: use --csv-rows N");
+        assertRefused(run("report", scores, "--top", "5"), "--top is retired: use --table-rows N");
+        assertRefused(run("report", scores, "--components", "5"), "--components is retired: use --top-count K");
+        assertRefused(run("demo", "--top", "5%"), "--top is retired: use --top-percent P");
+        // the intervention spec: top= is retired too, and each of its sizes says what it is
+        assertOneLineError(run("eval", "--model", m(), "--dataset", eval.toString(), "--out", tmp.resolve("ev3").toString(),
+                "--intervention", "scale:" + scores + ":top=5%:gamma=0"), "top= is retired: write top-percent=P", "or top-count=K");
+        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", scores, "--top-percent", "150", "--gamma", "0"),
+                "--top-percent 150 is not a percentage in [0, 100]");
+        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", scores, "--top-count", "-5", "--gamma", "0"),
+                "--top-count must be >= 0, got -5");
+        assertOneLineError(run("steer", "--model", m(), "--prompt", "x", "--scores", scores, "--top-percent", "5", "--top-count", "3",
+                "--gamma", "0"), "one of --top-percent P or --top-count K");
+        assertOneLineError(run("attribute", "--model", m(), "--dataset", support.toString(), "--site", SITE, "--signal", "correct",
+                "--out", tmp.resolve("neg").toString(), "--csv-rows", "-5"), "--csv-rows must be >= 1, got -5");
+        assertFalse(Files.exists(tmp.resolve("neg")), "nothing written");
+    }
+
+    @Test
+    void evalAndSteerWarnAboutConstantScoresAndTheSupportSet() throws IOException {
+        // a random model never answers right: every reward is 0, every advantage 0, every IPG score 0
+        Path ipg = tmp.resolve("ipg-zero");
+        Run a = run("attribute", "--model", m(), "--dataset", support.toString(), "--site", SITE, "--signal", "correct", "--steps", "2",
+                "--samples", "2", "--max-new-tokens", "3", "--out", ipg.toString());
+        assertEquals(0, a.code(), a.err());
+        String spec = "scale:" + ipg + ":top-percent=25:gamma=0";
+        Run same = run("eval", "--model", m(), "--dataset", support.toString(), "--out", tmp.resolve("ev-same").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, same.code(), same.err());
+        assertTrue(same.err().contains("[warning: every score in " + ipg.resolve("scores.safetensors") + " is 0 (all zero"), same.err());
+        assertTrue(same.err().contains("overlap: 2 shared ids") && same.err().contains("the scores were computed on problems evaluated here"),
+                same.err());
+        // another file holding one support question: found through the questions the run records
+        Path mixed = tmp.resolve("mixed.jsonl");
+        Files.writeString(mixed, """
+                {"question": "What is 6 * 2?", "answer": "#### 12"}
+                {"question": "what is  7 - 4?", "answer": "#### 3"}
+                """);
+        Run other = run("eval", "--model", m(), "--dataset", mixed.toString(), "--out", tmp.resolve("ev-mixed").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, other.code(), other.err());
+        assertTrue(other.err().contains("overlap: 1 identical question (support-1 = mixed-1)"), other.err());
+        Run disjoint = run("eval", "--model", m(), "--dataset", eval.toString(), "--out", tmp.resolve("ev-disjoint").toString(),
+                "--max-new-tokens", "2", "--intervention", spec);
+        assertEquals(0, disjoint.code(), disjoint.err());
+        assertFalse(disjoint.err().contains("overlap"), disjoint.err());
+        Run steer = run("steer", "--model", m(), "--prompt", "What is 2 + 3?", "--scores", ipg.toString(), "--top-count", "3",
+                "--gamma", "0", "--max-new-tokens", "2");
+        assertEquals(0, steer.code(), steer.err());
+        assertTrue(steer.err().contains("is 0 (all zero"), steer.err());
+        assertTrue(steer.err().contains("the prompt is support problem support-0 of"), steer.err());
+        // scores whose run does not record its problems, from another file: said, not passed silently
+        Path act = tmp.resolve("act");
+        assertEquals(0, run("baseline", "--method", "activation", "--model", m(), "--site", SITE, "--dataset", support.toString(),
+                "--max-new-tokens", "2", "--out", act.toString()).code());
+        Run unknown = run("eval", "--model", m(), "--dataset", eval.toString(), "--out", tmp.resolve("ev-act").toString(),
+                "--max-new-tokens", "2", "--intervention", "scale:" + act + ":top-count=4:gamma=0");
+        assertEquals(0, unknown.code(), unknown.err());
+        assertTrue(unknown.err().contains("cannot check whether eval.jsonl overlaps the support set"), unknown.err());
     }
 
     @Test
@@ -136,7 +223,7 @@ class SteerEvalCliTest {
     void compareProducesTheTableAndRefusesOverlap() throws IOException {
         Path out = tmp.resolve("cmp");
         Run r = run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
-                out.toString(), "--methods", "random,activation,control-vector", "--top", "25%", "--random-seeds", "2", "--max-new-tokens", "3",
+                out.toString(), "--methods", "random,activation,control-vector", "--top-percent", "25", "--random-seeds", "2", "--max-new-tokens", "3",
                 "--eval-max-new-tokens", "3", "--sweep", "none", "--enhance", "2");
         assertEquals(0, r.code(), r.err());
         assertTrue(r.out().contains("random (2 seeds)"), r.out());
@@ -156,8 +243,8 @@ class SteerEvalCliTest {
                 "--site", SITE, "--curve-k", "1,x", "--out", tmp.resolve("cmp6").toString(), "--methods", "random", "--top", "5%"),
                 "--curve-k", "not a whole number");
         assertOneLineError(run("compare", "--model", m(), "--support", eval.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
-                tmp.resolve("cmp2").toString(), "--methods", "random", "--top", "5%"), "overlap", "3 shared ids");
+                tmp.resolve("cmp2").toString(), "--methods", "random", "--top-percent", "5"), "overlap", "3 shared ids");
         assertOneLineError(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
-                tmp.resolve("cmp3").toString(), "--methods", "random"), "one of --top P% or --top-k K");
+                tmp.resolve("cmp3").toString(), "--methods", "random"), "one of --top-percent P or --top-count K");
     }
 }

@@ -29,8 +29,8 @@ class TrainDemoCommandTest {
         String[] r = run("train-demo", "--out", out.toString(), "--steps", "4", "--batch", "4", "--eval-size", "6",
                 "--probe", "2", "--hidden", "32", "--layers", "1", "--heads", "2", "--kv-heads", "1", "--intermediate", "64");
         assertEquals("0", r[0], r[2]);
-        assertTrue(r[2].contains("step     4/4  loss "), r[2]);
-        assertTrue(r[2].contains("ETA"), r[2]);
+        assertTrue(r[2].contains("steps 4/4 (100%)  elapsed "), r[2]);
+        assertTrue(r[2].contains("eta done  loss "), r[2]);
         assertTrue(r[2].contains("greedy accuracy"), r[2]);
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
         String card = Files.readString(out.resolve("README.md"));

@@ -197,7 +197,7 @@ public final class AttributionRun {
             IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
                 List<Sample> samples = new ArrayList<>();
                 for (int[] c : comps) {
-                    samples.add(new Sample(p.id(), promptText, tok.decode(c, true), c.length, p.gold()));
+                    samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
                 }
                 return signal.rewards(samples);
             }, sae);

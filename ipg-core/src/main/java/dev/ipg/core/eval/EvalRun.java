@@ -15,6 +15,7 @@ import dev.ipg.core.signal.AnswerEquivalence;
 import dev.ipg.core.signal.AnswerExtractor;
 import dev.ipg.core.signal.Sample;
 import dev.ipg.core.signal.Signal;
+import dev.ipg.core.signal.Thinking;
 import dev.ipg.core.steer.Steering;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.io.IOException;
@@ -130,16 +131,31 @@ public final class EvalRun {
      * @param index           position in the dataset
      * @param id              the problem's id
      * @param gold            the gold answer
-     * @param answer          the extracted answer, or null when none was found
+     * @param answer          the extracted answer (after any think block), or null when none was found
      * @param correct         whether the answer is equivalent to the gold
      * @param generatedTokens tokens generated (an end-of-sequence token included)
      * @param finish          why generation stopped: eos, max_tokens, context
      * @param reflectionWords reflection words in the completion
      * @param completion      the completion text (special tokens skipped)
      * @param tokens          the generated ids
+     * @param think           the completion's think block: none, closed or unclosed ({@link Thinking})
+     * @param thinkingTokens  generated tokens in the think block (0 without one), -1 when not measured
      */
     public record Item(int index, String id, String gold, String answer, boolean correct, int generatedTokens, String finish,
-                       int reflectionWords, String completion, int[] tokens) {
+                       int reflectionWords, String completion, int[] tokens, String think, int thinkingTokens) {
+
+        /** An item whose think block is read from the completion alone (its token boundary measured only when trivial). */
+        public Item(int index, String id, String gold, String answer, boolean correct, int generatedTokens, String finish,
+                    int reflectionWords, String completion, int[] tokens) {
+            this(index, id, gold, answer, correct, generatedTokens, finish, reflectionWords, completion, tokens,
+                    Thinking.split(null, completion).state().jsonName(),
+                    new Sample(id, null, completion, generatedTokens, gold).thinkingTokens());
+        }
+
+        /** Generated tokens after the think block (all of them without one), -1 when not measured. */
+        public int answerTokens() {
+            return thinkingTokens < 0 ? -1 : generatedTokens - thinkingTokens;
+        }
 
         ObjectNode json() {
             ObjectNode j = JsonNodeFactory.instance.objectNode();
@@ -149,6 +165,9 @@ public final class EvalRun {
             j.put("answer", answer);
             j.put("correct", correct);
             j.put("generated_tokens", generatedTokens);
+            j.put("think", think);
+            j.put("thinking_tokens", thinkingTokens);
+            j.put("answer_tokens", answerTokens());
             j.put("finish", finish);
             j.put("reflection_words", reflectionWords);
             j.put("completion", completion);
@@ -165,10 +184,15 @@ public final class EvalRun {
             for (int i = 0; i < tokens.length; i++) {
                 tokens[i] = t.get(i).asInt();
             }
-            return new Item(j.get("index").asInt(), j.get("id").asText(), j.get("gold").asText(),
+            Item it = new Item(j.get("index").asInt(), j.get("id").asText(), j.get("gold").asText(),
                     j.hasNonNull("answer") ? j.get("answer").asText() : null, j.get("correct").asBoolean(),
                     j.get("generated_tokens").asInt(), j.get("finish").asText(), j.get("reflection_words").asInt(),
                     j.get("completion").asText(), tokens);
+            if (j.hasNonNull("think") && j.hasNonNull("thinking_tokens")) {
+                it = new Item(it.index, it.id, it.gold, it.answer, it.correct, it.generatedTokens, it.finish, it.reflectionWords,
+                        it.completion, it.tokens, j.get("think").asText(), j.get("thinking_tokens").asInt());
+            }
+            return it;
         }
     }
 
@@ -183,12 +207,30 @@ public final class EvalRun {
      * @param reflectionPer1kTokens   reflection words per 1000 generated tokens
      * @param answered                completions in which an answer was found
      * @param finishes                how many completions stopped for each reason
+     * @param thinkBlocks             how many completions had no think block, a closed one, an unclosed one
+     *                                (empty when not recorded)
+     * @param meanThinkingTokens      mean tokens per completion inside the think block (0 without blocks;
+     *                                NaN when not measured)
+     * @param meanAnswerTokens        mean tokens per completion after it (NaN when not measured)
      */
     public record Summary(int problems, int correct, Wilson interval, double meanGeneratedTokens, double reflectionPerCompletion,
-                          double reflectionPer1kTokens, int answered, Map<String, Integer> finishes) {
+                          double reflectionPer1kTokens, int answered, Map<String, Integer> finishes, Map<String, Integer> thinkBlocks,
+                          double meanThinkingTokens, double meanAnswerTokens) {
+
+        /** A summary without think-block figures. */
+        public Summary(int problems, int correct, Wilson interval, double meanGeneratedTokens, double reflectionPerCompletion,
+                       double reflectionPer1kTokens, int answered, Map<String, Integer> finishes) {
+            this(problems, correct, interval, meanGeneratedTokens, reflectionPerCompletion, reflectionPer1kTokens, answered, finishes,
+                    Map.of(), Double.NaN, Double.NaN);
+        }
 
         public double accuracy() {
             return interval.proportion();
+        }
+
+        /** Whether any completion had a think block. */
+        public boolean thinks() {
+            return thinkBlocks.getOrDefault("closed", 0) + thinkBlocks.getOrDefault("unclosed", 0) > 0;
         }
 
         public ObjectNode json() {
@@ -200,6 +242,14 @@ public final class EvalRun {
             w.put("lower", interval.lower());
             w.put("upper", interval.upper());
             j.put("mean_generated_tokens", meanGeneratedTokens);
+            if (!thinkBlocks.isEmpty()) {
+                ObjectNode tb = j.putObject("think_blocks");
+                thinkBlocks.forEach(tb::put);
+                if (Double.isFinite(meanThinkingTokens)) {
+                    j.put("mean_thinking_tokens", meanThinkingTokens);
+                    j.put("mean_answer_tokens", meanAnswerTokens);
+                }
+            }
             j.put("reflection_words_per_completion", reflectionPerCompletion);
             j.put("reflection_words_per_1k_tokens", reflectionPer1kTokens);
             j.put("answered", answered);
@@ -212,10 +262,13 @@ public final class EvalRun {
         public static Summary of(JsonNode j) {
             Map<String, Integer> f = new TreeMap<>();
             j.path("finishes").fields().forEachRemaining(e -> f.put(e.getKey(), e.getValue().asInt()));
+            Map<String, Integer> tb = new TreeMap<>();
+            j.path("think_blocks").fields().forEachRemaining(e -> tb.put(e.getKey(), e.getValue().asInt()));
             return new Summary(j.get("problems").asInt(), j.get("correct").asInt(), Wilson.of(j.get("correct").asInt(),
                     j.get("problems").asInt()), j.get("mean_generated_tokens").asDouble(),
                     j.get("reflection_words_per_completion").asDouble(), j.get("reflection_words_per_1k_tokens").asDouble(),
-                    j.get("answered").asInt(), f);
+                    j.get("answered").asInt(), f, tb, j.path("mean_thinking_tokens").asDouble(Double.NaN),
+                    j.path("mean_answer_tokens").asDouble(Double.NaN));
         }
     }
 
@@ -304,8 +357,10 @@ public final class EvalRun {
                 continue;
             }
             List<int[]> prompts = new ArrayList<>();
+            List<String> promptTexts = new ArrayList<>();
             for (int i = start; i < end; i++) {
                 prompts.add(spec.format().encode(data.get(i).question(), tok));
+                promptTexts.add(spec.format().render(data.get(i).question(), tok));
             }
             SamplingParams sp = dec.sampling();
             if (!sp.isGreedy()) {
@@ -323,7 +378,9 @@ public final class EvalRun {
                 }
                 var c = comps.get(i - start);
                 generated += c.tokens().length;
-                Item it = score(i, data.get(i), tok.decode(c.tokens(), true), c.tokens(), finish(c.finish()), reflection);
+                Sample sample = Sample.of(data.get(i).id(), promptTexts.get(i - start), c.tokens(), ids -> tok.decode(ids, true),
+                        data.get(i).gold());
+                Item it = score(i, data.get(i), sample, c.tokens(), finish(c.finish()), reflection);
                 items[i] = it;
                 fresh.add(it);
                 lines.append(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8)).append('\n');
@@ -360,12 +417,21 @@ public final class EvalRun {
         return new Result(s, all, out);
     }
 
-    /** Scores one completion of problem {@code p}. */
+    /** Scores one completion of problem {@code p} whose prompt is unknown (taken as not opening a think block). */
     public static Item score(int index, Problem p, String completion, int[] tokens, String finish, Signal.Reflection reflection) {
-        var answer = AnswerExtractor.extract(completion);
+        return score(index, p, new Sample(p.id(), null, completion, tokens.length, p.gold()), tokens, finish, reflection);
+    }
+
+    /**
+     * Scores one completion of problem {@code p}: the answer after any think block (see
+     * {@link Thinking}), its correctness, the reflection words, the think block's length.
+     */
+    public static Item score(int index, Problem p, Sample s, int[] tokens, String finish, Signal.Reflection reflection) {
+        var answer = AnswerExtractor.extract(s.prompt(), s.completion());
         boolean correct = answer.isPresent() && AnswerEquivalence.equivalent(answer.get(), p.gold());
-        int refl = (int) reflection.reward(new Sample(p.id(), null, completion, tokens.length, p.gold()));
-        return new Item(index, p.id(), p.gold(), answer.orElse(null), correct, tokens.length, finish, refl, completion, tokens);
+        int refl = (int) reflection.reward(s);
+        return new Item(index, p.id(), p.gold(), answer.orElse(null), correct, tokens.length, finish, refl, s.completion(), tokens,
+                s.thinking().state().jsonName(), s.thinkingTokens());
     }
 
     /** The figures of a list of items. */
@@ -375,16 +441,27 @@ public final class EvalRun {
         long tokens = 0;
         long refl = 0;
         Map<String, Integer> finishes = new TreeMap<>();
+        Map<String, Integer> think = new TreeMap<>();
+        for (Thinking.State st : Thinking.State.values()) {
+            think.put(st.jsonName(), 0);
+        }
+        long thinking = 0;
+        boolean measured = true;
         for (Item it : items) {
             correct += it.correct() ? 1 : 0;
             answered += it.answer() != null ? 1 : 0;
             tokens += it.generatedTokens();
             refl += it.reflectionWords();
             finishes.merge(it.finish(), 1, Integer::sum);
+            think.merge(it.think(), 1, Integer::sum);
+            measured &= it.thinkingTokens() >= 0;
+            thinking += Math.max(0, it.thinkingTokens());
         }
         int n = items.size();
+        double meanThinking = !measured ? Double.NaN : n == 0 ? 0 : (double) thinking / n;
+        double meanAnswer = !measured ? Double.NaN : n == 0 ? 0 : (double) (tokens - thinking) / n;
         return new Summary(n, correct, Wilson.of(correct, n), n == 0 ? 0 : (double) tokens / n, n == 0 ? 0 : (double) refl / n,
-                tokens == 0 ? 0 : 1000.0 * refl / tokens, answered, finishes);
+                tokens == 0 ? 0 : 1000.0 * refl / tokens, answered, finishes, think, meanThinking, meanAnswer);
     }
 
     /** Reads a finished evaluation's summary.json. */

@@ -49,9 +49,22 @@ public record PromptFormat(String template, boolean chat, String system, Boolean
         msgs.add(new ChatMessage("user", question));
         Map<String, Object> extra = new HashMap<>();
         if (enableThinking != null) {
+            requireThinkingSwitch(tok);
             extra.put("enable_thinking", enableThinking);
         }
         return tok.chatTemplate().render(msgs, true, extra);
+    }
+
+    /**
+     * Refuses {@code --no-thinking} for a chat template without the {@code enable_thinking}
+     * switch (Qwen3 has it; the DeepSeek-R1 templates always open a think block), where it would
+     * change nothing.
+     */
+    public static void requireThinkingSwitch(Tokenizer tok) {
+        if (!tok.chatTemplate().source().contains("enable_thinking")) {
+            throw new IpgException("--no-thinking: the model's chat template has no enable_thinking switch, so thinking cannot be "
+                    + "turned off (Qwen3 templates have one)");
+        }
     }
 
     /** Token ids of the prompt; a chat-rendered text carries its own special tokens. */

@@ -247,6 +247,14 @@ public record ModelConfig(
         return 2;
     }
 
+    /**
+     * The Hugging Face architecture this config describes: the family's causal LM, or its
+     * {@code ...ForSequenceClassification} (reward model) when it has a classification head.
+     */
+    public String architecture() {
+        return isClassifier() ? family.architecture().replace("ForCausalLM", "ForSequenceClassification") : family.architecture();
+    }
+
     /** Whether this is a sequence-classification (reward) model: its head is {@code score.weight}. */
     public boolean isClassifier() {
         return numLabels > 0;

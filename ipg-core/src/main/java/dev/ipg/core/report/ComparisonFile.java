@@ -136,7 +136,7 @@ public final class ComparisonFile {
         if (!ipg || !Files.isRegularFile(scores.resolve("scores.safetensors")) || !c.hasNonNull("site") || !c.hasNonNull("top")) {
             return null;
         }
-        return new IpgIntervention(scores, dev.ipg.core.model.Site.parse(c.get("site").asText()), dev.ipg.core.steer.Top.parse(c.get("top").asText()),
+        return new IpgIntervention(scores, dev.ipg.core.model.Site.parse(c.get("site").asText()), dev.ipg.core.steer.Top.recorded(c.get("top").asText()),
                 dev.ipg.core.steer.Rank.parse(c.path("rank").asText("signed")), c.path("enhance_gamma").asDouble(), c.path("suppress_gamma").asDouble());
     }
 

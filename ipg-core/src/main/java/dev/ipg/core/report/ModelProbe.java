@@ -289,7 +289,7 @@ public final class ModelProbe {
                 String[] labels = {"original model", "intervened model"};
                 for (int i = 0; i < 2; i++) {
                     String text = tok.decode(gens[i], true);
-                    Sample sample = new Sample(p.id(), promptText, text, gens[i].length, p.gold());
+                    Sample sample = Sample.of(p.id(), promptText, gens[i], ids -> tok.decode(ids, true), p.gold());
                     Boolean correct = null;
                     if (p.gold() != null && !p.gold().isBlank()) {
                         correct = new Signal.Correct().reward(sample) == 1;

@@ -5,8 +5,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Finds the final answer in a completion. The rules are tried in this order and the first that
- * yields a non-empty answer wins:
+ * Finds the final answer in a completion. A reasoning model's think block is skipped first: the
+ * answer is looked for only in the text after {@code </think>}, and a completion that stopped
+ * inside its think block has none ({@link Thinking}). Then the rules are tried in this order and
+ * the first that yields a non-empty answer wins:
  *
  * <ol>
  *   <li>{@link Rule#BOXED}: the content of the last {@code \boxed{...}} or {@code \fbox{...}}
@@ -48,11 +50,24 @@ public final class AnswerExtractor {
         return find(completion).map(Extracted::answer);
     }
 
+    /**
+     * The final answer of {@code completion} generated after {@code prompt}: as {@link #extract(String)},
+     * and a prompt that opens a think block (DeepSeek-R1 templates) puts the completion inside it.
+     */
+    public static Optional<String> extract(String prompt, String completion) {
+        return completion == null ? Optional.empty() : findInAnswer(Thinking.split(prompt, completion).answer()).map(Extracted::answer);
+    }
+
     /** Like {@link #extract} but also says which rule fired. */
     public static Optional<Extracted> find(String completion) {
         if (completion == null) {
             return Optional.empty();
         }
+        return findInAnswer(Thinking.split(null, completion).answer());
+    }
+
+    /** The rules applied to answer text (after any think block). */
+    private static Optional<Extracted> findInAnswer(String completion) {
         var boxed = lastBoxed(completion);
         if (boxed.isPresent()) {
             return Optional.of(new Extracted(boxed.get(), Rule.BOXED));

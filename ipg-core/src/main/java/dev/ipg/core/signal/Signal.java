@@ -48,7 +48,7 @@ public sealed interface Signal extends AutoCloseable
                 throw new IpgException("signal 'correct' needs a gold answer, but sample " + s.id()
                         + " has none");
             }
-            var answer = AnswerExtractor.extract(s.completion());
+            var answer = AnswerExtractor.extract(s.prompt(), s.completion());
             return answer.isPresent() && AnswerEquivalence.equivalent(answer.get(), s.gold()) ? 1 : 0;
         }
 
@@ -58,16 +58,43 @@ public sealed interface Signal extends AutoCloseable
         }
     }
 
-    /** The number of generated tokens. */
-    record Length() implements Signal {
+    /**
+     * The number of generated tokens: all of them ({@code length}), those of the think block
+     * ({@code length:thinking}, the reasoning of an R1-style model) or those after it
+     * ({@code length:answer}); see {@link Thinking}. Without a think block the thinking length
+     * is 0 and the answer length is the whole length.
+     *
+     * @param part which tokens are counted
+     */
+    record Length(Part part) implements Signal {
+
+        /** Which generated tokens {@link Length} counts. */
+        public enum Part { ALL, THINKING, ANSWER }
+
+        public Length {
+            Objects.requireNonNull(part, "part");
+        }
+
+        /** All generated tokens. */
+        public Length() {
+            this(Part.ALL);
+        }
+
         @Override
         public double reward(Sample s) {
-            return s.generatedTokens();
+            if (part == Part.ALL) {
+                return s.generatedTokens();
+            }
+            if (s.thinkingTokens() < 0) {
+                throw new IpgException("signal '" + spec() + "': the token boundary of the think block of sample " + s.id()
+                        + " was not measured");
+            }
+            return part == Part.THINKING ? s.thinkingTokens() : s.generatedTokens() - s.thinkingTokens();
         }
 
         @Override
         public String spec() {
-            return "length";
+            return part == Part.ALL ? "length" : "length:" + part.name().toLowerCase(java.util.Locale.ROOT);
         }
     }
 
@@ -80,8 +107,19 @@ public sealed interface Signal extends AutoCloseable
      */
     record Reflection(List<String> words) implements Signal {
 
-        /** The paper's reflection words. */
-        public static final List<String> DEFAULT_WORDS = List.of("wait", "but", "double-check", "hmm");
+        /**
+         * The default reflection words, comma-separated: the reflective terms whose frequency DeepSeek-R1 tracks
+         * during RL training (Guo et al., "DeepSeek-R1 incentivizes reasoning in LLMs through
+         * reinforcement learning", Nature 645, 2025, Extended Data Fig. 1a: wait, mistake, however,
+         * but, retry, error, verify, wrong, evaluate, check), without the two contrast
+         * conjunctions "but" and "however", which ordinary explanations use without any
+         * reflection; with "check" counted, "double-check" and "re-check" count once. Give
+         * others with {@code reflection:w1,w2} or {@code --words}.
+         */
+        public static final String DEFAULT_WORDS_TEXT = "wait,mistake,retry,error,verify,wrong,evaluate,check";
+
+        /** {@link #DEFAULT_WORDS_TEXT} as a list. */
+        public static final List<String> DEFAULT_WORDS = List.of(DEFAULT_WORDS_TEXT.split(","));
 
         public Reflection {
             words = List.copyOf(words);

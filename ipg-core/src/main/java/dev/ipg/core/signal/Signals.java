@@ -19,7 +19,7 @@ import java.util.regex.PatternSyntaxException;
  * sign    := '+' | '-'
  * term    := [number '*'] atom
  * number  := digits ['.' digits] [exponent] | '.' digits [exponent]     (1, 0.001, 1e-3)
- * atom    := 'correct' | 'length' | 'reflection' [':' words]
+ * atom    := 'correct' | 'length' [':thinking' | ':answer'] | 'reflection' [':' words]
  *          | 'regex:' REST | 'external:' REST | 'reward-model:' REST
  * words   := word (',' word)*
  * word    := letters, digits, apostrophes and inner spaces; '-' only between two letters
@@ -38,7 +38,7 @@ public final class Signals {
     private static final Pattern NUMBER =
             Pattern.compile("(?:\\d+(?:\\.\\d*)?|\\.\\d+)(?:[eE][+-]?\\d+)?");
     private static final String EXPECTED =
-            "expected correct, length, reflection[:WORDS], regex:PATTERN, external:COMMAND or reward-model:DIR";
+            "expected correct, length[:thinking|:answer], reflection[:WORDS], regex:PATTERN, external:COMMAND or reward-model:DIR";
 
     private Signals() {}
 
@@ -128,11 +128,30 @@ public final class Signals {
             String name = s.substring(start, pos).toLowerCase(Locale.ROOT);
             boolean colon = peek() == ':';
             switch (name) {
-                case "correct", "length" -> {
+                case "correct" -> {
                     if (colon) {
-                        throw error("'" + name + "' takes no argument");
+                        throw error("'correct' takes no argument");
                     }
-                    return name.equals("correct") ? new Signal.Correct() : new Signal.Length();
+                    return new Signal.Correct();
+                }
+                case "length" -> {
+                    if (!colon) {
+                        return new Signal.Length();
+                    }
+                    pos++;
+                    int from = pos;
+                    while (pos < s.length() && Character.isLetter(s.charAt(pos))) {
+                        pos++;
+                    }
+                    String part = s.substring(from, pos).toLowerCase(Locale.ROOT);
+                    return switch (part) {
+                        case "thinking" -> new Signal.Length(Signal.Length.Part.THINKING);
+                        case "answer" -> new Signal.Length(Signal.Length.Part.ANSWER);
+                        default -> {
+                            pos = from;
+                            throw error("'length' counts all tokens, length:thinking (the think block) or length:answer (after it)");
+                        }
+                    };
                 }
                 case "reflection" -> {
                     if (!colon) {

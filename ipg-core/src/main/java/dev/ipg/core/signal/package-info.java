@@ -1,7 +1,7 @@
 /**
  * Outcome signals J(tau): the reward a whole generated trajectory earns (answer correctness,
- * generated length, reflection words, a regular expression, an external verifier process, and
- * weighted sums of these), with the answer extraction and equivalence rules that
- * {@code correct} relies on. Depends only on {@code dev.ipg.core} and Jackson.
+ * generated length, reflection words, a regular expression, an external verifier process, a
+ * reward model, and weighted sums of these), with the answer extraction and equivalence rules
+ * that {@code correct} relies on and the think blocks of R1-style reasoning models. Depends only on {@code dev.ipg.core} and Jackson.
  */
 package dev.ipg.core.signal;

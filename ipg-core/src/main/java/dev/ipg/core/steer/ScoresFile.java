@@ -144,6 +144,18 @@ public record ScoresFile(Path file, Site site, float[] scores, String method, Ma
         return true;
     }
 
+    /**
+     * A warning when a selection from these scores means nothing: every score equal (all zero,
+     * typically a signal that never varied), so the "top" components are the lowest indices.
+     */
+    public java.util.Optional<String> constantWarning() {
+        if (!isConstant() || scores.length == 0) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("every score in " + file + " is " + (scores[0] == 0 ? "0 (all zero: the signal never varied, "
+                + "or nothing reached the site)" : scores[0]) + "; a selection from it is just the lowest component indices, not a finding");
+    }
+
     /** The top components under {@code rank}. */
     public Selection select(Top top, Rank rank) {
         return Selection.of(site, scores, top, rank);

@@ -29,16 +29,18 @@ import java.util.Set;
  * <p>Written on the command line as an intervention spec:
  * <pre>
  *   SPEC   := 'none'
- *           | 'scale:' PATH (':' OPTION)*      OPTION := top=P% | top=K | gamma=G | rank=signed|abs | site=SITE
+ *           | 'scale:' PATH (':' OPTION)*      OPTION := top-percent=P | top-count=K | gamma=G | rank=signed|abs | site=SITE
  *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S | site=SITE
  * </pre>
  * PATH is a run directory or its {@code scores.safetensors} (scale), or a vector file /
  * a directory holding {@code vector.safetensors} (add). Options are the trailing
  * {@code key=value} segments; everything between the prefix and them is the path, so a path may
- * itself contain ':'. {@code scale} needs {@code top} and {@code gamma} ({@code rank} defaults to
- * signed, {@code site} to the only site of the file); {@code add} needs {@code strength} ({@code site} when the
+ * itself contain ':'. {@code scale} needs one of {@code top-percent} and {@code top-count} (the
+ * names of the command-line options {@code --top-percent}, {@code --top-count}; the retired
+ * {@code top=} is refused) and {@code gamma} ({@code rank} defaults to signed, {@code site} to the
+ * only site of the file); {@code add} needs {@code strength} ({@code site} when the
  * vector file does not name its site).
- * Examples: {@code scale:runs/ipg:top=5%:gamma=0}, {@code scale:runs/ipg:top=20:gamma=1.5:rank=abs},
+ * Examples: {@code scale:runs/ipg:top-percent=5:gamma=0}, {@code scale:runs/ipg:top-count=20:gamma=1.5:rank=abs},
  * {@code add:runs/cv/vector.safetensors:strength=4}.
  */
 public sealed interface Steering {
@@ -91,12 +93,18 @@ public sealed interface Steering {
      * @param selection the components
      * @param gamma     the factor, finite
      * @param rule      how the selection was made, e.g. "top 5% by signed score of runs/ipg" (for records)
+     * @param scores    the scores file the selection was made from, null when not from a file
      */
-    record Scale(Selection selection, double gamma, String rule) implements Steering {
+    record Scale(Selection selection, double gamma, String rule, ScoresFile scores) implements Steering {
         public Scale {
             if (!Double.isFinite(gamma)) {
                 throw new IpgException("gamma must be a finite number, got " + gamma);
             }
+        }
+
+        /** A selection not read from a scores file. */
+        public Scale(Selection selection, double gamma, String rule) {
+            this(selection, gamma, rule, null);
         }
 
         @Override
@@ -248,7 +256,7 @@ public sealed interface Steering {
         if (scores.latents()) {
             throw new IpgException(scores.file() + " scores the latents of an SAE at " + scores.site() + "; give that SAE (--sae DIR)");
         }
-        return new Scale(scores.select(top, rank), gamma, rule(scores, top, rank));
+        return new Scale(scores.select(top, rank), gamma, rule(scores, top, rank), scores);
     }
 
     /**
@@ -295,9 +303,9 @@ public sealed interface Steering {
         } else if (s.startsWith("add:")) {
             kind = "add";
         } else {
-            throw bad(spec, "expected none, scale:RUN_DIR:top=P%:gamma=G or add:VECTOR_FILE:strength=S");
+            throw bad(spec, "expected none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K) or add:VECTOR_FILE:strength=S");
         }
-        Set<String> keys = kind.equals("scale") ? Set.of("top", "gamma", "rank", "site") : Set.of("strength", "site");
+        Set<String> keys = kind.equals("scale") ? Set.of("top-percent", "top-count", "gamma", "rank", "site") : Set.of("strength", "site");
         List<String> parts = new ArrayList<>(List.of(s.substring(kind.length() + 1).split(":", -1)));
         Map<String, String> opts = new LinkedHashMap<>();
         while (parts.size() > 1) {
@@ -307,6 +315,9 @@ public sealed interface Steering {
                 break;
             }
             String key = last.substring(0, eq).strip();
+            if (key.equals("top") && kind.equals("scale")) {
+                throw bad(spec, "top= is retired: write top-percent=P (a percentage) or top-count=K (a number of components)");
+            }
             if (!keys.contains(key)) {
                 if (key.matches("[a-z_-]+")) {
                     throw bad(spec, "unknown option '" + key + "' for " + kind + " (use " + String.join(", ", keys.stream().sorted().toList()) + ")");
@@ -324,10 +335,16 @@ public sealed interface Steering {
             throw bad(spec, "no path after '" + kind + ":'");
         }
         if (kind.equals("scale")) {
-            if (!opts.containsKey("top") || !opts.containsKey("gamma")) {
-                throw bad(spec, "scale needs top=P% (or top=K) and gamma=G");
+            boolean percent = opts.containsKey("top-percent");
+            if (percent == opts.containsKey("top-count") || !opts.containsKey("gamma")) {
+                throw bad(spec, "scale needs one of top-percent=P or top-count=K, and gamma=G");
             }
-            Top top = Top.parse(opts.get("top"));
+            Top top;
+            try {
+                top = percent ? Top.percent(opts.get("top-percent")) : Top.count(opts.get("top-count"));
+            } catch (IpgException e) {
+                throw bad(spec, e.getMessage());
+            }
             double gamma = number(spec, "gamma", opts.get("gamma"));
             Rank rank = opts.containsKey("rank") ? Rank.parse(opts.get("rank")) : Rank.SIGNED;
             String siteOpt = opts.get("site");

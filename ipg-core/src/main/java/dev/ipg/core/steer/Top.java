@@ -5,8 +5,10 @@ import java.math.BigDecimal;
 import java.util.Locale;
 
 /**
- * How many components a selection keeps: a percentage of the site's width ({@code 5%}) or a
- * count ({@code 12}).
+ * How many components a selection keeps: a percentage of the site's width or a count. On the
+ * command line these are {@code --top-percent P} and {@code --top-count K}, in an intervention
+ * spec {@code top-percent=P} and {@code top-count=K}; the unit is in the name, so {@code 5} is
+ * never read as 5 % by accident.
  */
 public sealed interface Top {
 
@@ -20,7 +22,8 @@ public sealed interface Top {
     record Percent(double percent) implements Top {
         public Percent {
             if (!(percent >= 0 && percent <= 100)) {
-                throw new IpgException("top " + percent + "% is not a percentage in [0, 100]");
+                throw new IpgException("top-percent " + BigDecimal.valueOf(percent).stripTrailingZeros().toPlainString()
+                        + " is not a percentage in [0, 100]");
             }
         }
 
@@ -45,7 +48,7 @@ public sealed interface Top {
     record Count(int k) implements Top {
         public Count {
             if (k < 0) {
-                throw new IpgException("top-k must be >= 0, got " + k);
+                throw new IpgException("top-count must be >= 0, got " + k);
             }
         }
 
@@ -60,21 +63,46 @@ public sealed interface Top {
         }
     }
 
-    /** Parses {@code P%} (a percentage) or {@code K} (a count). */
-    static Top parse(String s) {
+    /** Parses the value of {@code top-percent}: a number in [0, 100], a trailing '%' allowed ({@code 5}, {@code 2.5%}). */
+    static Percent percent(String s) {
+        String t = s == null ? "" : s.strip();
+        if (t.endsWith("%")) {
+            t = t.substring(0, t.length() - 1).strip();
+        }
+        try {
+            double p = Double.parseDouble(t);
+            if (!t.isEmpty() && Character.isDigit(t.charAt(t.length() - 1))) {
+                return new Percent(p);
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IpgException("top-percent '" + s + "' is not a number (expected a percentage such as 5 or 2.5)");
+    }
+
+    /** Parses the value of {@code top-count}: a whole number >= 0. */
+    static Count count(String s) {
         String t = s == null ? "" : s.strip();
         try {
-            if (t.endsWith("%")) {
-                return new Percent(Double.parseDouble(t.substring(0, t.length() - 1).strip()));
-            }
             return new Count(Integer.parseInt(t));
         } catch (NumberFormatException e) {
-            throw new IpgException("bad top '" + s + "': expected a percentage such as 5% or a count such as 12");
+            throw new IpgException("top-count '" + s + "' is not a whole number (expected a count such as 20)");
         }
     }
 
-    /** The spelling {@link #parse} reads back. */
+    /** Reads a size as run files record it ({@link #toString()}): {@code 5%} is a percentage, {@code 12} a count. */
+    static Top recorded(String s) {
+        return s != null && s.strip().endsWith("%") ? percent(s) : count(s);
+    }
+
+    /** How the selection reads in descriptions: "top 5%" or "top 12". */
     static String format(Top top) {
         return top.toString().toLowerCase(Locale.ROOT);
+    }
+
+    /** The intervention-spec option that gives this size back: {@code top-percent=5} or {@code top-count=12}. */
+    default String specOption() {
+        return this instanceof Percent p ? "top-percent=" + BigDecimal.valueOf(p.percent()).stripTrailingZeros().toPlainString()
+                : "top-count=" + this;
     }
 }

@@ -84,7 +84,7 @@ class EvalRunTest {
         var a = EvalRun.score(0, p, "9 * 2 = 18. Wait, but let me double-check: hmm, yes.\n#### 18", new int[7], "eos", refl);
         assertTrue(a.correct());
         assertEquals("18", a.answer());
-        assertEquals(4, a.reflectionWords());
+        assertEquals(2, a.reflectionWords()); // Wait, (double-)check
         assertEquals(7, a.generatedTokens());
         var b = EvalRun.score(1, p, "The answer is $\\boxed{17}$", new int[3], "eos", refl);
         assertFalse(b.correct());

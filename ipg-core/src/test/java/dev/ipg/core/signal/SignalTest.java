@@ -40,8 +40,14 @@ class SignalTest {
     @Test
     void reflectionCountsWholeWordsAndPhrasesIgnoringCase() {
         String text = "Wait, but why? Hmm. Let me double-check... WAIT! awaited butter hmmm double check";
+        var paper = new Signal.Reflection(List.of("wait", "but", "double-check", "hmm"));
         // counted: Wait, but, Hmm, double-check, WAIT; not: awaited, butter, hmmm, "double check"
-        assertEquals(5.0, new Signal.Reflection().reward(sample(text, 20, null)));
+        assertEquals(5.0, paper.reward(sample(text, 20, null)));
+        // the default (DeepSeek-R1's reflective terms without "but" and "however"): Wait, check, WAIT, check
+        assertEquals(4.0, new Signal.Reflection().reward(sample(text, 20, null)));
+        assertEquals(0.0, new Signal.Reflection().reward(sample("But it is 4. However, 5 is more, but not by much.", 20, null)),
+                "contrast conjunctions alone are not reflection");
+        assertEquals(3.0, new Signal.Reflection().reward(sample("That was a mistake; let me verify. Wrong again.", 20, null)));
         var phrase = new Signal.Reflection(List.of("let me check", "oops"));
         assertEquals(3.0, phrase.reward(sample("Let me  check.\nlet me\ncheck. OOPS, outlet me check", 20, null)));
     }
@@ -60,8 +66,8 @@ class SignalTest {
                 new Term(-0.01, new Signal.Reflection())));
         var right = sample("Wait, hmm. \\boxed{1/2}", 500, "0.5");
         var wrong = sample("but \\boxed{2}", 40, "0.5");
-        assertEquals(1 + 0.5 - 0.02, w.reward(right), 1e-12);
-        assertEquals(0 + 0.04 - 0.01, w.reward(wrong), 1e-12);
+        assertEquals(1 + 0.5 - 0.01, w.reward(right), 1e-12); // "Wait" (hmm is not a default word)
+        assertEquals(0 + 0.04 - 0, w.reward(wrong), 1e-12);   // "but" is not either
         assertArrayEquals(new double[] {w.reward(right), w.reward(wrong)}, w.rewards(List.of(right, wrong)), 0);
         assertEquals("correct + 0.001*length - 0.01*reflection", w.spec());
     }

@@ -98,7 +98,7 @@ class SignalsTest {
     @Test
     void messagesSayWhatIsWrong() {
         assertEquals("bad signal spec 'correct+corect' at position 9: unknown signal 'corect'; expected correct, "
-                        + "length, reflection[:WORDS], regex:PATTERN, external:COMMAND or reward-model:DIR",
+                        + "length[:thinking|:answer], reflection[:WORDS], regex:PATTERN, external:COMMAND or reward-model:DIR",
                 assertThrows(IpgException.class, () -> Signals.parse("correct+corect")).getMessage());
         assertEquals("bad signal spec '0.5length' at position 4: expected '*' after the weight 0.5",
                 assertThrows(IpgException.class, () -> Signals.parse("0.5length")).getMessage());

@@ -160,10 +160,16 @@ class SteeringTest {
         assertEquals(77, new Top.Percent(5).size(1536)); // 76.8
         assertEquals(10, new Top.Count(10).size(32));
         assertEquals(32, new Top.Count(100).size(32));
-        assertEquals(new Top.Percent(2.5), Top.parse(" 2.5% "));
-        assertEquals(new Top.Count(12), Top.parse("12"));
-        assertThrows(IpgException.class, () -> Top.parse("5 percent"));
-        assertThrows(IpgException.class, () -> Top.parse("150%"));
+        assertEquals(new Top.Percent(2.5), Top.percent(" 2.5% "));
+        assertEquals(new Top.Percent(5), Top.percent("5")); // the unit is in the name: 5 is 5 %
+        assertEquals(new Top.Count(12), Top.count("12"));
+        assertEquals("top-percent=2.5", new Top.Percent(2.5).specOption());
+        assertEquals("top-count=12", new Top.Count(12).specOption());
+        assertThrows(IpgException.class, () -> Top.percent("5 percent"));
+        assertThrows(IpgException.class, () -> Top.percent("NaN"));
+        assertEquals("top-percent 150 is not a percentage in [0, 100]", assertThrows(IpgException.class, () -> Top.percent("150%")).getMessage());
+        assertEquals("top-count must be >= 0, got -5", assertThrows(IpgException.class, () -> Top.count("-5")).getMessage());
+        assertThrows(IpgException.class, () -> Top.count("5%"));
     }
 
     @Test
@@ -197,13 +203,13 @@ class SteeringTest {
         int width = SITE.width(model.config());
         float[] v = scores(width, 5);
         Path run = writeScores(tmp.resolve("odd:name"), SITE, v);
-        Steering s = Steering.parse("scale:" + run + ":top=10%:gamma=0:rank=abs");
+        Steering s = Steering.parse("scale:" + run + ":top-percent=10:gamma=0:rank=abs");
         var scale = assertInstanceOf(Steering.Scale.class, s);
         assertEquals(0.0, scale.gamma());
         assertEquals(Selection.of(SITE, v, new Top.Count(6), Rank.ABS), scale.selection()); // 6.4 -> 6
         assertEquals(scale, scale.checkIn(model.config()));
         assertTrue(s.describe().contains("6 of 64 components of blocks.0.hook_resid_post"), s.describe());
-        var signed = assertInstanceOf(Steering.Scale.class, Steering.parse("scale:" + run.resolve("scores.safetensors") + ":gamma=1.5:top=3"));
+        var signed = assertInstanceOf(Steering.Scale.class, Steering.parse("scale:" + run.resolve("scores.safetensors") + ":gamma=1.5:top-count=3"));
         assertArrayEquals(Selection.of(SITE, v, new Top.Count(3), Rank.SIGNED).components(), signed.selection().components());
 
         Path vec = tmp.resolve("v.safetensors");
@@ -219,16 +225,20 @@ class SteeringTest {
     void badSpecsAreOneLineErrors() {
         Path run = writeScores(tmp.resolve("r2"), SITE, scores(SITE.width(model.config()), 6));
         String[][] cases = {
-                {"scale:" + run + ":top=5%", "needs top=P% (or top=K) and gamma=G"},
-                {"scale:" + run + ":top=5%:gamma=x", "gamma 'x' is not a finite number"},
-                {"scale:" + run + ":top=5%:gamma=1:colour=red", "unknown option 'colour'"},
-                {"scale:" + run + ":top=5%:gamma=1:gamma=2", "given twice"},
-                {"scale:" + run + ":top=5%:gamma=1:site=blocks.1.hook_resid_post", "has no scores for blocks.1.hook_resid_post"},
-                {"scale:" + tmp.resolve("nothing") + ":top=5%:gamma=1", "does not exist"},
+                {"scale:" + run + ":top-percent=5", "needs one of top-percent=P or top-count=K, and gamma=G"},
+                {"scale:" + run + ":top-percent=5:top-count=3:gamma=0", "needs one of top-percent=P or top-count=K"},
+                {"scale:" + run + ":top=5%:gamma=0", "top= is retired: write top-percent=P (a percentage) or top-count=K"},
+                {"scale:" + run + ":top-percent=-1:gamma=0", "top-percent -1 is not a percentage in [0, 100]"},
+                {"scale:" + run + ":top-count=many:gamma=0", "top-count 'many' is not a whole number"},
+                {"scale:" + run + ":top-percent=5:gamma=x", "gamma 'x' is not a finite number"},
+                {"scale:" + run + ":top-percent=5:gamma=1:colour=red", "unknown option 'colour'"},
+                {"scale:" + run + ":top-percent=5:gamma=1:gamma=2", "given twice"},
+                {"scale:" + run + ":top-percent=5:gamma=1:site=blocks.1.hook_resid_post", "has no scores for blocks.1.hook_resid_post"},
+                {"scale:" + tmp.resolve("nothing") + ":top-percent=5:gamma=1", "does not exist"},
                 {"add:" + tmp.resolve("none.safetensors") + ":strength=1", "does not exist"},
                 {"add:" + run + ":strength=1", "does not exist"},
                 {"mul:x", "expected none, scale:"},
-                {"scale::top=5%:gamma=1", "no path"},
+                {"scale::top-percent=5:gamma=1", "no path"},
         };
         for (String[] c : cases) {
             var e = assertThrows(IpgException.class, () -> Steering.parse(c[0]), c[0]);

@@ -208,11 +208,14 @@ class BaselinesTest {
 
     // ------------------------------------------------------------------ reasoning neuron
 
+    /** Reasoning words with a contrast conjunction and a two-token phrase, to exercise the matching. */
+    static final List<String> WORDS = List.of("wait", "but", "double-check", "hmm");
+
     @Test
     void reasoningTokensAreThoseOverlappingAReasoningWord() {
         String text = "So x = 5. Wait, but the button... Hmm, let me double-check: BUT waiting is fine. 等等, wait!";
         int[] ids = tok.encode(text, false);
-        boolean[] mark = ReasoningNeuronBaseline.reasoningTokens(tok, ids, new Signal.Reflection().pattern());
+        boolean[] mark = ReasoningNeuronBaseline.reasoningTokens(tok, ids, new Signal.Reflection(WORDS).pattern());
         List<String> marked = new ArrayList<>();
         for (int i = 0; i < ids.length; i++) {
             if (mark[i]) {
@@ -247,7 +250,7 @@ class BaselinesTest {
         }
         Files.writeString(comps.resolve(EvalRun.COMPLETIONS), sb.toString());
         Path a = tmp.resolve("rn-a");
-        JsonNode run = ReasoningNeuronBaseline.run(support(), RESID, dec, Signal.Reflection.DEFAULT_WORDS, comps, a);
+        JsonNode run = ReasoningNeuronBaseline.run(support(), RESID, dec, WORDS, comps, a);
         assertRunFormat(a, RESID, "reasoning-neuron", false);
         int d = RESID.width(model.config());
         double[] sumR = new double[d];
@@ -278,7 +281,7 @@ class BaselinesTest {
             assertEquals(sumR[k] / nR - sumO[k] / nO, s[k], 1e-5);
         }
         Path b = tmp.resolve("rn-b");
-        ReasoningNeuronBaseline.run(support(), RESID, dec, Signal.Reflection.DEFAULT_WORDS, comps, b);
+        ReasoningNeuronBaseline.run(support(), RESID, dec, WORDS, comps, b);
         assertArrayEquals(s, read(b, "scores"));
         // words that never occur are a clear error
         var e = assertThrows(IpgException.class, () -> ReasoningNeuronBaseline.run(support(), RESID, dec, List.of("zebra"), comps,
