@@ -15,7 +15,7 @@ import java.util.Map;
  * interpolates (IPG, the raw policy gradient, integrated gradients):
  *
  * <pre>
- *   h'_i = (1 / sum_d T_d) sum_d sum_{t < T_d} h_{t,i}(x_d)
+ *   h'_i = (1 / sum_d T_d) sum_d sum_{t &lt; T_d} h_{t,i}(x_d)
  * </pre>
  *
  * the mean activation of component i over every position of every support prompt x_d (the

@@ -90,7 +90,7 @@ public sealed interface Top {
         }
     }
 
-    /** Reads a size as run files record it ({@link #toString()}): {@code 5%} is a percentage, {@code 12} a count. */
+    /** Reads a size as run files record it (its {@code toString()}): {@code 5%} is a percentage, {@code 12} a count. */
     static Top recorded(String s) {
         return s != null && s.strip().endsWith("%") ? percent(s) : count(s);
     }
