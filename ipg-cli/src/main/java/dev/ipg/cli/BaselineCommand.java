@@ -115,10 +115,10 @@ final class BaselineCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
-    @Option(names = "--window", defaultValue = "2", description = "sae-r: positions within this many tokens of a reasoning word count as its context (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--window", paramLabel = "T", defaultValue = "2", description = "sae-r: positions within this many tokens of a reasoning word count as its context (default: ${DEFAULT-VALUE}).")
     int window;
 
-    @Option(names = "--entropy-power", defaultValue = "0.7", description = "sae-r: exponent of the entropy term over the words (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--entropy-power", paramLabel = "E", defaultValue = "0.7", description = "sae-r: exponent of the entropy term over the words (default: ${DEFAULT-VALUE}).")
     double entropyPower;
 
     @Spec

@@ -135,18 +135,18 @@ class SaeCliTest {
         }
         var plain = CliTest.run("generate", "--model", model.toString(), "--prompt", "Hello", "--temperature", "0", "--max-new-tokens", "6");
         var one = CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--scores", run.toString(), "--sae", saeDir.toString(),
-                "--top-k", "8", "--gamma", "1", "--max-new-tokens", "6");
+                "--top-count", "8", "--gamma", "1", "--max-new-tokens", "6");
         assertEquals(0, one.code(), one.err());
         assertEquals(plain.out(), one.out(), "gamma 1 on latents is the plain model");
         assertTrue(one.err().contains("scale 8 of 96 latents of the SAE at blocks.1.hook_resid_post"), one.err());
         var spec = CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--sae", saeDir.toString(),
-                "--intervention", "scale:" + run + ":top=8:gamma=1", "--max-new-tokens", "6");
+                "--intervention", "scale:" + run + ":top-count=8:gamma=1", "--max-new-tokens", "6");
         assertEquals(plain.out(), spec.out(), spec.err());
         CliTest.assertOneLineError(CliTest.run("steer", "--model", model.toString(), "--prompt", "Hello", "--scores", run.toString(),
-                "--top-k", "8", "--gamma", "0"), "scores the latents of an SAE", "--sae");
+                "--top-count", "8", "--gamma", "0"), "scores the latents of an SAE", "--sae");
         Path ev = tmp.resolve("eval-sae");
         var e = CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out", ev.toString(), "--max-new-tokens", "4",
-                "--sae", saeDir.toString(), "--intervention", "scale:" + run + ":top=100%:gamma=0");
+                "--sae", saeDir.toString(), "--intervention", "scale:" + run + ":top-percent=100:gamma=0");
         assertEquals(0, e.code(), e.err());
         assertTrue(e.err().contains("latents of the SAE"), e.err());
         assertTrue(java.nio.file.Files.readString(ev.resolve("summary.json")).contains("hook_sae_acts_post"));

@@ -235,12 +235,12 @@ class SteerEvalCliTest {
         assertTrue(r.out().contains("IPG not compared"), r.out());
         assertTrue(r.out().contains("ground truth: no dev split given"), r.out());
         assertOneLineError(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(), "--dev", eval.toString(),
-                "--site", SITE, "--out", tmp.resolve("cmp4").toString(), "--methods", "random", "--top", "5%"), "overlap", "3 shared ids");
+                "--site", SITE, "--out", tmp.resolve("cmp4").toString(), "--methods", "random", "--top-percent", "5"), "overlap", "3 shared ids");
         assertOneLineError(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(),
-                "--site", "blocks.3-1.hook_resid_post", "--out", tmp.resolve("cmp5").toString(), "--methods", "random", "--top", "5%"),
+                "--site", "blocks.3-1.hook_resid_post", "--out", tmp.resolve("cmp5").toString(), "--methods", "random", "--top-percent", "5"),
                 "--site", "empty layer range");
         assertOneLineError(run("compare", "--model", m(), "--support", support.toString(), "--eval", eval.toString(),
-                "--site", SITE, "--curve-k", "1,x", "--out", tmp.resolve("cmp6").toString(), "--methods", "random", "--top", "5%"),
+                "--site", SITE, "--curve-k", "1,x", "--out", tmp.resolve("cmp6").toString(), "--methods", "random", "--top-percent", "5"),
                 "--curve-k", "not a whole number");
         assertOneLineError(run("compare", "--model", m(), "--support", eval.toString(), "--eval", eval.toString(), "--site", SITE, "--out",
                 tmp.resolve("cmp2").toString(), "--methods", "random", "--top-percent", "5"), "overlap", "3 shared ids");
