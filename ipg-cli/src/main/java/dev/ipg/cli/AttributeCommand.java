@@ -153,11 +153,12 @@ final class AttributeCommand implements Callable<Integer> {
              Signal signal = Signals.parse(signalSpec)) {
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
+            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
+                    new ProgressBar(err));
+            run.check(limit); // bad input is reported before the run is announced
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s sampling, %d threads, %s]%n",
                     used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,
                     temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), sampling, pool.threads(), m.kernels().name());
-            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, top), eos, out,
-                    new ProgressBar(err));
             JsonNode result = run.run(limit);
             for (Site s : siteList) {
                 JsonNode c = result.path("completeness").path(s.toString());

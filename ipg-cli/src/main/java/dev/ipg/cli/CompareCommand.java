@@ -183,6 +183,13 @@ final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
+    private static int checkLimit(int limit, String option) {
+        if (limit < 0) {
+            throw new IpgException(option + " must be >= 0 (0 = all), got " + limit);
+        }
+        return limit;
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -220,6 +227,9 @@ final class CompareCommand implements Callable<Integer> {
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec)) {
             var c = new Comparison(m, tok, support, eval, signal, cspec, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err));
+            // every prompt is checked before the comparison is announced
+            support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
+            eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());
             err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
                     String.join(", ", ms.stream().map(Method::cliName).toList()), cspec.site(), t, cspec.rank().cliName(),
                     java.math.BigDecimal.valueOf(enhance).stripTrailingZeros().toPlainString(),

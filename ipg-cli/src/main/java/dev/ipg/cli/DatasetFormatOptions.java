@@ -1,5 +1,6 @@
 package dev.ipg.cli;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.Dataset;
 import dev.ipg.core.eval.FieldMapping;
 import dev.ipg.core.eval.PromptFormat;
@@ -17,7 +18,8 @@ final class DatasetFormatOptions {
     @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
     String field;
 
-    @Option(names = "--template", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--template", paramLabel = "TEXT", description = "Prompt text with a {question} placeholder (default: {question}); "
+            + "not with --chat, where the model's chat template builds the prompt.")
     String template;
 
     @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
@@ -30,7 +32,11 @@ final class DatasetFormatOptions {
     boolean noThinking;
 
     PromptFormat format() {
-        return new PromptFormat(template, chat, system, chat && noThinking ? Boolean.FALSE : null);
+        if (chat && template != null) {
+            throw new IpgException("--template and --chat exclude each other: with --chat the model's chat template builds the "
+                    + "prompt; put the wording into the question (or --system) instead");
+        }
+        return new PromptFormat(template == null ? "{question}" : template, chat, system, chat && noThinking ? Boolean.FALSE : null);
     }
 
     Dataset load(Path file) {
