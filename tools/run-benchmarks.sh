@@ -14,5 +14,6 @@ what="${1:-all}"
 case "$what" in all|gemm) bench gemm --rounds 3 --out bench-out/gemm.json | tee bench-out/gemm.txt ;; esac
 case "$what" in all|model) bench model --out bench-out/model.json | tee bench-out/model.txt ;; esac
 case "$what" in all|grad) bench grad --lengths 256,1024 --out bench-out/grad.json | tee bench-out/grad.txt ;; esac
+case "$what" in all|hash) bench hash --out bench-out/hash.json | tee bench-out/hash.txt ;; esac
 case "$what" in all|ipg) bench ipg --out bench-out/ipg.json | tee bench-out/ipg.txt
   bench ipg --model models/ipg-demo --prompts 8 --out bench-out/ipg-demo.json | tee bench-out/ipg-demo.txt ;; esac

@@ -201,6 +201,9 @@ final class AttributeCommand implements Callable<Integer> {
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             Sae sae = saeOptions.given() ? saeOptions.load(m.config(), siteList.size() == 1 ? siteList.getFirst() : null) : null;
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
+            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, csvRows), eos, out,
+                    new ProgressBar(err), sae);
+            run.check(limit); // bad input is reported before the run is announced
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s policy gradient, %s sampling%s%s, "
                             + "%d threads, %s]%n",
                     used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,
@@ -210,8 +213,6 @@ final class AttributeCommand implements Callable<Integer> {
             if (sae != null) {
                 err.println("[IPG-SAE: the components at " + sae.site() + " are the " + sae.dSae() + " latents of " + sae + "]");
             }
-            var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, csvRows), eos, out,
-                    new ProgressBar(err), sae);
             JsonNode result = run.run(limit);
             for (Site s : siteList) {
                 String n = sae != null && sae.site().equals(s) ? sae.name(SaeSite.Point.ACTS_POST) : s.toString();

@@ -269,6 +269,13 @@ final class CompareCommand implements Callable<Integer> {
         return out;
     }
 
+    private static int checkLimit(int limit, String option) {
+        if (limit < 0) {
+            throw new IpgException(option + " must be >= 0 (0 = all), got " + limit);
+        }
+        return limit;
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -315,6 +322,9 @@ final class CompareCommand implements Callable<Integer> {
             }
             var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
                     new ProgressBar(err), saeOptions.given() ? saeOptions.load(m.config(), siteList.getFirst()) : null);
+            // every prompt is checked before the comparison is announced
+            support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
+            eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());
             err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
                     String.join(", ", ms.stream().map(Method::cliName).toList()), String.join(", ", siteList.stream().map(Site::toString).toList()),
                     t, cspec.rank().cliName(),

@@ -18,7 +18,8 @@ final class DatasetFormatOptions {
     @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
     String field;
 
-    @Option(names = "--template", paramLabel = "TEXT", defaultValue = "{question}", description = "Prompt text with a {question} placeholder (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--template", paramLabel = "TEXT", description = "Prompt text with a {question} placeholder (default: {question}); "
+            + "not with --chat, where the model's chat template builds the prompt.")
     String template;
 
     @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
@@ -34,7 +35,11 @@ final class DatasetFormatOptions {
         if (noThinking && !chat) {
             throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
         }
-        return new PromptFormat(template, chat, system, noThinking ? Boolean.FALSE : null);
+        if (chat && template != null) {
+            throw new IpgException("--template and --chat exclude each other: with --chat the model's chat template builds the "
+                    + "prompt; put the wording into the question (or --system) instead");
+        }
+        return new PromptFormat(template == null ? "{question}" : template, chat, system, noThinking ? Boolean.FALSE : null);
     }
 
     Dataset load(Path file) {

@@ -108,7 +108,7 @@ final class EvalCommand implements Callable<Integer> {
             var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
             var run = new EvalRun(m, tok, data, es, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err));
-            run.prepare();
+            run.prepare(limit);
             err.printf(Locale.ROOT, "[evaluating %d problems of %s: %s; intervention %s; %d threads, %s]%n", used, dataset.getFileName(),
                     decoding.describe(), steering.describe(), pool.threads(), m.kernels().name());
             var r = run.run(limit);

@@ -61,6 +61,20 @@ final class GenerateCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
+    /** Refuses a --num-samples whose attention caches and logits cannot fit in the Java heap (before allocating them). */
+    private void checkMemory(Transformer m, int promptTokens) {
+        var c = m.config();
+        long perSequence = Math.min((long) promptTokens + Math.max(0, maxNewTokens), c.maxPositions());
+        double bytes = (double) numSamples * (perSequence * 2.0 * c.numLayers() * c.numKvHeads() * c.headDim() * Float.BYTES
+                + (double) c.vocabSize() * Float.BYTES);
+        long heap = Runtime.getRuntime().maxMemory();
+        if (bytes > heap) {
+            throw new IpgException(String.format(java.util.Locale.ROOT, "--num-samples: %d sequences of up to %d tokens need about "
+                    + "%.1f GB for their attention caches and logits, more than the Java heap of %.1f GB; lower --num-samples (or "
+                    + "raise IPG_HEAP)", numSamples, perSequence, bytes / 1e9, heap / 1e9));
+        }
+    }
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
@@ -77,6 +91,7 @@ final class GenerateCommand implements Callable<Integer> {
             }
             tok.eosTokenId().ifPresent(eos::add);
             int[] ids = prompt.encode(tok);
+            checkMemory(m, ids.length);
             var opts = new Generator.Options(sp, maxNewTokens, eos, stop, a -> tok.decode(a, true));
             boolean stream = !noStream && numSamples == 1;
             var decoder = tok.newStreamDecoder();

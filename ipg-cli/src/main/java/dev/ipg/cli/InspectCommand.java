@@ -27,6 +27,7 @@ final class InspectCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
+        opts.checkThreads(); // inspect runs serially, but a bad value is still refused
         try (Parallel pool = Parallel.serial(); Transformer m = opts.loadAny(pool)) {
             ModelConfig c = m.config();
             out.printf(Locale.ROOT, "model         %s%n", m.dir().toAbsolutePath().normalize());

@@ -33,11 +33,29 @@ final class ModelOptions {
     }
 
     Parallel pool() {
-        int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-        if (n < 1) {
-            throw new IpgException("--threads must be >= 1, got " + n);
+        return Parallel.of(threads(threads));
+    }
+
+    /** Refuses a --threads value out of range without starting a pool (commands that run serially). */
+    void checkThreads() {
+        threads(threads);
+    }
+
+    /** The most worker threads accepted, as a multiple of the available processors. */
+    static final int THREADS_PER_PROCESSOR = 8;
+
+    /** The thread count for {@code --threads} ({@code null}: all available processors), refused outside 1..8 x processors. */
+    static int threads(Integer requested) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        if (requested == null) {
+            return cores;
         }
-        return Parallel.of(n);
+        int max = THREADS_PER_PROCESSOR * cores;
+        if (requested < 1 || requested > max) {
+            throw new IpgException("--threads: must be between 1 and " + max + " (" + THREADS_PER_PROCESSOR + " x the " + cores
+                    + " available processors), got " + requested);
+        }
+        return requested;
     }
 
     /** The model, which must be a causal language model (the commands that generate or score tokens). */

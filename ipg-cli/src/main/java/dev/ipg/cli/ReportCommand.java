@@ -121,14 +121,13 @@ final class ReportCommand implements Callable<Integer> {
             err.println("[report without the model sections: " + noModelReason + "]");
             data = Report.gather(runDir, comparison, null, null, noModelReason, options);
         } else {
-            int n = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
-            if (n < 1) {
-                throw new IpgException("--threads must be >= 1, got " + n);
-            }
-            err.println("[running " + modelDir + " for the process-level and before/after sections]");
+            int n = ModelOptions.threads(threads);
             try (Parallel pool = Parallel.of(n); Transformer m = Transformer.load(modelDir, KernelsProvider.lookup(), pool,
                     new Transformer.LoadOptions(ignoreUnusedTensors));
                  Tokenizer tok = Tokenizer.load(modelDir)) {
+                // a checkpoint that is not the run's is refused before anything is announced
+                dev.ipg.core.report.RunReader.requireModel(dev.ipg.core.report.RunReader.read(runDir), m);
+                err.println("[running " + modelDir + " for the process-level and before/after sections]");
                 data = Report.gather(runDir, comparison, m, tok, null, options);
             }
         }

@@ -69,6 +69,7 @@ public final class AttributionRun {
     private final Path dir;
     private final ProgressListener progress;
     private final Sae sae;
+    private ObjectNode modelIdentity;
 
     public AttributionRun(Transformer model, Tokenizer tok, Dataset data, Signal signal, Spec spec, Set<Integer> eos, Path dir,
                           ProgressListener progress) {
@@ -119,7 +120,10 @@ public final class AttributionRun {
         IpgOptions o = spec.options();
         ObjectNode c = JSON.createObjectNode();
         c.put("method", "integrated-policy-gradient");
-        c.set("model", RunConfig.model(model));
+        if (modelIdentity == null) {
+            modelIdentity = RunConfig.model(model); // hashes the weights once per run object
+        }
+        c.set("model", modelIdentity.deepCopy());
         c.set("dataset", RunConfig.dataset(data));
         ArrayNode sites = c.putArray("sites");
         spec.sites().forEach(s -> sites.add(name(s)));
@@ -165,19 +169,48 @@ public final class AttributionRun {
         return c;
     }
 
+    /**
+     * Checks what can be checked before any work, without writing anything: the limit, every prompt
+     * of the first {@code limit} problems against the model's context, and that the run directory
+     * (if it holds a run) holds one of this configuration and model. {@link #run} checks the same;
+     * call this to fail before announcing a run.
+     */
+    public void check(int limit) {
+        List<int[]> prompts = prompts(limit);
+        ObjectNode config = config();
+        config.with("dataset").put("used", prompts.size());
+        Path cfg = dir.resolve("run-config.json");
+        if (Files.isRegularFile(cfg)) {
+            RunConfig.requireSame(dir, dev.ipg.core.io.Json.read(cfg), config, d -> d.startsWith("dataset.used"));
+        }
+    }
+
+    private List<int[]> prompts(int limit) {
+        if (limit < 0) {
+            throw new IpgException("--limit must be >= 0 (0 = all), got " + limit);
+        }
+        return data.prompts(limit, spec.format(), tok, model.config().maxPositions());
+    }
+
     /** Runs (or resumes) the attribution and writes the outputs. Returns run.json's content. */
     public JsonNode run(int limit) {
-        int m = limit > 0 ? Math.min(limit, data.size()) : data.size();
+        List<int[]> prompts = prompts(limit);
+        int m = prompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
         config.with("dataset").put("used", m);
+        AtomicFiles.createDirectories(dir, "run directory");
+        try (dev.ipg.core.io.RunLock lock = dev.ipg.core.io.RunLock.acquire(dir)) {
+            return runLocked(config, prompts, m, started);
+        }
+    }
+
+    private JsonNode runLocked(ObjectNode config, List<int[]> prompts, int m, long started) {
         prepareDirectory(config);
-        List<int[]> prompts = new ArrayList<>();
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < m; i++) {
             Problem p = data.get(i);
             texts.add(spec.format().render(p.question(), tok));
-            prompts.add(spec.format().encode(p.question(), tok));
         }
         Map<Site, float[]> baselines = baselines(prompts);
         IpgOptions o = spec.options();
@@ -194,12 +227,13 @@ public final class AttributionRun {
             }
             Problem p = data.get(i);
             String promptText = texts.get(i);
+            int index = i;
             IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
                 List<Sample> samples = new ArrayList<>();
                 for (int[] c : comps) {
                     samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
                 }
-                return signal.rewards(samples);
+                return requireFinite(signal.rewards(samples), index);
             }, sae);
             ObjectNode pj = JSON.createObjectNode();
             pj.put("index", i);
@@ -214,6 +248,7 @@ public final class AttributionRun {
                 Site site = spec.sites().get(s);
                 long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
                 IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
+                requireFinite(r, i, site);
                 w.add(name(site), r.ipg(), new long[] {r.ipg().length}, DType.F32);
                 w.add(name(site) + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
                 bySite.set(name(site), promptJson(r));
@@ -240,10 +275,39 @@ public final class AttributionRun {
     private void prepareDirectory(ObjectNode config) {
         // a different number of prompts used is fine: the run extends or is a prefix
         dev.ipg.core.eval.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
-        try {
-            Files.createDirectories(dir.resolve("prompts"));
-        } catch (IOException e) {
-            throw new IpgException("cannot create run directory " + dir + ": " + e.getMessage());
+        AtomicFiles.createDirectories(dir.resolve("prompts"), "run directory");
+        // left by a run killed while writing (we hold the lock: no other writer)
+        AtomicFiles.removeStaleTemporaries(dir);
+        AtomicFiles.removeStaleTemporaries(dir.resolve("prompts"));
+    }
+
+    /** The rewards of prompt {@code i}, refused when one is not a finite number. */
+    private double[] requireFinite(double[] rewards, int i) {
+        for (double r : rewards) {
+            if (!Double.isFinite(r)) {
+                throw new IpgException(data.where(data.get(i), i) + ": the signal '" + spec.signalSpec() + "' gave a reward of " + r
+                        + "; rewards must be finite numbers");
+            }
+        }
+        return rewards;
+    }
+
+    /** The estimate of prompt {@code i} at {@code site}, refused when an aggregate is not finite (rewards too large to average). */
+    private void requireFinite(IpgEstimator.Result r, int i, Site site) {
+        boolean finite = Double.isFinite(r.jbar0()) && Double.isFinite(r.jbar1()) && Double.isFinite(r.sum());
+        for (float v : r.ipg()) {
+            finite &= Float.isFinite(v);
+        }
+        if (!finite) {
+            double largest = 0;
+            for (IpgEstimator.Node n : r.nodes()) {
+                for (double x : n.rewards()) {
+                    largest = Math.max(largest, Math.abs(x));
+                }
+            }
+            throw new IpgException(data.where(data.get(i), i) + ": the IPG estimate at " + site + " is not finite (Jbar(0) = " + r.jbar0()
+                    + ", Jbar(1) = " + r.jbar1() + ", sum of scores " + r.sum() + "); the largest |reward| is " + largest
+                    + ": rescale the signal '" + spec.signalSpec() + "'");
         }
     }
 
@@ -369,7 +433,7 @@ public final class AttributionRun {
             try {
                 pjs.add(JSON.readTree(Files.readString(dir.resolve("prompts").resolve(name(i) + ".json"), StandardCharsets.UTF_8)));
             } catch (IOException e) {
-                throw new IpgException("cannot read " + dir.resolve("prompts").resolve(name(i) + ".json") + ": " + e.getMessage());
+                throw new IpgException(dir.resolve("prompts").resolve(name(i) + ".json") + ": cannot read: " + AtomicFiles.reason(e));
             }
         }
         for (JsonNode pj : pjs) {

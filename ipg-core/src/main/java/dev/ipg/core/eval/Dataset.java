@@ -4,9 +4,14 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.ipg.core.IpgException;
-import java.io.BufferedReader;
+import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.io.Json;
+import dev.ipg.core.tokenize.Tokenizer;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,8 +42,10 @@ import java.util.Objects;
  * value is the gold as written, or read the GSM8K way when it contains {@code "#### "}. Field
  * values may be JSON strings or numbers. Ids must be unique within the file.
  *
- * <p>Every problem with the file (missing file, line that is not a JSON object, missing or
- * empty field, duplicate id, no problems) is an {@link IpgException} naming the file and line.
+ * <p>Every problem with the file (missing file, invalid UTF-8, line that is not a JSON object,
+ * missing, null or empty field, duplicate id, no problems) is an {@link IpgException} naming the
+ * file and line ({@code FILE: line N: ...}); the whole file is checked when it is loaded, and
+ * {@link #prompts} checks every prompt against the model's context before any work starts.
  *
  * @param name     the file name, for messages and reports
  * @param source   the file read
@@ -91,43 +98,96 @@ public record Dataset(String name, Path source, Shape shape, FieldMapping mappin
         if (!Files.isRegularFile(file)) {
             throw new IpgException("dataset " + file + " is not a file");
         }
+        byte[] bytes;
+        try {
+            if (Files.size(file) > Integer.MAX_VALUE - 16) {
+                throw new IpgException(file + ": the dataset is larger than 2 GB; split it");
+            }
+            bytes = Files.readAllBytes(file);
+        } catch (IOException e) {
+            throw new IpgException(file + ": cannot read the dataset: " + AtomicFiles.reason(e));
+        }
         String stem = stem(file);
         Shape shape = mapping == null ? null : Shape.CUSTOM;
         var problems = new ArrayList<Problem>();
         var idLines = new HashMap<String, Integer>();
         int lineNumber = 0;
-        try (BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-            String line;
-            while ((line = reader.readLine()) != null) {
-                lineNumber++;
-                if (lineNumber == 1 && line.startsWith("\uFEFF")) {
-                    line = line.substring(1); // byte order mark
-                }
-                if (line.isBlank()) {
-                    continue;
-                }
-                JsonNode node = parseLine(file, lineNumber, line);
-                if (shape == null) {
-                    shape = detect(file, lineNumber, node);
-                    mapping = shape.mapping();
-                }
-                var problem = problem(file, lineNumber, node, line, shape, mapping, stem, problems.size());
-                var previous = idLines.putIfAbsent(problem.id(), lineNumber);
-                if (previous != null) {
-                    throw new IpgException(file + " line " + lineNumber + ": id '" + problem.id()
-                            + "' already used on line " + previous);
-                }
-                problems.add(problem);
+        CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        for (int pos = 0; pos < bytes.length; ) {
+            int nl = pos;
+            while (nl < bytes.length && bytes[nl] != '\n') {
+                nl++;
             }
-        } catch (CharacterCodingException e) {
-            throw new IpgException(file + " line " + (lineNumber + 1) + ": not valid UTF-8");
-        } catch (IOException e) {
-            throw new IpgException("cannot read dataset " + file + ": " + e.getMessage());
+            int end = nl > pos && bytes[nl - 1] == '\r' ? nl - 1 : nl;
+            lineNumber++;
+            String line;
+            try {
+                line = utf8.decode(ByteBuffer.wrap(bytes, pos, end - pos)).toString();
+            } catch (CharacterCodingException e) {
+                throw new IpgException(file + ": line " + lineNumber + ": not valid UTF-8");
+            }
+            pos = nl + 1;
+            if (lineNumber == 1 && line.startsWith("\uFEFF")) {
+                line = line.substring(1); // byte order mark
+            }
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode node = parseLine(file, lineNumber, line);
+            if (shape == null) {
+                shape = detect(file, lineNumber, node);
+                mapping = shape.mapping();
+            }
+            var problem = problem(file, lineNumber, node, line, shape, mapping, stem, problems.size());
+            var previous = idLines.putIfAbsent(problem.id(), lineNumber);
+            if (previous != null) {
+                throw new IpgException(file + ": line " + lineNumber + ": id '" + problem.id()
+                        + "' already used on line " + previous);
+            }
+            problems.add(problem);
         }
         if (problems.isEmpty()) {
             throw new IpgException("dataset " + file + " holds no problems");
         }
         return new Dataset(file.getFileName().toString(), file, shape, mapping, problems);
+    }
+
+    /**
+     * The token ids of the first {@code m} prompts (0: all), every one rendered, encoded and
+     * checked before any work starts: each must leave room for at least one more token in a
+     * context of {@code context} positions.
+     *
+     * @throws IpgException naming the file, line and id of the first prompt that fails
+     */
+    public List<int[]> prompts(int m, PromptFormat format, Tokenizer tok, int context) {
+        if (m < 0) {
+            throw new IpgException("the number of problems to use must be >= 0, got " + m);
+        }
+        int n = m == 0 ? size() : Math.min(m, size());
+        List<int[]> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Problem p = problems.get(i);
+            int[] ids;
+            try {
+                ids = format.encode(p.question(), tok);
+            } catch (IpgException e) {
+                throw new IpgException(where(p, i) + ": " + e.getMessage(), e);
+            }
+            if (ids.length >= context) {
+                throw new IpgException(where(p, i) + ": the prompt is " + ids.length + " tokens, which leaves no room in the model's "
+                        + "context of " + context + " positions; shorten the question or leave the problem out");
+            }
+            out.add(ids);
+        }
+        return out;
+    }
+
+    /** How problem {@code p} (at {@code index}) is named in messages: "FILE: line 7 (id gsm8k-6)". */
+    public String where(Problem p, int index) {
+        String file = source == null ? name : source.toString();
+        return file + ": " + (p.line() > 0 ? "line " + p.line() : "problem " + (index + 1)) + " (id " + p.id() + ")";
     }
 
     /** The number of problems. */
@@ -195,12 +255,12 @@ public record Dataset(String name, Path source, Shape shape, FieldMapping mappin
         try {
             node = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            String why = e.getOriginalMessage();
-            why = why == null ? "" : ": " + why.lines().findFirst().orElse("");
-            throw new IpgException(file + " line " + lineNumber + ": not valid JSON" + why);
+            String why = Json.clean(e.getOriginalMessage());
+            why = why.isEmpty() ? "" : ": " + why;
+            throw new IpgException(file + ": line " + lineNumber + ": not valid JSON" + why);
         }
         if (node == null || !node.isObject()) {
-            throw new IpgException(file + " line " + lineNumber + ": expected a JSON object");
+            throw new IpgException(file + ": line " + lineNumber + ": expected a JSON object, found " + (node == null ? "nothing" : Json.kind(node)));
         }
         return node;
     }
@@ -228,32 +288,35 @@ public record Dataset(String name, Path source, Shape shape, FieldMapping mappin
         String gold = gsm8kGold(answer);
         if (gold == null) {
             if (shape == Shape.GSM8K) {
-                throw new IpgException(file + " line " + lineNumber + ": GSM8K answer has no '"
+                throw new IpgException(file + ": line " + lineNumber + ": GSM8K answer has no '"
                         + GSM8K_MARK.strip() + " ' line with the final answer");
             }
             gold = answer.strip();
         }
         if (gold.isEmpty()) {
-            throw new IpgException(file + " line " + lineNumber + ": empty gold answer in field '"
+            throw new IpgException(file + ": line " + lineNumber + ": empty gold answer in field '"
                     + mapping.answer() + "'");
         }
         String id = mapping.id() == null ? stem + "-" + index : text(file, lineNumber, node, mapping.id()).strip();
-        return new Problem(id, question, gold, line);
+        return new Problem(id, question, gold, line, lineNumber);
     }
 
     private static String text(Path file, int lineNumber, JsonNode node, String field) {
         JsonNode value = node.get(field);
-        if (value == null || value.isNull()) {
-            throw new IpgException(file + " line " + lineNumber + ": no field '" + field + "' (fields: "
+        if (value == null) {
+            throw new IpgException(file + ": line " + lineNumber + ": no field '" + field + "' (fields: "
                     + fieldNames(node) + ")");
         }
+        if (value.isNull()) {
+            throw new IpgException(file + ": line " + lineNumber + ": field '" + field + "' is null");
+        }
         if (!value.isTextual() && !value.isNumber()) {
-            throw new IpgException(file + " line " + lineNumber + ": field '" + field
-                    + "' is not a string or number");
+            throw new IpgException(file + ": line " + lineNumber + ": field '" + field
+                    + "' is " + Json.kind(value) + ", not a string or number");
         }
         String s = value.asText();
         if (s.isBlank()) {
-            throw new IpgException(file + " line " + lineNumber + ": field '" + field + "' is empty");
+            throw new IpgException(file + ": line " + lineNumber + ": field '" + field + "' is empty");
         }
         return s;
     }

@@ -9,7 +9,9 @@ import dev.ipg.core.attribution.ProgressListener;
 import dev.ipg.core.attribution.Seeds;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
+import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.AnswerEquivalence;
 import dev.ipg.core.signal.AnswerExtractor;
@@ -283,6 +285,7 @@ public final class EvalRun {
     private final Set<Integer> eos;
     private final Path dir;
     private final ProgressListener progress;
+    private ObjectNode modelIdentity;
 
     public EvalRun(Transformer model, Tokenizer tok, Dataset data, Spec spec, Set<Integer> eos, Path dir, ProgressListener progress) {
         this.model = model;
@@ -299,7 +302,10 @@ public final class EvalRun {
     public ObjectNode config() {
         ObjectNode c = JsonNodeFactory.instance.objectNode();
         c.put("method", "evaluation");
-        c.set("model", RunConfig.model(model));
+        if (modelIdentity == null) {
+            modelIdentity = RunConfig.model(model); // hashes the weights once per run object
+        }
+        c.set("model", modelIdentity.deepCopy());
         c.set("dataset", RunConfig.dataset(data));
         c.set("intervention", spec.steering().json());
         c.set("decoding", spec.decoding().json());
@@ -316,15 +322,43 @@ public final class EvalRun {
      * another one (also done by {@link #run}; call it to fail before announcing a run).
      */
     public void prepare() {
-        RunConfig.prepare(dir, CONFIG, config(), s -> false);
+        prepare(0);
+    }
+
+    /**
+     * Like {@link #prepare()}, after checking every prompt of the first {@code limit} problems (0:
+     * all) against the model's context, so that bad input is found before anything is written.
+     */
+    public void prepare(int limit) {
+        prompts(limit);
+        AtomicFiles.createDirectories(dir, "run directory");
+        try (RunLock lock = RunLock.acquire(dir)) {
+            RunConfig.prepare(dir, CONFIG, config(), s -> false);
+        }
+    }
+
+    private List<int[]> prompts(int limit) {
+        if (limit < 0) {
+            throw new IpgException("--limit must be >= 0 (0 = all), got " + limit);
+        }
+        return data.prompts(limit, spec.format(), tok, model.config().maxPositions());
     }
 
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
-        int n = limit > 0 ? Math.min(limit, data.size()) : data.size();
+        List<int[]> allPrompts = prompts(limit);
+        AtomicFiles.createDirectories(dir, "run directory");
+        try (RunLock lock = RunLock.acquire(dir)) {
+            return runLocked(allPrompts);
+        }
+    }
+
+    private Result runLocked(List<int[]> allPrompts) {
+        int n = allPrompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
         RunConfig.prepare(dir, CONFIG, config, s -> false);
+        AtomicFiles.removeStaleTemporaries(dir); // left by a run killed while writing summary.json
         Path file = dir.resolve(COMPLETIONS);
         Item[] items = new Item[n];
         int done = 0;
@@ -356,10 +390,9 @@ public final class EvalRun {
             if (!missing) {
                 continue;
             }
-            List<int[]> prompts = new ArrayList<>();
+            List<int[]> prompts = new ArrayList<>(allPrompts.subList(start, end));
             List<String> promptTexts = new ArrayList<>();
             for (int i = start; i < end; i++) {
-                prompts.add(spec.format().encode(data.get(i).question(), tok));
                 promptTexts.add(spec.format().render(data.get(i).question(), tok));
             }
             SamplingParams sp = dec.sampling();
@@ -486,7 +519,7 @@ public final class EvalRun {
         try {
             bytes = Files.readAllBytes(file);
         } catch (IOException e) {
-            throw new IpgException("cannot read " + file + ": " + e.getMessage());
+            throw new IpgException(file + ": cannot read: " + AtomicFiles.reason(e));
         }
         int pos = 0;
         int line = 0;
@@ -523,7 +556,7 @@ public final class EvalRun {
                 ch.truncate(good);
                 ch.force(true);
             } catch (IOException e) {
-                throw new IpgException("cannot repair " + file + ": " + e.getMessage());
+                throw new IpgException(file + ": cannot repair: " + AtomicFiles.reason(e));
             }
         }
         return out;
@@ -537,7 +570,7 @@ public final class EvalRun {
             }
             ch.force(true);
         } catch (IOException e) {
-            throw new IpgException("cannot write " + file + ": " + e.getMessage());
+            throw new IpgException(file + ": cannot write: " + AtomicFiles.reason(e));
         }
     }
 

@@ -12,8 +12,9 @@ import java.util.Objects;
  * @param question the question text given to the model
  * @param gold     the gold final answer (for GSM8K the text after {@code ####}, commas removed)
  * @param raw      the problem's JSONL line as read, with every field (subject, level, ...)
+ * @param line     its line number in the file (from 1), or 0 when it did not come from a file
  */
-public record Problem(String id, String question, String gold, String raw) {
+public record Problem(String id, String question, String gold, String raw, int line) {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
@@ -22,6 +23,11 @@ public record Problem(String id, String question, String gold, String raw) {
         Objects.requireNonNull(question, "question");
         Objects.requireNonNull(gold, "gold");
         Objects.requireNonNull(raw, "raw");
+    }
+
+    /** A problem that did not come from a file line. */
+    public Problem(String id, String question, String gold, String raw) {
+        this(id, question, gold, raw, 0);
     }
 
     /** The raw line parsed as JSON (a fresh tree on each call). */

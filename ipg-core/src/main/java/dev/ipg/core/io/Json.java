@@ -139,12 +139,35 @@ public final class Json {
 
     /** Jackson's message without its multi-line source excerpt, plus line and column. */
     static String describe(JsonProcessingException e) {
-        String msg = oneLine(e.getOriginalMessage());
+        String msg = clean(e.getOriginalMessage());
         JsonLocation loc = e.getLocation();
         if (loc != null && loc.getLineNr() > 0) {
             msg += " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
         }
         return msg;
+    }
+
+    /**
+     * A Jackson message in the words of a JSON file's reader, on one line: without the source
+     * excerpt ({@code [Source: ...; line: 1, column: 2]}) and without the names of Jackson's
+     * settings ({@code StreamReadConstraints.getMaxNumberLength()}, {@code
+     * JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS}), which mean nothing to the person who wrote the
+     * file.
+     */
+    public static String clean(String jacksonMessage) {
+        if (jacksonMessage == null) {
+            return "";
+        }
+        String s = jacksonMessage.replaceAll("\\s*\\R\\s*", " ");
+        s = s.replaceAll("\\s*(at )?\\[Source: [^\\]]*\\]", "");
+        // "... (1000, from `StreamReadConstraints.getMaxNumberLength()`)" -> "... (1000)"
+        s = s.replaceAll(",? from `[A-Za-z]*Constraints\\.[A-Za-z]+\\(\\)`", "");
+        // "Non-standard token 'NaN': enable `JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS` to allow"
+        s = s.replaceAll(":? ?enable `[A-Za-z.]*Feature\\.[A-Z_]+` to allow", ": not allowed in JSON");
+        s = s.replaceAll("\\s*\\(?(to allow, )?(enable|disable) `[A-Za-z.]*Feature\\.[A-Z_]+`[^)]*\\)?", "");
+        s = s.replaceAll("`[A-Za-z.]*(Feature|Constraints)[A-Za-z._()]*`", "a JSON limit");
+        s = s.replace("REDACTED", "").strip();
+        return oneLine(s);
     }
 
     static String oneLine(Throwable e) {

@@ -7,7 +7,6 @@ import dev.ipg.core.eval.PromptFormat;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.grad.ReverseMode;
-import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
@@ -87,13 +86,7 @@ public final class ModelProbe {
         this.opt = opt;
         this.format = promptFormat(run.config());
         this.reverse = new ReverseMode(model);
-        if (model.dir() != null && model.checkpoint() != null) {
-            String fp = ModelFingerprint.of(model.dir(), model.checkpoint().files());
-            if (!fp.equals(run.header().fingerprint())) {
-                throw new IpgException("the model in " + model.dir() + " (fingerprint " + fp.substring(0, 12) + "...) is not the one the run "
-                        + "was made with (" + abbreviate(run.header().fingerprint()) + ")");
-            }
-        }
+        RunReader.requireModel(run, model);
         for (var s : run.sites()) {
             Site site = Site.parse(s.site()).checkIn(model.config());
             if (site.width(model.config()) != s.width()) {
@@ -101,10 +94,6 @@ public final class ModelProbe {
                         + s.width() + ": is it the model the run was made with?");
             }
         }
-    }
-
-    private static String abbreviate(String fingerprint) {
-        return fingerprint.length() > 12 ? fingerprint.substring(0, 12) + "..." : fingerprint;
     }
 
     static PromptFormat promptFormat(JsonNode config) {

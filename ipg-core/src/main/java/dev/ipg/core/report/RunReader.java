@@ -69,6 +69,37 @@ public final class RunReader {
     private RunReader() {
     }
 
+    /**
+     * Refuses {@code model} unless it is the checkpoint {@code run} was made with: the same weights
+     * (by content), tokenizer files and chat template; for a run recorded before ipg identified
+     * models by content, the same configuration and tensor layout (all such a run recorded).
+     *
+     * @throws IpgException naming what differs
+     */
+    public static void requireModel(Run run, dev.ipg.core.model.Transformer model) {
+        if (model.dir() == null || model.checkpoint() == null) {
+            return;
+        }
+        JsonNode recorded = run.config().path("model");
+        if (!recorded.has("content")) {
+            String fp = dev.ipg.core.io.ModelFingerprint.of(model.dir(), model.checkpoint().files());
+            if (!fp.equals(run.header().fingerprint())) {
+                throw new IpgException(model.dir() + ": not the model the run in " + run.dir() + " was made with (fingerprint "
+                        + fp.substring(0, 12) + "... vs " + abbreviate(run.header().fingerprint()) + ")");
+            }
+            return;
+        }
+        List<String> changes = dev.ipg.core.eval.RunConfig.modelChanges(recorded, dev.ipg.core.eval.RunConfig.model(model));
+        if (!changes.isEmpty()) {
+            throw new IpgException(model.dir() + ": not the model the run in " + run.dir() + " was made with: differs in "
+                    + String.join("; ", changes));
+        }
+    }
+
+    private static String abbreviate(String fingerprint) {
+        return fingerprint.length() > 12 ? fingerprint.substring(0, 12) + "..." : fingerprint;
+    }
+
     /** Reads {@code dir}; throws {@link IpgException} naming the file when something is missing or malformed. */
     public static Run read(Path dir) {
         if (!Files.isDirectory(dir)) {

@@ -12,6 +12,7 @@ import jinjava.de.odysseus.el.tree.impl.Builder;
 import jinjava.de.odysseus.el.tree.impl.Parser;
 import jinjava.de.odysseus.el.tree.impl.Scanner;
 import jinjava.de.odysseus.el.tree.impl.Scanner.Symbol;
+import jinjava.de.odysseus.el.tree.impl.ast.AstBinary;
 import jinjava.de.odysseus.el.tree.impl.ast.AstDot;
 import jinjava.de.odysseus.el.tree.impl.ast.AstIdentifier;
 import jinjava.de.odysseus.el.tree.impl.ast.AstMethod;
@@ -23,7 +24,7 @@ import jinjava.javax.el.ELContext;
 import jinjava.javax.el.ELException;
 
 /**
- * Jinjava's expression parser with the two pieces of Python syntax that Hugging Face chat templates
+ * Jinjava's expression parser with the pieces of Python syntax and semantics that Hugging Face chat templates
  * use and Jinjava 2.8 parses differently:
  *
  * <ul>
@@ -33,6 +34,8 @@ import jinjava.javax.el.ELException;
  *   <li>Subscripts are Python slices with an optional step, {@code [start:stop:step]}, each part
  *       optional, with Python's clamping and negative indices, on lists and strings (by code
  *       point): {@code messages[::-1]}, {@code text[-3:]}. Jinjava only knows {@code [a:b]}.
+ *   <li>Division and modulo by zero raise an error (Python's ZeroDivisionError); Jinjava
+ *       renders {@code 1/0} as {@code Infinity}.
  *   <li>A filter or test that does not exist is an error when the expression is evaluated (jinja2
  *       3 raises "No filter named ..."); Jinjava evaluates it to nothing and renders an empty
  *       string.
@@ -108,6 +111,38 @@ final class PyExpressionParser extends ExtendedParser {
             return new LibraryCall(dot, params);
         }
         return super.createAstMethod(property, params);
+    }
+
+    /** Division and modulo by zero are errors, as in Python (EL gives Infinity or NaN and the template prints it). */
+    @Override
+    protected AstBinary createAstBinary(AstNode left, AstNode right, AstBinary.Operator operator) {
+        if (operator == AstBinary.DIV || operator == AstBinary.MOD) {
+            return super.createAstBinary(left, right, new CheckedDivision(operator));
+        }
+        return super.createAstBinary(left, right, operator);
+    }
+
+    /** {@code /} or {@code %} whose non-finite result (a zero divisor) ends the render. */
+    private record CheckedDivision(AstBinary.Operator op) implements AstBinary.Operator {
+        @Override
+        public Object eval(Bindings bindings, ELContext context, AstNode left, AstNode right) {
+            String zero = (op == AstBinary.DIV ? "division" : "modulo") + " by zero";
+            Object v;
+            try {
+                v = op.eval(bindings, context, left, right);
+            } catch (ArithmeticException e) {
+                throw new JinjaEnvironment.TemplateFailure(zero, false); // integer modulo
+            }
+            if (v instanceof Number n && !Double.isFinite(n.doubleValue())) {
+                throw new JinjaEnvironment.TemplateFailure(zero, false);
+            }
+            return v;
+        }
+
+        @Override
+        public String toString() {
+            return op.toString();
+        }
     }
 
     /** {@code filter:NAME.filter} or {@code exptest:NAME.evaluate}. */

@@ -117,21 +117,21 @@ class DatasetTest {
 
         var badJson = write("bad.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}", "", "{\"question\": oops}");
         var e = assertThrows(IpgException.class, () -> Dataset.load(badJson));
-        assertTrue(e.getMessage().startsWith(badJson + " line 3: not valid JSON: "), e.getMessage());
+        assertTrue(e.getMessage().startsWith(badJson + ": line 3: not valid JSON: "), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
 
         var missing = write("missing.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}", "{\"question\": \"r\"}");
-        assertMessage(missing + " line 2: no field 'answer' (fields: question)", missing, null);
+        assertMessage(missing + ": line 2: no field 'answer' (fields: question)", missing, null);
 
         var noMark = write("nomark.jsonl", "{\"question\": \"q\", \"answer\": \"the answer is 1\"}");
-        assertMessage(noMark + " line 1: GSM8K answer has no '#### ' line with the final answer", noMark, null);
+        assertMessage(noMark + ": line 1: GSM8K answer has no '#### ' line with the final answer", noMark, null);
 
         var dup = write("dup.jsonl", "{\"id\": 1, \"problem\": \"a\", \"answer\": \"1\"}",
                 "{\"id\": 1, \"problem\": \"b\", \"answer\": \"2\"}");
-        assertMessage(dup + " line 2: id '1' already used on line 1", dup, null);
+        assertMessage(dup + ": line 2: id '1' already used on line 1", dup, null);
 
         var array = write("array.jsonl", "[1, 2]");
-        assertMessage(array + " line 1: expected a JSON object", array, null);
+        assertMessage(array + ": line 1: expected a JSON object, found an array", array, null);
 
         var unknown = write("unknown.jsonl", "{\"prompt\": \"p\", \"target\": \"t\"}");
         e = assertThrows(IpgException.class, () -> Dataset.load(unknown));
@@ -142,13 +142,65 @@ class DatasetTest {
         assertMessage("dataset " + empty + " holds no problems", empty, null);
 
         var object = write("object.jsonl", "{\"q\": {\"x\": 1}, \"a\": \"1\"}");
-        assertMessage(object + " line 1: field 'q' is not a string or number", object, FieldMapping.parse("question=q,answer=a"));
+        assertMessage(object + ": line 1: field 'q' is an object, not a string or number", object, FieldMapping.parse("question=q,answer=a"));
 
         var blank = write("blank.jsonl", "{\"q\": \"x\", \"a\": \" \"}");
-        assertMessage(blank + " line 1: field 'a' is empty", blank, FieldMapping.parse("question=q,answer=a"));
+        assertMessage(blank + ": line 1: field 'a' is empty", blank, FieldMapping.parse("question=q,answer=a"));
 
         var noId = write("noid.jsonl", "{\"q\": \"x\", \"a\": \"1\"}");
-        assertMessage(noId + " line 1: no field 'key' (fields: q, a)", noId, FieldMapping.parse("question=q,answer=a,id=key"));
+        assertMessage(noId + ": line 1: no field 'key' (fields: q, a)", noId, FieldMapping.parse("question=q,answer=a,id=key"));
+    }
+
+    @Test
+    void invalidUtf8IsReportedOnItsOwnLine() throws IOException {
+        String good = "{\"question\": \"q%d\", \"answer\": \"#### %d\"}\n";
+        for (int bad : new int[] {2, 4}) {
+            var out = new java.io.ByteArrayOutputStream();
+            for (int line = 1; line <= 5; line++) {
+                if (line == bad) {
+                    out.write("{\"question\": \"caf".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                    out.write(new byte[] {(byte) 0xC3, (byte) 0x28}); // a broken two-byte sequence
+                    out.write("\", \"answer\": \"#### 1\"}\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                } else {
+                    out.write(String.format(good, line, line).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+                }
+            }
+            Path f = Files.write(tmp.resolve("utf8-" + bad + ".jsonl"), out.toByteArray());
+            assertMessage(f + ": line " + bad + ": not valid UTF-8", f, null);
+        }
+        // long lines before the bad one (beyond any read buffer) do not shift the count
+        String longLine = String.format(good, 0, 0).replace("q0", "q".repeat(20_000));
+        var out = new java.io.ByteArrayOutputStream();
+        out.write((longLine + longLine.replace("#### 0", "#### 1").replace("qqq", "qqr")).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        out.write(new byte[] {'{', (byte) 0xFF, '}', '\n'});
+        Path f = Files.write(tmp.resolve("utf8-late.jsonl"), out.toByteArray());
+        assertMessage(f + ": line 3: not valid UTF-8", f, null);
+    }
+
+    @Test
+    void aNullFieldIsCalledNullNotMissing() throws IOException {
+        var f = write("null.jsonl", "{\"question\": \"q\", \"answer\": \"#### 1\"}", "{\"question\": null, \"answer\": \"#### 2\"}");
+        assertMessage(f + ": line 2: field 'question' is null", f, null);
+    }
+
+    @Test
+    void jacksonSettingsDoNotLeakIntoMessages() throws IOException {
+        var nan = write("nan.jsonl", "{\"question\": \"q\", \"answer\": NaN}");
+        var e = assertThrows(IpgException.class, () -> Dataset.load(nan));
+        assertTrue(e.getMessage().startsWith(nan + ": line 1: not valid JSON: "), e.getMessage());
+        assertTrue(e.getMessage().contains("'NaN'") && e.getMessage().contains("not allowed in JSON"), e.getMessage());
+        var big = write("big.jsonl", "{\"question\": \"q\", \"answer\": " + "9".repeat(1500) + "}");
+        e = assertThrows(IpgException.class, () -> Dataset.load(big));
+        assertTrue(e.getMessage().contains("exceeds the maximum allowed (1000)"), e.getMessage());
+        var deep = write("deep.jsonl", "{\"question\": " + "[".repeat(1200) + "]".repeat(1200) + "}");
+        e = assertThrows(IpgException.class, () -> Dataset.load(deep));
+        assertTrue(e.getMessage().contains("nesting depth"), e.getMessage());
+        for (var m : new String[] {nan.toString(), big.toString(), deep.toString()}) {
+            String msg = assertThrows(IpgException.class, () -> Dataset.load(Path.of(m))).getMessage();
+            for (String leak : new String[] {"StreamReadConstraints", "Source:", "REDACTED", "JsonReadFeature", "`"}) {
+                assertFalse(msg.contains(leak), msg);
+            }
+        }
     }
 
     private static void assertMessage(String expected, Path file, FieldMapping mapping) {

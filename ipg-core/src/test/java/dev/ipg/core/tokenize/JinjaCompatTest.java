@@ -160,4 +160,18 @@ class JinjaCompatTest {
         e = assertThrows(IpgException.class, () -> test.render(MESSAGES, false));
         assertEquals("t.jinja: chat template failed: no test named 'bogus'", e.getMessage());
     }
+
+    @Test
+    void divisionByZeroFailsNamingTheTemplateAsInJinja2() {
+        // jinja2 3.1: ZeroDivisionError for each; Jinjava alone renders "Infinity" and "NaN"
+        for (String src : new String[] {"{{ 1/0 }}", "{{ 0/0 }}", "{% if 1/0 > 2 %}x{% endif %}", "{{ 5 % 0 }}"}) {
+            var t = ChatTemplate.of(src, "z.jinja", Map.of());
+            var e = assertThrows(IpgException.class, () -> t.render(MESSAGES, false), src);
+            assertEquals("z.jinja: chat template failed: " + (src.contains("%") && !src.contains("{%") ? "modulo" : "division")
+                    + " by zero", e.getMessage());
+        }
+        // what jinja2 renders for the same operators with a non-zero divisor
+        assertEquals("3.5|1|2.0", ChatTemplate.of("{{ 7/2 }}|{{ 7 % 3 }}|{{ 6/3 }}", "ok.jinja", Map.of())
+                .render(MESSAGES, false));
+    }
 }

@@ -3,6 +3,7 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.model.Site;
 import java.nio.file.Path;
@@ -23,6 +24,12 @@ public final class ActivationBaseline {
      * {@code completionsDir} (null: {@code dir/completions}) unless already there.
      */
     public static JsonNode run(Support s, Site site, EvalRun.Decoding decoding, Path completionsDir, Path dir) {
+        try (RunLock lock = ScoresOutput.lock(dir)) {
+            return runLocked(s, site, decoding, completionsDir, dir);
+        }
+    }
+
+    private static JsonNode runLocked(Support s, Site site, EvalRun.Decoding decoding, Path completionsDir, Path dir) {
         site.checkIn(s.model().config());
         long t0 = System.nanoTime();
         ObjectNode c = s.config(Method.ACTIVATION.cliName(), site);

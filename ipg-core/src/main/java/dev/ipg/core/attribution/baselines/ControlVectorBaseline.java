@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.attribution.Seeds;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.steer.SteeringVector;
 import java.nio.file.Path;
@@ -46,6 +47,12 @@ public final class ControlVectorBaseline {
 
     /** Computes (or finds) the direction and scores at {@code site}. */
     public static JsonNode run(Support s, Site site, Variant variant, long seed, Path dir) {
+        try (RunLock lock = ScoresOutput.lock(dir)) {
+            return runLocked(s, site, variant, seed, dir);
+        }
+    }
+
+    private static JsonNode runLocked(Support s, Site site, Variant variant, long seed, Path dir) {
         site.checkIn(s.model().config());
         long t0 = System.nanoTime();
         ObjectNode c = s.config(Method.CONTROL_VECTOR.cliName(), site);

@@ -12,6 +12,7 @@ import dev.ipg.core.grad.ReverseMode;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.nn.Policy;
@@ -74,6 +75,12 @@ public final class IntegratedGradients {
 
     /** Computes (or finds, or resumes) the scores at {@code site}. */
     public static JsonNode run(Support s, Site site, Options o, Path dir) {
+        try (RunLock lock = ScoresOutput.lock(dir)) {
+            return runLocked(s, site, o, dir);
+        }
+    }
+
+    private static JsonNode runLocked(Support s, Site site, Options o, Path dir) {
         site.checkIn(s.model().config());
         long t0 = System.nanoTime();
         int m = s.used();
@@ -93,11 +100,8 @@ public final class IntegratedGradients {
             return done;
         }
         Path prompts = dir.resolve("prompts");
-        try {
-            Files.createDirectories(prompts);
-        } catch (IOException e) {
-            throw new IpgException("cannot create " + prompts + ": " + e.getMessage());
-        }
+        dev.ipg.core.io.AtomicFiles.createDirectories(prompts, "run directory");
+        dev.ipg.core.io.AtomicFiles.removeStaleTemporaries(prompts);
         int d = site.width(s.model().config());
         float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m) : null;
         ReverseMode reverse = new ReverseMode(s.model());

@@ -3,6 +3,7 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.eval.RunConfig;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
@@ -32,6 +33,12 @@ public final class RandomBaseline {
 
     /** Writes (or finds) the run directory of a random selection at {@code site}. */
     public static JsonNode run(Transformer model, Site site, long seed, Path dir) {
+        try (RunLock lock = ScoresOutput.lock(dir)) {
+            return runLocked(model, site, seed, dir);
+        }
+    }
+
+    private static JsonNode runLocked(Transformer model, Site site, long seed, Path dir) {
         site.checkIn(model.config());
         long t0 = System.nanoTime();
         ObjectNode c = JsonNodeFactory.instance.objectNode();

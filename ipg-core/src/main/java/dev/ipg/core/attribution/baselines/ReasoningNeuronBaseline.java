@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.signal.Signal;
@@ -60,6 +61,12 @@ public final class ReasoningNeuronBaseline {
      * {@code completionsDir} (null: {@code dir/completions}) unless already there.
      */
     public static JsonNode run(Support s, Site site, EvalRun.Decoding decoding, List<String> words, Path completionsDir, Path dir) {
+        try (RunLock lock = ScoresOutput.lock(dir)) {
+            return runLocked(s, site, decoding, words, completionsDir, dir);
+        }
+    }
+
+    private static JsonNode runLocked(Support s, Site site, EvalRun.Decoding decoding, List<String> words, Path completionsDir, Path dir) {
         site.checkIn(s.model().config());
         long t0 = System.nanoTime();
         ObjectNode c = s.config(Method.REASONING_NEURON.cliName(), site);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.eval.RunConfig;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.steer.ScoresFile;
@@ -34,6 +35,17 @@ final class ScoresOutput {
     static final String RUN = "run.json";
 
     private ScoresOutput() {
+    }
+
+    /**
+     * Creates {@code dir} if needed and takes its {@link RunLock} (refusing a directory another run
+     * is writing into); removes the temporary files a killed run left behind.
+     */
+    static RunLock lock(Path dir) {
+        AtomicFiles.createDirectories(dir, "run directory");
+        RunLock lock = RunLock.acquire(dir);
+        AtomicFiles.removeStaleTemporaries(dir);
+        return lock;
     }
 
     /**

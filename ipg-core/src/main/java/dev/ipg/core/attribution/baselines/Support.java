@@ -36,6 +36,10 @@ public record Support(Transformer model, Tokenizer tok, Dataset data, int limit,
         if (data.size() == 0) {
             throw new IpgException("the support set " + data.name() + " has no problems");
         }
+        if (limit < 0) {
+            throw new IpgException("--limit must be >= 0 (0 = all), got " + limit);
+        }
+        data.prompts(limit, format, tok, model.config().maxPositions()); // every prompt checked before any work
     }
 
     /** Number of problems used. */
