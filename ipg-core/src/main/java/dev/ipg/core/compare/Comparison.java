@@ -331,8 +331,7 @@ public final class Comparison {
 
     /** The first {@code limit} problems (0: all) as a dataset of their own. */
     static Dataset prefix(Dataset d, int limit) {
-        int n = limit > 0 ? Math.min(limit, d.size()) : d.size();
-        return new Dataset(d.name(), d.source(), d.shape(), d.mapping(), d.problems().subList(0, n));
+        return d.first(limit);
     }
 
     private static String num(double v) {

@@ -191,6 +191,12 @@ public record Dataset(String name, Path source, Shape shape, FieldMapping mappin
     }
 
     /** The number of problems. */
+    /** The first {@code limit} problems (0: all) as a dataset of their own. */
+    public Dataset first(int limit) {
+        int n = limit > 0 ? Math.min(limit, size()) : size();
+        return new Dataset(name(), source(), shape(), mapping(), problems().subList(0, n));
+    }
+
     public int size() {
         return problems.size();
     }

@@ -70,10 +70,10 @@ public final class SupportOverlap {
             return Optional.empty();
         }
         Support sup = s.get();
-        Dataset evalUsed = prefix(eval, limit);
+        Dataset evalUsed = eval.first(limit);
         Dataset support;
         if (!sup.sha256().isEmpty() && sup.sha256().equals(ModelFingerprint.sha256(eval.source()))) {
-            support = prefix(eval, Math.max(1, sup.used()));
+            support = eval.first(Math.max(1, sup.used()));
             support = new Dataset("the scores' support set (" + sup.used() + " problems of the same file)", eval.source(), eval.shape(),
                     eval.mapping(), support.problems());
         } else if (sup.recorded() != null) {
@@ -100,11 +100,5 @@ public final class SupportOverlap {
             }
         }
         return Optional.empty();
-    }
-
-    /** The first {@code limit} problems (0: all) of {@code d}. */
-    private static Dataset prefix(Dataset d, int limit) {
-        int n = limit > 0 ? Math.min(limit, d.size()) : d.size();
-        return new Dataset(d.name(), d.source(), d.shape(), d.mapping(), d.problems().subList(0, n));
     }
 }
