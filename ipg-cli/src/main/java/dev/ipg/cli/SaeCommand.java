@@ -56,43 +56,43 @@ final class SaeCommand implements Runnable {
         @Option(names = "--site", required = true, paramLabel = "SITE", description = "e.g. blocks.2.hook_resid_post.")
         String site;
 
-        @Option(names = "--expansion", defaultValue = "16", description = "d_sae = expansion x the site's width (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--expansion", paramLabel = "E", defaultValue = "16", description = "d_sae = expansion x the site's width (default: ${DEFAULT-VALUE}).")
         int expansion;
 
-        @Option(names = "--k", defaultValue = "32", description = "Latents kept per position (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--k", paramLabel = "K", defaultValue = "32", description = "Latents kept per position (default: ${DEFAULT-VALUE}).")
         int k;
 
-        @Option(names = "--tokens", defaultValue = "200000", description = "Activation rows to train on (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--tokens", paramLabel = "N", defaultValue = "200000", description = "Activation rows to train on (default: ${DEFAULT-VALUE}).")
         long tokens;
 
-        @Option(names = "--batch-size", defaultValue = "256", description = "Rows per step (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--batch-size", paramLabel = "B", defaultValue = "256", description = "Rows per step (default: ${DEFAULT-VALUE}).")
         int batch;
 
-        @Option(names = "--buffer", defaultValue = "8192", description = "Rows collected and shuffled before training on them (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--buffer", paramLabel = "N", defaultValue = "8192", description = "Rows collected and shuffled before training on them (default: ${DEFAULT-VALUE}).")
         int buffer;
 
-        @Option(names = "--lr", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--lr", paramLabel = "LR", defaultValue = "1e-3", description = "Adam learning rate (default: ${DEFAULT-VALUE}).")
         double lr;
 
-        @Option(names = "--aux-alpha", defaultValue = "0.03125", description = "Weight of the AuxK loss (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--aux-alpha", paramLabel = "A", defaultValue = "0.03125", description = "Weight of the AuxK loss (default: ${DEFAULT-VALUE}).")
         double auxAlpha;
 
-        @Option(names = "--dead-after", defaultValue = "50000", description = "A latent silent for this many rows is dead (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--dead-after", paramLabel = "N", defaultValue = "50000", description = "A latent silent for this many rows is dead (default: ${DEFAULT-VALUE}).")
         long deadAfter;
 
-        @Option(names = "--eval-prompts", defaultValue = "32", description = "Last prompts of the dataset held out for the report (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--eval-prompts", paramLabel = "N", defaultValue = "32", description = "Last prompts of the dataset held out for the report (default: ${DEFAULT-VALUE}).")
         int evalPrompts;
 
-        @Option(names = "--temperature", defaultValue = "0.6", description = "Sampling temperature of the completions (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "Sampling temperature of the completions (default: ${DEFAULT-VALUE}).")
         double temperature;
 
-        @Option(names = "--max-new-tokens", defaultValue = "128", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128", description = "Completion budget (default: ${DEFAULT-VALUE}).")
         int maxNewTokens;
 
-        @Option(names = "--seed", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
         long seed;
 
-        @Option(names = "--format", defaultValue = "saelens", description = "saelens or sparsify (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--format", paramLabel = "saelens|sparsify", defaultValue = "saelens", description = "saelens or sparsify (default: ${DEFAULT-VALUE}).")
         String format;
 
         @Mixin

@@ -27,6 +27,8 @@ class HelpTest {
         new CommandLine(new Main()).getSubcommands().forEach((name, c) -> {
             if (!name.equals("help")) {
                 names.add(name);
+                // nested commands such as "sae train"
+                c.getSubcommands().keySet().forEach(sub -> names.add(name + " " + sub));
             }
         });
         return names;
@@ -39,7 +41,9 @@ class HelpTest {
         List<String[]> all = new ArrayList<>();
         all.add(new String[] {"--help"});
         for (String c : cmds) {
-            all.add(new String[] {c, "--help"});
+            List<String> a = new ArrayList<>(List.of(c.split(" ")));
+            a.add("--help");
+            all.add(a.toArray(String[]::new));
         }
         for (String[] args : all) {
             StringWriter out = new StringWriter();
