@@ -9,7 +9,7 @@ import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.compare.Protocol;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Site;

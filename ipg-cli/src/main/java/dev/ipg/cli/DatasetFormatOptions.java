@@ -1,9 +1,9 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
-import dev.ipg.core.eval.FieldMapping;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.FieldMapping;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.generate.GenerationDefaults;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tokenize.Tokenizer;

@@ -1,7 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.SamplingParams;

@@ -1,6 +1,6 @@
 package dev.ipg.cli;
 
-import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.run.ProgressListener;
 import java.io.PrintWriter;
 import java.util.Locale;
 import java.util.function.LongSupplier;

@@ -49,7 +49,7 @@ final class PromptOptions {
         msgs.add(new ChatMessage("user", prompt));
         Map<String, Object> extra = new HashMap<>();
         if (noThinking) {
-            dev.ipg.core.eval.PromptFormat.requireThinkingSwitch(tok);
+            dev.ipg.core.data.PromptFormat.requireThinkingSwitch(tok);
             extra.put("enable_thinking", false);
         }
         return tok.chatTemplate().render(msgs, true, extra);

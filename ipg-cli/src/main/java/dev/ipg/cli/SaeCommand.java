@@ -1,7 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Site;
@@ -137,8 +137,8 @@ final class SaeCommand implements Runnable {
                 Path state = work.resolve("state.safetensors");
                 var config = Json.object();
                 config.put("site", s.toString());
-                config.set("dataset", dev.ipg.core.eval.RunConfig.dataset(data));
-                config.set("model", dev.ipg.core.eval.RunConfig.model(m));
+                config.set("dataset", dev.ipg.core.run.RunConfig.dataset(data));
+                config.set("model", dev.ipg.core.run.RunConfig.model(m));
                 config.put("latents", topts.latents());
                 config.put("k", k);
                 config.put("tokens", tokens);
@@ -152,7 +152,7 @@ final class SaeCommand implements Runnable {
                 config.put("max_new_tokens", maxNewTokens);
                 config.put("seed", seed);
                 config.set("prompt_format", fmt.format().json());
-                dev.ipg.core.eval.RunConfig.prepare(work, "run-config.json", config, x -> false);
+                dev.ipg.core.run.RunConfig.prepare(work, "run-config.json", config, x -> false);
                 err.printf(Locale.ROOT, "[training a TopK SAE at %s: d_in %d, d_sae %d, k %d, %d rows in batches of %d; %d threads]%n",
                         s, d, topts.latents(), k, tokens, batch, pool.threads());
                 ProgressBar bar = new ProgressBar(err);

@@ -1,16 +1,20 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.Seeds;
+
+import dev.ipg.core.run.ProgressListener;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
-import dev.ipg.core.eval.Problem;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.Problem;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.AtomicFiles;
-import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ActivationCache;
@@ -274,7 +278,7 @@ public final class AttributionRun {
 
     private void prepareDirectory(ObjectNode config) {
         // a different number of prompts used is fine: the run extends or is a prefix
-        dev.ipg.core.eval.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
+        dev.ipg.core.run.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
         AtomicFiles.createDirectories(dir.resolve("prompts"), "run directory");
         // left by a run killed while writing (we hold the lock: no other writer)
         AtomicFiles.removeStaleTemporaries(dir);

@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.Seeds;
+
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.grad.Interpolation;

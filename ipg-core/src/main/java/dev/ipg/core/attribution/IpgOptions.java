@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.Seeds;
+
 import dev.ipg.core.IpgException;
 import dev.ipg.core.nn.Policy;
 

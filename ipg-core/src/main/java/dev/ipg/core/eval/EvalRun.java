@@ -1,12 +1,17 @@
 package dev.ipg.core.eval;
 
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.Problem;
+import dev.ipg.core.data.PromptFormat;
+import dev.ipg.core.run.RunConfig;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.ProgressListener;
-import dev.ipg.core.attribution.Seeds;
+import dev.ipg.core.run.ProgressListener;
+import dev.ipg.core.run.Seeds;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.io.AtomicFiles;

@@ -1,5 +1,10 @@
 package dev.ipg.core.eval;
 
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.Overlap;
+
+import dev.ipg.core.data.Problem;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;

@@ -1,9 +1,9 @@
 /**
- * Evaluation: JSONL problem sets (GSM8K, MATH-500 and AIME shapes, or an explicit field
- * mapping), support/evaluation disjointness checks, Wilson intervals for accuracies, and
- * resumable evaluation runs of a possibly steered model ({@link dev.ipg.core.eval.EvalRun}).
- * Datasets and statistics depend only on {@code dev.ipg.core} and Jackson; the runs add
- * {@code generate}, {@code signal}, {@code steer} and {@code attribution}'s progress listener and seeds. The comparison of selection methods lives
- * above this package, in {@code dev.ipg.core.compare}.
+ * Evaluation: resumable evaluation runs of a possibly steered model over a problem set
+ * ({@link dev.ipg.core.eval.EvalRun}), Wilson intervals for accuracies, and the check that
+ * evaluation problems do not overlap the support set of the scores that chose the steering.
+ * Depends on {@code data}, {@code run}, {@code generate}, {@code signal} and {@code steer}. The
+ * baselines that need the model's own completions and the comparison of selection methods live
+ * above this package, in {@code attribution.baselines} and {@code compare}.
  */
 package dev.ipg.core.eval;

@@ -2,8 +2,8 @@ package dev.ipg.core.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.Seeds;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.run.Seeds;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.grad.ReverseMode;

@@ -89,7 +89,7 @@ public final class RunReader {
             }
             return;
         }
-        List<String> changes = dev.ipg.core.eval.RunConfig.modelChanges(recorded, dev.ipg.core.eval.RunConfig.model(model));
+        List<String> changes = dev.ipg.core.run.RunConfig.modelChanges(recorded, dev.ipg.core.run.RunConfig.model(model));
         if (!changes.isEmpty()) {
             throw new IpgException(model.dir() + ": not the model the run in " + run.dir() + " was made with: differs in "
                     + String.join("; ", changes));

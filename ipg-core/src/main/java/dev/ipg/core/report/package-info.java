@@ -7,6 +7,6 @@
  * library inlined, plus the same data as JSON and CSV.
  *
  * <p>Depends on {@code attribution}'s file layout, {@code io}, {@code model}, {@code grad},
- * {@code generate}, {@code tokenize}, {@code eval}, {@code steer} and {@code signal}; nothing depends on it.
+ * {@code generate}, {@code tokenize}, {@code data}, {@code run}, {@code eval}, {@code steer} and {@code signal}; nothing depends on it.
  */
 package dev.ipg.core.report;

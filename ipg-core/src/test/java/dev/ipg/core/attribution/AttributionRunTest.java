@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.ProgressListener;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -7,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.RandomCheckpoint;

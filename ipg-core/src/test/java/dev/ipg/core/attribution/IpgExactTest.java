@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.Seeds;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.run.ProgressListener;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,9 +11,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.io.RunLock;

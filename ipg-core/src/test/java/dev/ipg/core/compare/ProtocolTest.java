@@ -8,11 +8,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.Support;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;

@@ -3,7 +3,7 @@ package dev.ipg.core.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.generate.GenerationDefaults;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Family;

@@ -1,5 +1,9 @@
 package dev.ipg.core.eval;
 
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.Problem;
+import dev.ipg.core.data.PromptFormat;
+
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -8,7 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Site;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.BrokenCheckpoints;
 import dev.ipg.core.model.Family;

@@ -2,15 +2,15 @@ package dev.ipg.core.report;
 
 import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.IpgOptions;
-import dev.ipg.core.attribution.ProgressListener;
+import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.compare.Comparison;
-import dev.ipg.core.eval.Dataset;
+import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
-import dev.ipg.core.eval.PromptFormat;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.TensorInfo;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.eval.EvalRun;
-import dev.ipg.core.eval.Problem;
+import dev.ipg.core.data.Problem;
 import dev.ipg.core.tokenize.ChatMessage;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.nio.file.Files;

@@ -3,7 +3,7 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ipg.core.attribution.Seeds;
+import dev.ipg.core.run.Seeds;
 import dev.ipg.core.io.RunLock;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.steer.SteeringVector;

@@ -2,8 +2,8 @@ package dev.ipg.core.attribution.baselines;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.eval.Dataset;
-import dev.ipg.core.eval.Problem;
+import dev.ipg.core.data.Dataset;
+import dev.ipg.core.data.Problem;
 
 /**
  * The reference chain-of-thought of a problem: GSM8K's {@code answer} field (the worked solution

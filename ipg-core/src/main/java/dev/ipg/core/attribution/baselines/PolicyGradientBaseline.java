@@ -5,7 +5,7 @@ import dev.ipg.core.attribution.AttributionRun;
 import dev.ipg.core.attribution.Candidates;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
-import dev.ipg.core.attribution.Seeds;
+import dev.ipg.core.run.Seeds;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.signal.Signal;
 import java.nio.file.Path;

@@ -4,7 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.io.RunLock;
-import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import java.nio.file.Path;

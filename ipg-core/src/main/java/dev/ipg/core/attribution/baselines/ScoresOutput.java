@@ -3,7 +3,7 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.ipg.core.eval.RunConfig;
+import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.RunLock;

@@ -1,4 +1,4 @@
-package dev.ipg.core.attribution;
+package dev.ipg.core.run;
 
 /** Receives progress of a long run; the library never prints. */
 public interface ProgressListener {

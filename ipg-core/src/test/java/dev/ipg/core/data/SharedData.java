@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.data;
 
 import dev.ipg.core.testutil.PyTorchReference;
 import java.nio.file.Files;

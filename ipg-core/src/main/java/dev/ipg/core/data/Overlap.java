@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.data;
 
 import java.util.List;
 

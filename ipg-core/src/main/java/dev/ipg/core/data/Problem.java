@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.data;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;

@@ -1,4 +1,6 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.run;
+
+import dev.ipg.core.data.Dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

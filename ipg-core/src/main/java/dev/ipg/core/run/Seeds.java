@@ -1,4 +1,4 @@
-package dev.ipg.core.attribution;
+package dev.ipg.core.run;
 
 /** Deterministic seeds for the parts of a run (prompt, site, path point), independent of order and threads. */
 public final class Seeds {

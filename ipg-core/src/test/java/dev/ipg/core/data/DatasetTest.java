@@ -1,4 +1,4 @@
-package dev.ipg.core.eval;
+package dev.ipg.core.data;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
