@@ -136,7 +136,27 @@ final class PyExpressionParser extends ExtendedParser {
             if (v instanceof Number n && !Double.isFinite(n.doubleValue())) {
                 throw new JinjaEnvironment.TemplateFailure(zero, false);
             }
-            return v;
+            return op == AstBinary.MOD && v instanceof Number n ? pythonModulo(n, right.eval(bindings, context)) : v;
+        }
+
+        /**
+         * EL's remainder takes the sign of the dividend (-7 % 3 is -1); Python's and so jinja2's
+         * takes the sign of the divisor (-7 % 3 is 2): a non-zero remainder whose sign differs
+         * from the divisor's moves by one divisor.
+         */
+        private static Object pythonModulo(Number remainder, Object divisor) {
+            if (!(divisor instanceof Number d)) {
+                return remainder;
+            }
+            double r = remainder.doubleValue();
+            double dv = d.doubleValue();
+            if (r == 0 || (r < 0) == (dv < 0)) {
+                return remainder;
+            }
+            if (remainder instanceof Double || remainder instanceof Float || d instanceof Double || d instanceof Float) {
+                return r + dv;
+            }
+            return remainder.longValue() + d.longValue();
         }
 
         @Override

@@ -174,4 +174,12 @@ class JinjaCompatTest {
         assertEquals("3.5|1|2.0", ChatTemplate.of("{{ 7/2 }}|{{ 7 % 3 }}|{{ 6/3 }}", "ok.jinja", Map.of())
                 .render(MESSAGES, false));
     }
+
+    @Test
+    void moduloTakesTheSignOfTheDivisorAsInPython() {
+        // Python (and jinja2): -7 % 3 == 2, 7 % -3 == -2, -7 % -3 == -1, -6 % 3 == 0, -7.5 % 2 == 0.5
+        assertEquals("2|-2|-1|0|0.5|1", ChatTemplate.of(
+                "{{ -7 % 3 }}|{{ 7 % -3 }}|{{ -7 % -3 }}|{{ -6 % 3 }}|{{ -7.5 % 2 }}|{{ 7 % 3 }}", "mod.jinja", Map.of())
+                .render(MESSAGES, false));
+    }
 }
