@@ -35,11 +35,11 @@ public record GenerationDefaults(List<Integer> eosTokenIds, Integer bosTokenId, 
         try {
             n = new ObjectMapper().readTree(Files.readString(f));
         } catch (IOException e) {
-            throw new IpgException("generation_config.json in " + modelDir + " is not valid JSON: "
+            throw new IpgException(f + " is not valid JSON: "
                     + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
         }
         if (n == null || !n.isObject()) {
-            throw new IpgException("generation_config.json in " + modelDir + " is not a JSON object");
+            throw new IpgException(f + " is not a JSON object");
         }
         List<Integer> eos = new ArrayList<>();
         JsonNode e = n.get("eos_token_id");

@@ -60,14 +60,14 @@ public final class Json {
         } catch (IOException e) {
             throw new IpgException("cannot read " + file + ": " + oneLine(e), e);
         }
-        return parse(bytes, label(file), false);
+        return parse(bytes, file.toString(), false); // the path as given, as every message names a file
     }
 
     /** Like {@link #read(Path)}, and the top-level value must be an object. */
     public static ObjectNode readObject(Path file) {
         JsonNode node = read(file);
         if (!(node instanceof ObjectNode obj)) {
-            throw new IpgException(label(file) + " is not a JSON object (it is " + kind(node) + ")");
+            throw new IpgException(file + " is not a JSON object (it is " + kind(node) + ")");
         }
         return obj;
     }

@@ -140,10 +140,10 @@ public record ModelConfig(
         } catch (NoSuchFileException e) {
             throw new IpgException(modelDir + " has no config.json (is it a Hugging Face model directory?)");
         } catch (IOException e) {
-            throw new IpgException("config.json in " + modelDir + " is not valid JSON: " + oneLine(e.getMessage()));
+            throw new IpgException(file + " is not valid JSON: " + oneLine(e.getMessage()));
         }
         if (root == null || !root.isObject()) {
-            throw new IpgException("config.json in " + modelDir + " is not a JSON object");
+            throw new IpgException(file + " is not a JSON object");
         }
         return fromJson(root, file.toString());
     }

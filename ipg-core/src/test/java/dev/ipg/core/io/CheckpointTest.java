@@ -155,7 +155,7 @@ class CheckpointTest {
         Path index = dir.resolve("model.safetensors.index.json");
         Files.writeString(index, "{\"weight_map\": {\"a\": \"x.safetensors\",}}");
         IpgException bad = assertThrows(IpgException.class, () -> Checkpoint.open(dir));
-        assertTrue(bad.getMessage().startsWith("model.safetensors.index.json is not valid JSON: "), bad.getMessage());
+        assertTrue(bad.getMessage().startsWith(index + " is not valid JSON: "), bad.getMessage());
         assertTrue(bad.getMessage().contains("line 1"), bad.getMessage());
 
         Files.writeString(index, "{\"metadata\": {}}");
@@ -171,7 +171,7 @@ class CheckpointTest {
                 + " not a file inside the directory", assertThrows(IpgException.class, () -> Checkpoint.open(dir)).getMessage());
 
         Files.writeString(index, "[]");
-        assertEquals("model.safetensors.index.json is not a JSON object (it is an array)",
+        assertEquals(index + " is not a JSON object (it is an array)",
                 assertThrows(IpgException.class, () -> Checkpoint.open(dir)).getMessage());
     }
 

@@ -32,7 +32,7 @@ class JsonTest {
         Path f = Files.writeString(dir.resolve("config.json"), "{\n  \"a\": 1,\n  }\n");
         IpgException e = assertThrows(IpgException.class, () -> Json.read(f));
         String m = e.getMessage();
-        assertTrue(m.startsWith("config.json is not valid JSON: Unexpected character ('}'"), m);
+        assertTrue(m.startsWith(f + " is not valid JSON: Unexpected character ('}'"), m); // the path as given
         assertTrue(m.endsWith("(line 3, column 3)"), m); // the '}' of "  }"
         assertTrue(!m.contains("\n"), m);
     }
@@ -41,12 +41,12 @@ class JsonTest {
     void trailingGarbageEmptyFilesAndNonObjectsAreErrors() throws IOException {
         Path trailing = Files.writeString(dir.resolve("t.json"), "{} x");
         assertTrue(assertThrows(IpgException.class, () -> Json.read(trailing)).getMessage()
-                .startsWith("t.json is not valid JSON: "));
+                .startsWith(trailing + " is not valid JSON: "));
         Path empty = Files.writeString(dir.resolve("e.json"), "  \n");
-        assertEquals("e.json is not valid JSON: it is empty",
+        assertEquals(empty + " is not valid JSON: it is empty",
                 assertThrows(IpgException.class, () -> Json.read(empty)).getMessage());
         Path array = Files.writeString(dir.resolve("a.json"), "[1]");
-        assertEquals("a.json is not a JSON object (it is an array)",
+        assertEquals(array + " is not a JSON object (it is an array)",
                 assertThrows(IpgException.class, () -> Json.readObject(array)).getMessage());
     }
 
