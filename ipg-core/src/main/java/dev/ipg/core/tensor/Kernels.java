@@ -85,4 +85,22 @@ public interface Kernels {
      * {@code x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} for {@code x[off .. off + n)}.
      */
     void geluTanh(float[] x, int off, int n);
+
+    /** In-place SiLU: {@code x = x / (1 + e^-x)} for {@code x[off .. off + n)}, as in {@link #siluMul}. */
+    void silu(float[] x, int off, int n);
+
+    /**
+     * The derivative of SiLU: {@code out[oo + i] = s (1 + x (1 - s))} with {@code s = 1 / (1 + e^-x)},
+     * {@code x = x[xo + i]}, for {@code i < n}. {@code out} may be {@code x} at the same offset.
+     */
+    void siluGrad(float[] x, int xo, float[] out, int oo, int n);
+
+    /**
+     * The derivative of {@link #geluTanh}: {@code out[oo + i] = (1 + t) / 2 + x (1 - t) (1 + t) c (1 + 3 k x^2) / 2}
+     * with {@code t = tanh(c (x + k x^3))}, {@code c = sqrt(2/pi)}, {@code k = 0.044715},
+     * {@code x = x[xo + i]}, for {@code i < n}. The second term is zero where {@code t} is exactly
+     * ±1, so large {@code |x|} gives the limits 1 and 0 (not {@code inf * 0}).
+     * {@code out} may be {@code x} at the same offset.
+     */
+    void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n);
 }

@@ -169,4 +169,35 @@ public final class ScalarKernels implements Kernels {
             x[off + i] = 0.5f * v * (1f + t);
         }
     }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = v / (1f + (float) Math.exp(-v));
+        }
+    }
+
+    @Override
+    public void siluGrad(float[] x, int xo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float s = 1f / (1f + (float) Math.exp(-v));
+            out[oo + i] = s * (1f + v * (1f - s));
+        }
+    }
+
+    /** {@code 3 * 0.044715}: the derivative of the cubic term of GELU's tanh approximation. */
+    static final float GELU_K3 = 0.134145f;
+
+    @Override
+    public void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
+            float sech2 = (1f - t) * (1f + t);
+            float inner = GELU_C * (1f + GELU_K3 * v * v);
+            out[oo + i] = 0.5f * (1f + t) + (sech2 == 0f ? 0f : 0.5f * v * sech2 * inner);
+        }
+    }
 }

@@ -207,6 +207,44 @@ final class VectorElementwise {
         }
     }
 
+    static void silu(float[] x, int off, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector g = FloatVector.fromArray(F, x, off + i, mk);
+            g.div(exp(g.neg()).add(1f)).intoArray(x, off + i, mk);
+        }
+    }
+
+    static void siluGrad(float[] x, int xo, float[] out, int oo, int n) {
+        Objects.checkFromIndexSize(xo, n, x.length);
+        Objects.checkFromIndexSize(oo, n, out.length);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, xo + i, mk);
+            FloatVector s = one.div(exp(v.neg()).add(1f));
+            // s (1 + x (1 - s)), in the scalar loop's order
+            s.mul(one.sub(s).mul(v).add(1f)).intoArray(out, oo + i, mk);
+        }
+    }
+
+    static void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n) {
+        Objects.checkFromIndexSize(xo, n, x.length);
+        Objects.checkFromIndexSize(oo, n, out.length);
+        FloatVector one = FloatVector.broadcast(F, 1f);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector v = FloatVector.fromArray(F, x, xo + i, mk);
+            FloatVector y = v.mul(v).mul(v).mul(0.044715f).add(v).mul(ScalarKernels.GELU_C);
+            FloatVector th = one.sub(FloatVector.broadcast(F, 2f).div(exp(y.add(y)).add(1f)));
+            FloatVector sech2 = one.sub(th).mul(one.add(th));
+            FloatVector inner = v.mul(v).mul(ScalarKernels.GELU_K3).add(1f).mul(ScalarKernels.GELU_C);
+            FloatVector second = v.mul(0.5f).mul(sech2).mul(inner).blend(0f, sech2.compare(VectorOperators.EQ, 0f));
+            th.add(1f).mul(0.5f).add(second).intoArray(out, oo + i, mk);
+        }
+    }
+
     // Cephes-style expf: x = n ln2 + r, |r| <= ln2 / 2, exp(r) by a degree-7 polynomial, times 2^n.
     private static final float EXP_HI = 88.72283905206835f; // ln(Float.MAX_VALUE)
     private static final float EXP_LO = -87.33654475055310f; // ln(Float.MIN_NORMAL)

@@ -116,6 +116,21 @@ final class VectorKernels implements Kernels {
         VectorElementwise.geluTanh(x, off, n);
     }
 
+    @Override
+    public void silu(float[] x, int off, int n) {
+        VectorElementwise.silu(x, off, n);
+    }
+
+    @Override
+    public void siluGrad(float[] x, int xo, float[] out, int oo, int n) {
+        VectorElementwise.siluGrad(x, xo, out, oo, n);
+    }
+
+    @Override
+    public void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n) {
+        VectorElementwise.geluTanhGrad(x, xo, out, oo, n);
+    }
+
     /** {@code e^x} lane-wise: {@link VectorElementwise#exp}. */
     static FloatVector exp(FloatVector x) {
         return VectorElementwise.exp(x);
