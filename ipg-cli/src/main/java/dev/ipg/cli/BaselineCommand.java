@@ -158,7 +158,7 @@ final class BaselineCommand implements Callable<Integer> {
                                 AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
                                 AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions")), out);
                         case PG -> {
-                            try (Signal sig = Signals.parse(signalSpec)) {
+                            try (Signal sig = Signals.parse(signalSpec, pool)) {
                                 IpgOptions o = new IpgOptions(1, samples, temperature == null ? 0.6 : temperature, topP == null ? 0.8 : topP, 0,
                                         maxNewTokens, AttributeCommand.choice(Advantage.class, advantage, "--advantage"),
                                         AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
