@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.tensor.DType;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ final class HashBench implements Callable<Integer> {
             dir = work.resolve("qwen2.5-0.5b-shape-bf16");
             if (!Files.exists(dir.resolve("model.safetensors"))) {
                 System.err.println("[bench] writing random checkpoint " + dir);
-                dev.ipg.core.model.RandomCheckpoint.write(dir, ModelBench.qwen05(DType.BF16), 1);
+                RandomCheckpoint.write(dir, ModelBench.qwen05(DType.BF16), 1);
             }
         }
         List<Path> files;

@@ -6,6 +6,7 @@ import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.IpgEstimator;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
+import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.DType;
@@ -65,7 +66,7 @@ public final class IpgBench implements Callable<Integer> {
             dir = work.resolve("qwen2.5-0.5b-shape-f32");
             if (!Files.exists(dir.resolve("model.safetensors"))) {
                 System.err.println("[bench] writing random checkpoint " + dir);
-                dev.ipg.core.model.RandomCheckpoint.write(dir, ModelBench.qwen05(DType.F32), 1);
+                RandomCheckpoint.write(dir, ModelBench.qwen05(DType.F32), 1);
             }
         }
         ObjectMapper json = new ObjectMapper();

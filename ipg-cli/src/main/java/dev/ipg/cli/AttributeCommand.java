@@ -197,7 +197,7 @@ final class AttributeCommand implements Callable<Integer> {
         PromptFormat fmt = format.format();
         Dataset data = format.load(dataset);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
-             Signal signal = Signals.parse(signalSpec)) {
+             Signal signal = Signals.parse(signalSpec, pool)) {
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             Sae sae = saeOptions.given() ? saeOptions.load(m.config(), siteList.size() == 1 ? siteList.getFirst() : null) : null;
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();

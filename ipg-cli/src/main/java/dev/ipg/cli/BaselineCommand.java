@@ -12,11 +12,13 @@ import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
+import dev.ipg.core.attribution.baselines.SaeReasonScore;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.signal.Signals;
 import dev.ipg.core.tensor.Parallel;
@@ -132,7 +134,7 @@ final class BaselineCommand implements Callable<Integer> {
         if (m == Method.IPG || m == Method.IPG_SAE) {
             throw new IpgException("--method " + m + ": use 'ipg attribute' (this command computes the baselines)");
         }
-        Site s = dev.ipg.core.sae.SaeSite.isSaeName(site) ? dev.ipg.core.sae.SaeSite.parse(site).site() : Site.parse(site);
+        Site s = SaeSite.isSaeName(site) ? SaeSite.parse(site).site() : Site.parse(site);
         if (m == Method.SAE_R && !saeOptions.given()) {
             throw new IpgException("--method sae-r needs the SAE (--sae DIR)");
         }
@@ -158,7 +160,7 @@ final class BaselineCommand implements Callable<Integer> {
                                 AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
                                 AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions")), out);
                         case PG -> {
-                            try (Signal sig = Signals.parse(signalSpec)) {
+                            try (Signal sig = Signals.parse(signalSpec, pool)) {
                                 IpgOptions o = new IpgOptions(1, samples, temperature == null ? 0.6 : temperature, topP == null ? 0.8 : topP, 0,
                                         maxNewTokens, AttributeCommand.choice(Advantage.class, advantage, "--advantage"),
                                         AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
@@ -168,7 +170,7 @@ final class BaselineCommand implements Callable<Integer> {
                                 yield PolicyGradientBaseline.run(sup, s, o, sig, signalSpec, out);
                             }
                         }
-                        case SAE_R -> dev.ipg.core.attribution.baselines.SaeReasonScore.run(sup, saeOptions.load(tm.config(), s),
+                        case SAE_R -> SaeReasonScore.run(sup, saeOptions.load(tm.config(), s),
                                 completionDecoding(), words == null ? Signal.Reflection.DEFAULT_WORDS : words, window, entropyPower,
                                 completions, out);
                         default -> throw new AssertionError(m);

@@ -316,7 +316,7 @@ final class CompareCommand implements Callable<Integer> {
             exclude.add(fmt.load(x));
         }
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
-             Signal signal = Signals.parse(signalSpec)) {
+             Signal signal = Signals.parse(signalSpec, pool)) {
             if (saeOptions.given() && siteList.size() != 1) {
                 throw new IpgException("--sae: an SAE is attached at one site; give that one site to --site");
             }

@@ -2,6 +2,7 @@ package dev.ipg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.Site;
@@ -143,7 +144,7 @@ final class ExportCommand implements Callable<Integer> {
             Json.write(out, json);
         } else {
             byte[] bytes = csv.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-            dev.ipg.core.io.AtomicFiles.write(out, ch -> dev.ipg.core.io.AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
+            AtomicFiles.write(out, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
         }
         err.println("[wrote " + rows + " rows to " + out + "]");
         return 0;

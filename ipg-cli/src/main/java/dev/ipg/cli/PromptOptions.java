@@ -1,6 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.tokenize.ChatMessage;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.util.ArrayList;
@@ -49,7 +50,7 @@ final class PromptOptions {
         msgs.add(new ChatMessage("user", prompt));
         Map<String, Object> extra = new HashMap<>();
         if (noThinking) {
-            dev.ipg.core.data.PromptFormat.requireThinkingSwitch(tok);
+            PromptFormat.requireThinkingSwitch(tok);
             extra.put("enable_thinking", false);
         }
         return tok.chatTemplate().render(msgs, true, extra);

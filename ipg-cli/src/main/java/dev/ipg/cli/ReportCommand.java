@@ -1,11 +1,13 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.report.HtmlReport;
 import dev.ipg.core.report.ModelProbe;
 import dev.ipg.core.report.Report;
 import dev.ipg.core.report.ReportData;
+import dev.ipg.core.report.RunReader;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.tokenize.Tokenizer;
@@ -126,7 +128,7 @@ final class ReportCommand implements Callable<Integer> {
                     new Transformer.LoadOptions(ignoreUnusedTensors));
                  Tokenizer tok = Tokenizer.load(modelDir)) {
                 // a checkpoint that is not the run's is refused before anything is announced
-                dev.ipg.core.report.RunReader.requireModel(dev.ipg.core.report.RunReader.read(runDir), m);
+                RunReader.requireModel(RunReader.read(runDir), m);
                 err.println("[running " + modelDir + " for the process-level and before/after sections]");
                 data = Report.gather(runDir, comparison, m, tok, null, options);
             }
@@ -142,7 +144,7 @@ final class ReportCommand implements Callable<Integer> {
         if (!Files.exists(runJson)) {
             return null; // RunReader reports the missing file
         }
-        var node = dev.ipg.core.io.Json.read(runJson).get("model_dir");
+        var node = Json.read(runJson).get("model_dir");
         return node == null || node.isNull() ? null : Path.of(node.asText());
     }
 }

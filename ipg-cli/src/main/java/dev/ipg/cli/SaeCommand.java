@@ -6,6 +6,7 @@ import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.sae.Sae;
 import dev.ipg.core.sae.SaeFingerprint;
 import dev.ipg.core.sae.SaeLensFormat;
@@ -137,8 +138,8 @@ final class SaeCommand implements Runnable {
                 Path state = work.resolve("state.safetensors");
                 var config = Json.object();
                 config.put("site", s.toString());
-                config.set("dataset", dev.ipg.core.run.RunConfig.dataset(data));
-                config.set("model", dev.ipg.core.run.RunConfig.model(m));
+                config.set("dataset", RunConfig.dataset(data));
+                config.set("model", RunConfig.model(m));
                 config.put("latents", topts.latents());
                 config.put("k", k);
                 config.put("tokens", tokens);
@@ -152,7 +153,7 @@ final class SaeCommand implements Runnable {
                 config.put("max_new_tokens", maxNewTokens);
                 config.put("seed", seed);
                 config.set("prompt_format", fmt.format().json());
-                dev.ipg.core.run.RunConfig.prepare(work, "run-config.json", config, x -> false);
+                RunConfig.prepare(work, "run-config.json", config, x -> false);
                 err.printf(Locale.ROOT, "[training a TopK SAE at %s: d_in %d, d_sae %d, k %d, %d rows in batches of %d; %d threads]%n",
                         s, d, topts.latents(), k, tokens, batch, pool.threads());
                 ProgressBar bar = new ProgressBar(err);

@@ -1,5 +1,6 @@
 package dev.ipg.api;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.tensor.Parallel;
 import java.nio.file.Path;
 
@@ -40,7 +41,7 @@ public final class Ipg {
      */
     public static Model load(Path modelDir, int threads) {
         if (threads < 1) {
-            throw new dev.ipg.core.IpgException("threads must be >= 1, got " + threads);
+            throw new IpgException("threads must be >= 1, got " + threads);
         }
         return Model.open(modelDir, Parallel.of(threads));
     }

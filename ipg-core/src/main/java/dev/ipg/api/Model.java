@@ -215,7 +215,7 @@ public final class Model implements AutoCloseable {
                                  Path outDir) {
         Site s = Site.parse(site);
         Dataset data = Dataset.load(dataset);
-        try (Signal sig = Signals.parse(signal)) {
+        try (Signal sig = Signals.parse(signal, pool)) {
             var run = new AttributionRun(transformer, tokenizer, data, sig, new AttributionRun.Spec(List.of(s), options, signal, format, 50),
                     eos, outDir, progress);
             var json = run.run(limit);

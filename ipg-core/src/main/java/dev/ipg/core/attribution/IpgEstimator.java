@@ -186,9 +186,12 @@ public final class IpgEstimator {
         return latents(site) ? sae.dSae() : site.width(model.config());
     }
 
-    private long tokens;
-    private long samplingNanos;
-    private long backwardNanos;
+    /** What one estimate spent: tokens sampled and the time in sampling and in backward passes. */
+    private static final class Counters {
+        long tokens;
+        long samplingNanos;
+        long backwardNanos;
+    }
 
     /** Most sequences generated in one batch when the path points are sampled together. */
     static final int MAX_BATCH = 64;
@@ -199,7 +202,8 @@ public final class IpgEstimator {
      * one generation per group seeded with {@code seeds[g]}, but the groups share batched decode steps (at most
      * {@link #MAX_BATCH} sequences at once), so each weight is streamed once per step for all.
      */
-    private List<List<int[]>> sampleGroups(int[] prompt, Site site, List<Interpolation> interps, List<Long> seeds) {
+    private List<List<int[]>> sampleGroups(int[] prompt, Site site, List<Interpolation> interps, List<Long> seeds,
+                                           Counters counters) {
         long t0 = System.nanoTime();
         int n = opt.samples();
         int per = Math.max(1, MAX_BATCH / n);
@@ -237,12 +241,12 @@ public final class IpgEstimator {
                 for (int j = 0; j < n; j++) {
                     int[] c = comps.get((g - g0) * n + j).tokens();
                     one.add(c);
-                    tokens += c.length;
+                    counters.tokens += c.length;
                 }
                 out.add(one);
             }
         }
-        samplingNanos += System.nanoTime() - t0;
+        counters.samplingNanos += System.nanoTime() - t0;
         return out;
     }
 
@@ -258,9 +262,7 @@ public final class IpgEstimator {
     }
 
     private Result onPath(int[] prompt, Site site, float[] baseline, int[] moving, long seed) {
-        tokens = 0;
-        samplingNanos = 0;
-        backwardNanos = 0;
+        Counters counters = new Counters();
         int width = width(site);
         Quadrature.Rule rule = opt.rule();
         double start = opt.alphaMin();
@@ -285,7 +287,7 @@ public final class IpgEstimator {
             interps.add(null);
             seeds.add(Seeds.derive(seed, -2));
         }
-        List<List<int[]>> sampled = sampleGroups(prompt, site, interps, seeds);
+        List<List<int[]>> sampled = sampleGroups(prompt, site, interps, seeds, counters);
         for (int k = 0; k < points; k++) {
             double alpha = rule.nodes()[k];
             Interpolation interp = interps.get(k);
@@ -306,7 +308,7 @@ public final class IpgEstimator {
             if (!active.isEmpty()) {
                 long t0 = System.nanoTime();
                 var res = reverse.siteGradients(trajectories(prompt, active), interp, false, gradient);
-                backwardNanos += System.nanoTime() - t0;
+                counters.backwardNanos += System.nanoTime() - t0;
                 for (int j = 0; j < res.size(); j++) {
                     accumulate(point, coef.get(j) * rule.weights()[k], res.get(j).scaleGrad(), moving);
                 }
@@ -334,26 +336,25 @@ public final class IpgEstimator {
             r1 = scorer.rewards(sampled.get(points + (need0 ? 1 : 0)));
             jbar1 = Advantage.mean(r1);
         }
-        return new Result(toFloat(acc), nodes, start, jbar0, jbar1, r0, r1, samplingNanos / 1e9, backwardNanos / 1e9, tokens);
+        return new Result(toFloat(acc), nodes, start, jbar0, jbar1, r0, r1, counters.samplingNanos / 1e9,
+                counters.backwardNanos / 1e9, counters.tokens);
     }
 
     private Result reuseWeighted(int[] prompt, Site site, float[] baseline, int[] moving, long seed) {
-        tokens = 0;
-        samplingNanos = 0;
-        backwardNanos = 0;
+        Counters counters = new Counters();
         int width = width(site);
         Quadrature.Rule rule = opt.rule();
         double start = opt.alphaMin();
         int n = opt.samples();
         List<int[]> comps = sampleGroups(prompt, site, java.util.Collections.singletonList(null),
-                List.of(Seeds.derive(seed, -2))).getFirst();
+                List.of(Seeds.derive(seed, -2)), counters).getFirst();
         double[] r = scorer.rewards(comps);
         List<Trajectory> ts = trajectories(prompt, comps);
         long t0 = System.nanoTime();
         // log pi_1(tau) under the sampling policy; the samples were drawn from it, so every token is
         // in its kept set (up to the rounding the lenient log-probability absorbs)
         double[] lp1 = sums(reverse.logProbs(ts, Hooks.none(), sampling));
-        backwardNanos += System.nanoTime() - t0;
+        counters.backwardNanos += System.nanoTime() - t0;
         double[] acc = new double[width];
         List<Node> nodes = new ArrayList<>();
         for (int k = 0; k < rule.nodes().length; k++) {
@@ -361,7 +362,7 @@ public final class IpgEstimator {
             Interpolation interp = at(site, alpha, baseline, prompt, moving);
             t0 = System.nanoTime();
             var res = reverse.siteGradients(ts, interp, false, gradient, sampling);
-            backwardNanos += System.nanoTime() - t0;
+            counters.backwardNanos += System.nanoTime() - t0;
             double[] lw = new double[n];
             for (int i = 0; i < n; i++) {
                 // at alpha = 1 the two distributions are the same: the ratio is exactly 1
@@ -389,7 +390,7 @@ public final class IpgEstimator {
         // Jbar at the path start and at 1 from the same samples: weights at the start, plain means at 1
         t0 = System.nanoTime();
         double[] lp0 = reverse.samplingLogProbs(ts, at(site, start, baseline, prompt, moving).hooks(), sampling);
-        backwardNanos += System.nanoTime() - t0;
+        counters.backwardNanos += System.nanoTime() - t0;
         double[] lw0 = new double[n];
         for (int i = 0; i < n; i++) {
             lw0[i] = lp0[i] - lp1[i];
@@ -399,8 +400,8 @@ public final class IpgEstimator {
         for (int i = 0; i < n; i++) {
             jbar0 += w0[i] * r[i];
         }
-        return new Result(toFloat(acc), nodes, start, jbar0, Advantage.mean(r), new double[0], r, samplingNanos / 1e9,
-                backwardNanos / 1e9, tokens);
+        return new Result(toFloat(acc), nodes, start, jbar0, Advantage.mean(r), new double[0], r, counters.samplingNanos / 1e9,
+                counters.backwardNanos / 1e9, counters.tokens);
     }
 
     /** Advantages under importance weights w (summing to 1): weighted leave-one-out or weighted GRPO. */

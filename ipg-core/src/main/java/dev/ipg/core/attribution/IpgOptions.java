@@ -3,6 +3,7 @@ package dev.ipg.core.attribution;
 import dev.ipg.core.run.Seeds;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.nn.Policy;
 
 /**
@@ -119,7 +120,7 @@ public record IpgOptions(int steps, int samples, double temperature, double topP
 
     /** The distribution tokens are drawn from (temperature, top-k, top-p). */
     public Policy samplingPolicy() {
-        return new Policy(temperature, topK, topP);
+        return new SamplingParams(temperature, topK, topP, seed).policy();
     }
 
     /** The policy whose log-probability is differentiated: the sampling one, untruncated unless {@code truncated}. */

@@ -1,5 +1,7 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.IpgException;
+
 /**
  * How the path integral over alpha in [0, 1] (or [a, 1]) is approximated with q points: nodes
  * alpha_k and weights w_k with {@code integral ~ sum_k w_k f(alpha_k)}. On [a, 1] the rule on
@@ -22,7 +24,7 @@ public enum Quadrature {
     /** The rule with q points. */
     public Rule rule(int q) {
         if (q < 1 || (this == TRAPEZOID && q < 2)) {
-            throw new dev.ipg.core.IpgException("quadrature " + cliName() + " needs at least " + (this == TRAPEZOID ? 2 : 1)
+            throw new IpgException("quadrature " + cliName() + " needs at least " + (this == TRAPEZOID ? 2 : 1)
                     + " steps, got " + q);
         }
         double[] x = new double[q];
@@ -58,7 +60,7 @@ public enum Quadrature {
             return r;
         }
         if (!(from > 0 && from < 1)) {
-            throw new dev.ipg.core.IpgException("the path must start in [0, 1), got " + from);
+            throw new IpgException("the path must start in [0, 1), got " + from);
         }
         double[] x = new double[q];
         double[] w = new double[q];
@@ -110,6 +112,6 @@ public enum Quadrature {
                 return q;
             }
         }
-        throw new dev.ipg.core.IpgException("unknown quadrature '" + s + "': use riemann-right, midpoint, trapezoid or gauss-legendre");
+        throw new IpgException("unknown quadrature '" + s + "': use riemann-right, midpoint, trapezoid or gauss-legendre");
     }
 }

@@ -27,6 +27,7 @@ import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.sae.Sae;
 import dev.ipg.core.attribution.baselines.SaeReasonScore;
+import dev.ipg.core.sae.SaeFingerprint;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.steer.Rank;
 import dev.ipg.core.steer.ScoresFile;
@@ -488,7 +489,7 @@ public final class Comparison {
             return done;
         }
         progress.message("evaluating " + steering.describe() + " on " + prefix(eval, spec.evalLimit()).size() + " problems in " + dir);
-        var es = new EvalRun.Spec(spec.format(), spec.evalDecoding(), steering, dev.ipg.core.signal.Signal.Reflection.DEFAULT_WORDS);
+        var es = new EvalRun.Spec(spec.format(), spec.evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
         EvalRun.Summary s = new EvalRun(model, tok, eval, es, eos, dir, progress).run(spec.evalLimit()).summary();
         evals.put(dir, s);
         return s;
@@ -505,7 +506,7 @@ public final class Comparison {
         c.put("disjoint", true);
         c.put("site", spec.site().toString());
         if (sae != null) {
-            c.set("sae", dev.ipg.core.sae.SaeFingerprint.json(sae));
+            c.set("sae", SaeFingerprint.json(sae));
         }
         c.put("top", spec.top().toString());
         c.put("rank", spec.rank().cliName());

@@ -2,6 +2,7 @@ package dev.ipg.core.demo;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
 import dev.ipg.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -83,7 +84,7 @@ public record DemoData(List<Example> train, List<Example> support, List<Example>
             ChainTask.Problem p = task.problem(rng);
             if (!seen.add(p.question())) {
                 if (++misses > 1000 + 10L * n) {
-                    throw new dev.ipg.core.IpgException("the task has too few distinct problems for " + n + " more examples");
+                    throw new IpgException("the task has too few distinct problems for " + n + " more examples");
                 }
                 continue;
             }

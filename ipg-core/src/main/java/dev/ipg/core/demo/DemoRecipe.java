@@ -5,10 +5,13 @@ import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.HeapTensors;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Kernels;
+import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.tokenize.Tokenizer;
 import dev.ipg.core.train.AdamW;
@@ -351,7 +354,7 @@ public final class DemoRecipe {
 
         /** Writes weights ("w/NAME"), moments ("m/NAME", "v/NAME") and, as metadata, the rest; atomically. */
         static void write(Path file, String fingerprint, Trainer.Checkpoint c, HeapTensors weights, double wallSeconds) {
-            var w = new dev.ipg.core.io.SafetensorsWriter();
+            var w = new SafetensorsWriter();
             weights.tensors().forEach((name, t) -> {
                 w.add("w/" + name, t.values(), t.shape(), DType.F32);
                 w.add("m/" + name, c.optimizer().m().get(name), t.shape(), DType.F32);
@@ -379,7 +382,7 @@ public final class DemoRecipe {
             if (!Files.isRegularFile(file)) {
                 return null;
             }
-            try (var f = dev.ipg.core.io.SafetensorsFile.open(file)) {
+            try (var f = SafetensorsFile.open(file)) {
                 String text = f.metadata().get("ipg.train_state");
                 if (text == null) {
                     return null;
@@ -422,7 +425,7 @@ public final class DemoRecipe {
             });
         }
 
-        private static float[] floats(dev.ipg.core.tensor.Matrix mx) {
+        private static float[] floats(Matrix mx) {
             float[] out = new float[Math.toIntExact(mx.size())];
             for (int i = 0; i < out.length; i++) {
                 out[i] = mx.getFlat(i);

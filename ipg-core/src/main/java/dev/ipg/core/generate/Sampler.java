@@ -19,7 +19,7 @@ public final class Sampler {
 
     public Sampler(SamplingParams params) {
         this.params = params;
-        this.policy = params.isGreedy() ? null : new Policy(params.temperature(), params.topK(), params.topP());
+        this.policy = params.isGreedy() ? null : params.policy();
     }
 
     /** Samples from {@code logits[off .. off + vocab)}. */

@@ -1,12 +1,14 @@
 package dev.ipg.core.generate;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.nn.Policy;
 
 /**
  * How the next token is chosen. Temperature 0 means greedy (argmax, lowest id on ties). Otherwise
  * logits are divided by the temperature, restricted to the top-k (k = 0: off), then to the
  * nucleus of mass top-p (1: off), renormalized and sampled, in that order (as Hugging Face's
- * warpers do).
+ * warpers do). The parameters are validated here, once: the {@link Policy} drawn from is made
+ * by {@link #policy()} and does not check them again.
  */
 public record SamplingParams(double temperature, int topK, double topP, long seed) {
 
@@ -29,5 +31,13 @@ public record SamplingParams(double temperature, int topK, double topP, long see
 
     public boolean isGreedy() {
         return temperature == 0;
+    }
+
+    /** The distribution a draw is taken from (temperature, top-k, top-p); greedy decoding has none. */
+    public Policy policy() {
+        if (isGreedy()) {
+            throw new IpgException("temperature 0 is greedy decoding: there is no distribution to sample from");
+        }
+        return new Policy(temperature, topK, topP);
     }
 }

@@ -1,6 +1,9 @@
 package dev.ipg.core.grad;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.model.Batch;
+import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.sae.Sae;
 
@@ -73,7 +76,7 @@ public record Interpolation(Site site, float[] baseline, float[] alpha, int posi
     }
 
     /** Replaces rows of {@code act} (rows of {@code width}) at positions >= positionsFrom by h' + alpha (h - h'). */
-    public void apply(float[] act, int width, dev.ipg.core.model.Batch batch) {
+    public void apply(float[] act, int width, Batch batch) {
         for (int r = 0; r < batch.rows(); r++) {
             if (batch.pos()[r] < positionsFrom) {
                 continue;
@@ -110,8 +113,8 @@ public record Interpolation(Site site, float[] baseline, float[] alpha, int posi
     }
 
     /** Hooks that run the model on this path point (for generation and forward passes). */
-    public dev.ipg.core.model.Hooks hooks() {
-        return dev.ipg.core.model.Hooks.none().intervene(site,
-                new dev.ipg.core.model.Intervention.Callback((s, act, w, b) -> apply(act, w, b)));
+    public Hooks hooks() {
+        return Hooks.none().intervene(site,
+                new Intervention.Callback((s, act, w, b) -> apply(act, w, b)));
     }
 }

@@ -433,10 +433,10 @@ public final class ReverseMode {
         float[] du = new float[rows * ff];
         if (w.gate() != null) {
             float[] dg = new float[rows * ff];
-            Mlp.gatedBackward(act, dm, t.g, t.u, rows * ff, dg, du);
+            Mlp.gatedBackward(k, act, dm, t.g, t.u, rows * ff, dg, du);
             Linear.backward(k, pool, dg, rows, w.gate(), t.h2, dh2, lg == null ? null : lg.gate, lg == null ? null : lg.gateBias);
         } else {
-            Mlp.plainBackward(act, dm, t.u, rows * ff, du);
+            Mlp.plainBackward(k, act, dm, t.u, rows * ff, du);
         }
         Linear.backward(k, pool, du, rows, w.up(), t.h2, dh2, lg == null ? null : lg.up, lg == null ? null : lg.upBias);
         float[] dxMid = dx.clone();

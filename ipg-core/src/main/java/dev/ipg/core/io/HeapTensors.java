@@ -2,6 +2,7 @@ package dev.ipg.core.io;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.Matrix;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,7 +46,7 @@ public final class HeapTensors implements TensorSource {
     }
 
     @Override
-    public dev.ipg.core.tensor.Matrix matrix(String name, int rows, int cols) {
+    public Matrix matrix(String name, int rows, int cols) {
         Tensor t = tensors.get(name);
         if (t == null) {
             throw new IpgException("tensor " + name + " is missing from " + describe());
@@ -54,7 +55,7 @@ public final class HeapTensors implements TensorSource {
             throw new IpgException("tensor " + name + " in " + describe() + " has shape " + Arrays.toString(t.shape())
                     + ", config.json implies [" + rows + ", " + cols + "]");
         }
-        return dev.ipg.core.tensor.Matrix.of(t.values(), rows, cols);
+        return Matrix.of(t.values(), rows, cols);
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.ipg.core.model;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.Text;
 import java.util.Arrays;
 import java.util.List;
 
@@ -44,7 +45,7 @@ public enum Family {
                 return f;
             }
         }
-        throw new IpgException("unsupported architecture '" + dev.ipg.core.io.Text.printable(architecture) + "' in config.json; ipg reads "
+        throw new IpgException("unsupported architecture '" + Text.printable(architecture) + "' in config.json; ipg reads "
                 + String.join(", ", supported()) + " (and their ...ForSequenceClassification reward models)");
     }
 

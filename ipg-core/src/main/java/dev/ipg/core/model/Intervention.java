@@ -1,5 +1,7 @@
 package dev.ipg.core.model;
 
+import dev.ipg.core.IpgException;
+
 /**
  * A change applied to a site's activations at every position the forward pass computes
  * (prompt and generated alike, in decode and full-sequence modes).
@@ -56,7 +58,7 @@ public sealed interface Intervention {
 
     private static void checkWidth(Site site, int have, int width) {
         if (have != width) {
-            throw new dev.ipg.core.IpgException("intervention on " + site + " has " + have
+            throw new IpgException("intervention on " + site + " has " + have
                     + " components, the site has " + width);
         }
     }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.RegularFiles;
+import dev.ipg.core.io.Text;
 import dev.ipg.core.nn.Activation;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -296,7 +297,7 @@ public record ModelConfig(
         }
         if (v.isTextual()) {
             String t = v.textValue();
-            return "the string \"" + dev.ipg.core.io.Text.printable(t) + "\"";
+            return "the string \"" + Text.printable(t) + "\"";
         }
         return switch (v.getNodeType()) {
             case ARRAY -> "an array";

@@ -1,5 +1,6 @@
 package dev.ipg.core.model;
 
+import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.Matrix;
 import java.lang.foreign.MemorySegment;
@@ -68,7 +69,7 @@ public final class NonFinite {
                 }
             }
             case BF16, F16 -> {
-                int mask = m.dtype() == dev.ipg.core.tensor.DType.BF16 ? 0x7f80 : 0x7c00;
+                int mask = m.dtype() == DType.BF16 ? 0x7f80 : 0x7c00;
                 short[] buf = new short[chunk];
                 for (long i0 = 0; i0 < n; i0 += chunk) {
                     int c = (int) Math.min(chunk, n - i0);

@@ -326,9 +326,9 @@ public final class Transformer implements AutoCloseable {
         float[] m;
         if (w.gate() != null) {
             g = Linear.forward(kernels, pool, h2, rows, w.gate(), w.gateBias());
-            m = Mlp.gatedForward(act, g, u, rows * ff);
+            m = Mlp.gatedForward(kernels, act, g, u, rows * ff);
         } else {
-            m = Mlp.plainForward(act, u, rows * ff);
+            m = Mlp.plainForward(kernels, act, u, rows * ff);
         }
         hooks.apply(new Site(l, Site.Kind.MLP_POST), m, ff, batch);
         if (tape != null) {

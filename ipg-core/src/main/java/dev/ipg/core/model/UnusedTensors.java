@@ -2,6 +2,7 @@ package dev.ipg.core.model;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Checkpoint;
+import dev.ipg.core.io.Text;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,7 +38,7 @@ final class UnusedTensors {
         }
         String first = unused.getFirst();
         String more = unused.size() == 1 ? " is" : " and " + (unused.size() - 1) + " more are";
-        throw new IpgException(ck.dir() + ": tensor " + dev.ipg.core.io.Text.printable(first) + more + " in the checkpoint but not used by the model"
+        throw new IpgException(ck.dir() + ": tensor " + Text.printable(first) + more + " in the checkpoint but not used by the model"
                 + " config.json describes" + reason(c, w, unused)
                 + "; ignore unused tensors (--ignore-unused-tensors) to load it anyway");
     }

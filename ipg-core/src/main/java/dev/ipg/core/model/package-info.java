@@ -3,6 +3,6 @@
  * Qwen2, Qwen3, GPT-2 and their distills), its named hook sites and interventions, and the KV
  * cache, and the checks that keep a wrong model from giving silent results: config fields within
  * their domains, every stored tensor used, and a NaN or infinity in a pass named where it arises.
- * Depends on {@code tensor} and {@code io}.
+ * Depends on {@code tensor}, {@code io} and {@code nn} (the layers and activations).
  */
 package dev.ipg.core.model;

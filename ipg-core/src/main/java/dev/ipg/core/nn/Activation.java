@@ -1,71 +1,81 @@
 package dev.ipg.core.nn;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.tensor.Kernels;
 
-/** MLP activation functions, named as in Hugging Face configs ({@code hidden_act}). */
+/**
+ * MLP activation functions, named as in Hugging Face configs ({@code hidden_act}). SiLU and the
+ * tanh GELU are the engine's kernels ({@link Kernels#silu}, {@link Kernels#geluTanh} and their
+ * derivatives): this enum only maps a config name to them. The exact GELU and ReLU, which have no
+ * kernel, are defined here.
+ */
 public enum Activation {
     /** x * sigmoid(x). */
     SILU {
         @Override
-        public float apply(float x) {
-            return (float) (x / (1.0 + Math.exp(-x)));
+        public void apply(Kernels k, float[] x, int n) {
+            k.silu(x, 0, n);
         }
 
         @Override
-        public float derivative(float x) {
-            double s = 1.0 / (1.0 + Math.exp(-x));
-            return (float) (s * (1.0 + x * (1.0 - s)));
+        public void derivative(Kernels k, float[] x, float[] out, int n) {
+            k.siluGrad(x, 0, out, 0, n);
         }
     },
     /** The tanh approximation of GELU (GPT-2's gelu_new, torch's gelu(approximate='tanh')). */
     GELU_TANH {
         @Override
-        public float apply(float x) {
-            double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-            return (float) (0.5 * x * (1.0 + Math.tanh(u)));
+        public void apply(Kernels k, float[] x, int n) {
+            k.geluTanh(x, 0, n);
         }
 
         @Override
-        public float derivative(float x) {
-            double u = SQRT_2_OVER_PI * (x + 0.044715 * x * x * x);
-            double t = Math.tanh(u);
-            double du = SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x);
-            return (float) (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * du);
+        public void derivative(Kernels k, float[] x, float[] out, int n) {
+            k.geluTanhGrad(x, 0, out, 0, n);
         }
     },
     /** The exact GELU, x * Phi(x). */
     GELU {
         @Override
-        public float apply(float x) {
-            return (float) (0.5 * x * (1.0 + erf(x / Math.sqrt(2.0))));
+        public void apply(Kernels k, float[] x, int n) {
+            for (int i = 0; i < n; i++) {
+                double v = x[i];
+                x[i] = (float) (0.5 * v * (1.0 + erf(v / Math.sqrt(2.0))));
+            }
         }
 
         @Override
-        public float derivative(float x) {
-            double cdf = 0.5 * (1.0 + erf(x / Math.sqrt(2.0)));
-            double pdf = Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-            return (float) (cdf + x * pdf);
+        public void derivative(Kernels k, float[] x, float[] out, int n) {
+            for (int i = 0; i < n; i++) {
+                double v = x[i];
+                double cdf = 0.5 * (1.0 + erf(v / Math.sqrt(2.0)));
+                double pdf = Math.exp(-0.5 * v * v) / Math.sqrt(2 * Math.PI);
+                out[i] = (float) (cdf + v * pdf);
+            }
         }
     },
     /** max(0, x). */
     RELU {
         @Override
-        public float apply(float x) {
-            return Math.max(0f, x);
+        public void apply(Kernels k, float[] x, int n) {
+            for (int i = 0; i < n; i++) {
+                x[i] = Math.max(0f, x[i]);
+            }
         }
 
         @Override
-        public float derivative(float x) {
-            return x > 0 ? 1f : 0f;
+        public void derivative(Kernels k, float[] x, float[] out, int n) {
+            for (int i = 0; i < n; i++) {
+                out[i] = x[i] > 0 ? 1f : 0f;
+            }
         }
     };
 
-    private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
+    /** {@code x[i] = act(x[i])} for {@code i < n}, in place, on the kernels {@code k}. */
+    public abstract void apply(Kernels k, float[] x, int n);
 
-    public abstract float apply(float x);
-
-    /** d apply / d x. */
-    public abstract float derivative(float x);
+    /** {@code out[i] = act'(x[i])} for {@code i < n}; {@code out} may be {@code x}. */
+    public abstract void derivative(Kernels k, float[] x, float[] out, int n);
 
     /** Maps a Hugging Face activation name to an activation. */
     public static Activation fromHf(String name) {

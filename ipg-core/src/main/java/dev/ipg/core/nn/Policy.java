@@ -9,17 +9,13 @@ import java.util.Arrays;
  * policy gradient differentiates either it (its kept set held fixed) or its untruncated
  * {@link #tempered()} counterpart, {@code softmax(logits / T)} (ipg-method.md §3: the truncated
  * log-probability is exactly 0 wherever the kept set holds one token, and so is its gradient).
+ *
+ * <p>A policy is made from sampling parameters that were validated once, where they are built
+ * ({@code generate.SamplingParams}, whose {@code policy()} makes this record): temperature finite
+ * and {@code > 0} here (greedy decoding has no policy), top-k {@code >= 0}, top-p in {@code (0, 1]}.
+ * It does not check them again.
  */
 public record Policy(double temperature, int topK, double topP) {
-
-    public Policy {
-        if (!(temperature > 0) || Double.isInfinite(temperature)) {
-            throw new IllegalArgumentException("a stochastic policy needs a temperature > 0, got " + temperature);
-        }
-        if (topK < 0 || !(topP > 0 && topP <= 1)) {
-            throw new IllegalArgumentException("bad top-k " + topK + " / top-p " + topP);
-        }
-    }
 
     /** The plain softmax policy (temperature 1, nothing truncated). */
     public static Policy softmax() {

@@ -3,10 +3,13 @@ package dev.ipg.core.report;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Json;
+import dev.ipg.core.model.Site;
 import dev.ipg.core.report.ReportData.Arm;
 import dev.ipg.core.report.ReportData.Comparison;
 import dev.ipg.core.report.ReportData.MethodResult;
 import dev.ipg.core.report.ReportData.SweepPoint;
+import dev.ipg.core.steer.Rank;
+import dev.ipg.core.steer.Top;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,7 +124,7 @@ public final class ComparisonFile {
      * @param enhance  gamma of the enhance arm
      * @param suppress gamma of the suppress arm
      */
-    public record IpgIntervention(Path scores, dev.ipg.core.model.Site site, dev.ipg.core.steer.Top top, dev.ipg.core.steer.Rank rank,
+    public record IpgIntervention(Path scores, Site site, Top top, Rank rank,
                                   double enhance, double suppress) {
     }
 
@@ -136,8 +139,8 @@ public final class ComparisonFile {
         if (!ipg || !Files.isRegularFile(scores.resolve("scores.safetensors")) || !c.hasNonNull("site") || !c.hasNonNull("top")) {
             return null;
         }
-        return new IpgIntervention(scores, dev.ipg.core.model.Site.parse(c.get("site").asText()), dev.ipg.core.steer.Top.recorded(c.get("top").asText()),
-                dev.ipg.core.steer.Rank.parse(c.path("rank").asText("signed")), c.path("enhance_gamma").asDouble(), c.path("suppress_gamma").asDouble());
+        return new IpgIntervention(scores, Site.parse(c.get("site").asText()), Top.recorded(c.get("top").asText()),
+                Rank.parse(c.path("rank").asText("signed")), c.path("enhance_gamma").asDouble(), c.path("suppress_gamma").asDouble());
     }
 
     /** One row; {@code what} names it in errors. */

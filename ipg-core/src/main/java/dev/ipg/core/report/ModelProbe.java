@@ -253,7 +253,7 @@ public final class ModelProbe {
         String signalNote = null;
         Signal signal = null;
         try {
-            signal = Signals.parse(run.header().signal());
+            signal = Signals.parse(run.header().signal(), model.pool());
         } catch (IpgException ex) {
             signalNote = "the run's signal is not available here, so no rewards are shown: " + ex.getMessage();
         }

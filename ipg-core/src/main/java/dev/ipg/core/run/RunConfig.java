@@ -9,6 +9,7 @@ import dev.ipg.core.IpgException;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.ModelFingerprint;
+import dev.ipg.core.model.Transformer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -32,7 +33,7 @@ public final class RunConfig {
      * content identity of its weights, tokenizer files and chat template (see {@link
      * ModelFingerprint}); "in-memory" for both when it was not loaded from a directory.
      */
-    public static ObjectNode model(dev.ipg.core.model.Transformer model) {
+    public static ObjectNode model(Transformer model) {
         ObjectNode m = JsonNodeFactory.instance.objectNode();
         m.put("architecture", model.config().family().architecture());
         if (model.dir() == null) {

@@ -1,5 +1,6 @@
 package dev.ipg.core.sae;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.model.Site;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -41,7 +42,7 @@ public record SaeSite(Site site, Point point) {
     public static SaeSite parse(String name) {
         Matcher m = NAME.matcher(name.strip());
         if (!m.matches()) {
-            throw new dev.ipg.core.IpgException("unknown SAE site '" + name
+            throw new IpgException("unknown SAE site '" + name
                     + "': expected SITE.hook_sae_acts_post, SITE.hook_sae_recons or SITE.hook_sae_error");
         }
         Site site = Site.parse(m.group(1));

@@ -1,8 +1,10 @@
 package dev.ipg.core.sae;
 
+import dev.ipg.core.IpgException;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
+import dev.ipg.core.model.Site;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
@@ -63,12 +65,12 @@ public final class SaeSplice {
         return addTo(Hooks.none());
     }
 
-    private void apply(dev.ipg.core.model.Site site, float[] act, int width, Batch batch) {
+    private void apply(Site site, float[] act, int width, Batch batch) {
         int rows = batch.rows();
         int dIn = sae.dIn();
         int dSae = sae.dSae();
         if (width != dIn) {
-            throw new dev.ipg.core.IpgException(sae.source() + ": d_in " + dIn + " does not match the width " + width + " of " + site);
+            throw new IpgException(sae.source() + ": d_in " + dIn + " does not match the width " + width + " of " + site);
         }
         Sae.Code[] codes = new Sae.Code[rows];
         float[] f = new float[rows * dSae];
@@ -121,7 +123,7 @@ public final class SaeSplice {
         }
     }
 
-    private void read(SaeSite.Point p, dev.ipg.core.model.Site site, float[] v, int w, Batch batch) {
+    private void read(SaeSite.Point p, Site site, float[] v, int w, Batch batch) {
         for (Hooks.Reader rd : readers.getOrDefault(p, List.of())) {
             rd.read(site, v, w, batch);
         }

@@ -23,13 +23,24 @@ public final class RewardModel implements Signal {
 
     private final Path dir;
     private final Parallel pool;
+    /** Whether {@link #close} closes {@link #pool} (it was made for this model). */
+    private final boolean ownsPool;
     private final Transformer model;
     private final Tokenizer tok;
 
-    /** Loads the reward model in {@code dir}. */
-    public RewardModel(Path dir) {
+    /**
+     * Loads the reward model in {@code dir}, to run on {@code pool}: the caller's pool, sized by
+     * its thread setting, which the reward model shares (scores are computed between the policy's
+     * passes, never during them) and does not close.
+     */
+    public RewardModel(Path dir, Parallel pool) {
+        this(dir, pool, false);
+    }
+
+    private RewardModel(Path dir, Parallel pool, boolean ownsPool) {
         this.dir = dir;
-        this.pool = Parallel.machine();
+        this.pool = pool;
+        this.ownsPool = ownsPool;
         Transformer m = null;
         try {
             m = Transformer.load(dir, KernelsProvider.lookup(), pool);
@@ -43,7 +54,9 @@ public final class RewardModel implements Signal {
             if (m != null) {
                 m.close();
             }
-            pool.close();
+            if (ownsPool) {
+                pool.close();
+            }
             throw e;
         }
     }
@@ -56,6 +69,11 @@ public final class RewardModel implements Signal {
         float[] out = model.forward(Batch.ofSequence(0, 0, ids), model.newCache(1, ids.length), Hooks.none(),
                 new int[] {ids.length - 1});
         return out[0];
+    }
+
+    /** The threads of the pool the model runs on. */
+    int threads() {
+        return pool.threads();
     }
 
     /** The text the reward model reads for a sample. */
@@ -81,6 +99,13 @@ public final class RewardModel implements Signal {
     public void close() {
         tok.close();
         model.close();
-        pool.close();
+        if (ownsPool) {
+            pool.close();
+        }
+    }
+
+    /** Loads the reward model in {@code dir} on a pool of its own of {@code threads} threads, closed with it. */
+    public static RewardModel withOwnPool(Path dir, int threads) {
+        return new RewardModel(dir, Parallel.of(threads), true);
     }
 }

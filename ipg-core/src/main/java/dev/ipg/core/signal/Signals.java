@@ -1,6 +1,8 @@
 package dev.ipg.core.signal;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.tensor.Parallel;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -42,27 +44,42 @@ public final class Signals {
 
     private Signals() {}
 
-    /** Parses {@code spec}; external verifiers get {@link External#DEFAULT_TIMEOUT}. */
+    /**
+     * Parses {@code spec}; external verifiers get {@link External#DEFAULT_TIMEOUT}, a reward model
+     * runs on a pool of its own with one thread per processor. Code that has a thread setting (and
+     * a pool sized by it) uses {@link #parse(String, Parallel)}.
+     */
     public static Signal parse(String spec) {
-        return parse(spec, External.DEFAULT_TIMEOUT);
+        return parse(spec, External.DEFAULT_TIMEOUT, null);
     }
 
-    /** Parses {@code spec}; external verifiers must reply within {@code externalTimeout}. */
-    public static Signal parse(String spec, Duration externalTimeout) {
+    /** Parses {@code spec}; a reward model runs on {@code pool} (shared, not closed with the signal). */
+    public static Signal parse(String spec, Parallel pool) {
+        return parse(spec, External.DEFAULT_TIMEOUT, pool);
+    }
+
+    /**
+     * Parses {@code spec}; external verifiers must reply within {@code externalTimeout}; a reward
+     * model runs on {@code pool}, or on a pool of its own (one thread per processor) when it is null.
+     */
+    public static Signal parse(String spec, Duration externalTimeout, Parallel pool) {
         if (spec == null || spec.isBlank()) {
             throw new IpgException("empty signal spec; " + EXPECTED);
         }
-        return new Parser(spec, externalTimeout).spec();
+        return new Parser(spec, externalTimeout, pool).spec();
     }
 
     private static final class Parser {
         private final String s;
         private final Duration timeout;
+        /** The pool a reward model runs on; null: one of its own. */
+        private final Parallel pool;
         private int pos;
 
-        Parser(String s, Duration timeout) {
+        Parser(String s, Duration timeout, Parallel pool) {
             this.s = s;
             this.timeout = timeout;
+            this.pool = pool;
         }
 
         Signal spec() {
@@ -120,7 +137,9 @@ public final class Signals {
                 if (path.isEmpty()) {
                     throw error("empty directory after 'reward-model:'");
                 }
-                return new RewardModel(java.nio.file.Path.of(path));
+                Path dir = Path.of(path);
+                return pool != null ? new RewardModel(dir, pool)
+                        : RewardModel.withOwnPool(dir, Runtime.getRuntime().availableProcessors());
             }
             while (pos < s.length() && Character.isLetter(s.charAt(pos))) {
                 pos++;

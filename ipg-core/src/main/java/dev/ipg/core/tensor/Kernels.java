@@ -1,9 +1,12 @@
 package dev.ipg.core.tensor;
 
 /**
- * The float kernels of the engine. Two implementations exist: {@link ScalarKernels}, the
- * specification, and {@code VectorKernels} (Vector API); {@link KernelsProvider#lookup()} picks
- * one at start-up. Arrays are flat row-major; offsets are in elements.
+ * The float kernels of the engine, the one facade the rest of the engine calls. Two
+ * implementations exist: {@link ScalarKernels}, the specification (every kernel's plain-loop
+ * definition), and {@code VectorKernels} (Vector API), which overrides each of them and is tested
+ * against it; {@link KernelsProvider#lookup()} picks one at start-up. The interface has no default
+ * methods: a kernel added here is defined in both. Arrays are flat row-major; offsets are in
+ * elements.
  *
  * <p>Every kernel is deterministic: its result does not depend on the number of threads of the
  * {@link Parallel} pool it runs on (work is split over outputs, never over a reduction).
@@ -59,44 +62,16 @@ public interface Kernels {
     /**
      * Backward of {@link #matmul} with respect to its input: {@code dx[i, k] += sum_j dy[i, j] * w[j, k]}
      * for {@code i < m}. {@code dy} is {@code [m, w.rows()]} at {@code dyOff}, {@code dx} is
-     * {@code [m, w.cols()]} at {@code dxOff}. Split over columns k, so deterministic. The default
-     * streams each weight row once and accumulates with {@link #axpy}.
+     * {@code [m, w.cols()]} at {@code dxOff}. Split over columns k, so deterministic.
      */
-    default void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
-        int n = w.rows();
-        int k = w.cols();
-        pool.forRange(k, 64, (k0, k1) -> {
-            int len = k1 - k0;
-            float[] row = new float[len];
-            for (int j = 0; j < n; j++) {
-                w.copyRow(j, k0, row, 0, len);
-                for (int i = 0; i < m; i++) {
-                    float g = dy[dyOff + i * n + j];
-                    if (g != 0f) {
-                        axpy(g, row, 0, dx, dxOff + i * k + k0, len);
-                    }
-                }
-            }
-        });
-    }
+    void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff);
 
     /**
      * Backward of {@link #matmul} with respect to the weight: {@code dw[j, k] += sum_i dy[i, j] * x[i, k]}
      * for {@code i < m}; {@code dy} is {@code [m, n]}, {@code x} is {@code [m, k]}, {@code dw} is
      * {@code [n, k]}. Split over rows j of dw, so deterministic.
      */
-    default void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
-        pool.forRange(n, 8, (j0, j1) -> {
-            for (int j = j0; j < j1; j++) {
-                for (int i = 0; i < m; i++) {
-                    float g = dy[i * n + j];
-                    if (g != 0f) {
-                        axpy(g, x, i * k, dw, j * k, k);
-                    }
-                }
-            }
-        });
-    }
+    void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw);
 
     /**
      * The SwiGLU gate of Llama/Qwen MLPs: {@code out[oo + i] = silu(gate[go + i]) * up[uo + i]} with
@@ -110,4 +85,22 @@ public interface Kernels {
      * {@code x = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))} for {@code x[off .. off + n)}.
      */
     void geluTanh(float[] x, int off, int n);
+
+    /** In-place SiLU: {@code x = x / (1 + e^-x)} for {@code x[off .. off + n)}, as in {@link #siluMul}. */
+    void silu(float[] x, int off, int n);
+
+    /**
+     * The derivative of SiLU: {@code out[oo + i] = s (1 + x (1 - s))} with {@code s = 1 / (1 + e^-x)},
+     * {@code x = x[xo + i]}, for {@code i < n}. {@code out} may be {@code x} at the same offset.
+     */
+    void siluGrad(float[] x, int xo, float[] out, int oo, int n);
+
+    /**
+     * The derivative of {@link #geluTanh}: {@code out[oo + i] = (1 + t) / 2 + x (1 - t) (1 + t) c (1 + 3 k x^2) / 2}
+     * with {@code t = tanh(c (x + k x^3))}, {@code c = sqrt(2/pi)}, {@code k = 0.044715},
+     * {@code x = x[xo + i]}, for {@code i < n}. The second term is zero where {@code t} is exactly
+     * ±1, so large {@code |x|} gives the limits 1 and 0 (not {@code inf * 0}).
+     * {@code out} may be {@code x} at the same offset.
+     */
+    void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n);
 }

@@ -1,8 +1,9 @@
 package dev.ipg.core.tensor;
 
 /**
- * The reference implementation of {@link Kernels}: plain loops, float accumulation in index
- * order. Every other implementation is tested against this one.
+ * The reference implementation of {@link Kernels}, and so its specification: every kernel as
+ * plain loops, float accumulation in index order. Every other implementation is tested against
+ * this one, kernel by kernel.
  */
 public final class ScalarKernels implements Kernels {
 
@@ -39,6 +40,40 @@ public final class ScalarKernels implements Kernels {
                 c[co + i * ldc + j] += sum;
             }
         }
+    }
+
+    /** Streams each weight row once and accumulates with {@link #axpy}. */
+    @Override
+    public void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        int n = w.rows();
+        int k = w.cols();
+        pool.forRange(k, 64, (k0, k1) -> {
+            int len = k1 - k0;
+            float[] row = new float[len];
+            for (int j = 0; j < n; j++) {
+                w.copyRow(j, k0, row, 0, len);
+                for (int i = 0; i < m; i++) {
+                    float g = dy[dyOff + i * n + j];
+                    if (g != 0f) {
+                        axpy(g, row, 0, dx, dxOff + i * k + k0, len);
+                    }
+                }
+            }
+        });
+    }
+
+    @Override
+    public void matmulWeightGrad(Parallel pool, float[] dy, int m, int n, float[] x, int k, float[] dw) {
+        pool.forRange(n, 8, (j0, j1) -> {
+            for (int j = j0; j < j1; j++) {
+                for (int i = 0; i < m; i++) {
+                    float g = dy[i * n + j];
+                    if (g != 0f) {
+                        axpy(g, x, i * k, dw, j * k, k);
+                    }
+                }
+            }
+        });
     }
 
     @Override
@@ -132,6 +167,37 @@ public final class ScalarKernels implements Kernels {
             float v = x[off + i];
             float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
             x[off + i] = 0.5f * v * (1f + t);
+        }
+    }
+
+    @Override
+    public void silu(float[] x, int off, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[off + i];
+            x[off + i] = v / (1f + (float) Math.exp(-v));
+        }
+    }
+
+    @Override
+    public void siluGrad(float[] x, int xo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float s = 1f / (1f + (float) Math.exp(-v));
+            out[oo + i] = s * (1f + v * (1f - s));
+        }
+    }
+
+    /** {@code 3 * 0.044715}: the derivative of the cubic term of GELU's tanh approximation. */
+    static final float GELU_K3 = 0.134145f;
+
+    @Override
+    public void geluTanhGrad(float[] x, int xo, float[] out, int oo, int n) {
+        for (int i = 0; i < n; i++) {
+            float v = x[xo + i];
+            float t = (float) Math.tanh(GELU_C * (v + 0.044715f * v * v * v));
+            float sech2 = (1f - t) * (1f + t);
+            float inner = GELU_C * (1f + GELU_K3 * v * v);
+            out[oo + i] = 0.5f * (1f + t) + (sech2 == 0f ? 0f : 0.5f * v * sech2 * inner);
         }
     }
 }

@@ -1,25 +1,562 @@
 package dev.ipg.core.tensor;
 
+import static dev.ipg.core.tensor.VectorLanes.F;
+import static dev.ipg.core.tensor.VectorLanes.H;
+import static dev.ipg.core.tensor.VectorLanes.I;
+import static dev.ipg.core.tensor.VectorLanes.L;
+import static dev.ipg.core.tensor.VectorLanes.LE;
+import static dev.ipg.core.tensor.VectorLanes.T1A;
+import static dev.ipg.core.tensor.VectorLanes.T1B;
+import static dev.ipg.core.tensor.VectorLanes.T2A;
+import static dev.ipg.core.tensor.VectorLanes.T2B;
+import static dev.ipg.core.tensor.VectorLanes.T4A;
+import static dev.ipg.core.tensor.VectorLanes.T4B;
+import static dev.ipg.core.tensor.VectorLanes.T8A;
+import static dev.ipg.core.tensor.VectorLanes.T8B;
+import static dev.ipg.core.tensor.VectorLanes.load;
+import static dev.ipg.core.tensor.VectorLanes.toFloats;
+
+import dev.ipg.core.tensor.VectorLanes.Scratch;
+import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorMask;
-import jdk.incubator.vector.VectorSpecies;
+import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@link Kernels#gemm} on the Vector API: register tiles of 4 rows by 4 vectors of columns (or 1
- * masked vector at the right edge), each accumulating {@code sum_s a(i, s) * b[s, columns]} with a
- * broadcast of {@code a} and a vector load of {@code b}, in increasing {@code s}, from zero; the tile
- * is then added to {@code c}. Column blocks are the outer loop so a block of {@code b} stays in
- * cache while every row sweeps it. Only {@link VectorKernels} calls this class.
+ * The matrix products of the Vector API kernels, all register-tiled broadcast-and-FMA:
+ * <ul>
+ *   <li>{@link #matmul}, the prefill path of {@link Kernels#matmul} (many input rows): a blocked
+ *       GEMM in the BLIS style. Panels of {@code KC} columns of {@code NR} weight rows are packed
+ *       (converted to f32, transposed) into thread-local scratch, the input into {@code MR}-row
+ *       panels, and an {@code MR x NR} register tile accumulates {@code KC} steps at a time.
+ *       Work is split over output columns only, and every output element is accumulated in the
+ *       same order whatever the split.</li>
+ *   <li>{@link #gemm}, {@link Kernels#gemm} on flat arrays (attention, and the backward products
+ *       of {@link VectorBackward}): register tiles of 4 rows by 4 vectors of columns (or 1 masked
+ *       vector at the right edge), each accumulating {@code sum_s a(i, s) * b[s, columns]} with a
+ *       broadcast of {@code a} and a vector load of {@code b}, in increasing {@code s}, from zero;
+ *       the tile is then added to {@code c}. Column blocks are the outer loop so a block of
+ *       {@code b} stays in cache while every row sweeps it.</li>
+ * </ul>
+ * Only {@link VectorKernels} and {@link VectorBackward} call this class.
  */
 final class VectorGemm {
-
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
-    private static final int W = 4 * L;
 
     private VectorGemm() {
     }
 
+    /** Rows of the register tile (input rows). */
+    static final int MR = 8;
+    /** Columns of the register tile (weight rows): two vectors. */
+    static final int NR = 2 * L;
+    /**
+     * Depth of one packed block: an NR-row weight panel of KC columns (32 KB) stays in L1 while the
+     * register tile sweeps the input panels. Part of the result's definition: outputs are summed
+     * KC columns at a time, then the blocks in order.
+     */
+    static final int KC = 256;
+    /** Input rows per block of the sweep (a multiple of MR). */
+    static final int MC = 256;
+    /** Weight rows per packed block (a multiple of NR): 1024 x KC floats, 1 MB, stays in L2. */
+    static final int NC = 1024 / NR * NR;
+
+    /** Floating-point operations below which the GEMM path does not split work. */
+    private static final long MIN_CHUNK_FLOPS = 2L << 20;
+
+    /** {@code {0, stride, 2 stride, ...}} for scattering a vector down a column of a packed panel. */
+    private static final int[] COLUMN_NR = column(NR);
+    private static final int[] COLUMN_MR = column(MR);
+
+    private static int[] column(int stride) {
+        int[] idx = new int[L];
+        for (int i = 0; i < L; i++) {
+            idx[i] = i * stride;
+        }
+        return idx;
+    }
+
+    /**
+     * Prefill path. The input is packed once into MR-row panels per KC-deep block (in parallel over
+     * panels). Then each thread owns a contiguous range of NR-wide panels of output columns; for
+     * every NC x KC block of weights it packs the block into its scratch and runs the register tile
+     * over all input panels.
+     */
+    static void matmul(Parallel pool, float[] x, int xOff, int m, Matrix w, float[] out, int outOff) {
+        int n = w.rows();
+        int k = w.cols();
+        int mPanels = (m + MR - 1) / MR;
+        int blockSize = mPanels * MR * KC; // floats per KC block of packed input
+        Scratch caller = Scratch.local();
+        float[] ap = caller.packedA(((k + KC - 1) / KC) * blockSize);
+        pool.forRange(mPanels, (int) Math.max(1, (256 << 10) / ((long) MR * k)), (q0, q1) -> {
+            for (int pc = 0; pc < k; pc += KC) {
+                int kc = Math.min(KC, k - pc);
+                int b = (pc / KC) * blockSize;
+                packA(x, xOff + q0 * MR * k, k, Math.min(m, q1 * MR) - q0 * MR, pc, kc, ap, b + q0 * MR * kc);
+            }
+        });
+        int panels = (n + NR - 1) / NR;
+        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / (2L * m * k * NR));
+        pool.forRange(panels, grain, (p0, p1) -> {
+            Scratch s = Scratch.local();
+            int jEnd = Math.min(n, p1 * NR);
+            for (int jc = p0 * NR; jc < jEnd; jc += NC) {
+                int nc = Math.min(NC, jEnd - jc);
+                int ncPanels = (nc + NR - 1) / NR;
+                for (int pc = 0; pc < k; pc += KC) {
+                    int kc = Math.min(KC, k - pc);
+                    boolean accumulate = pc > 0;
+                    int ab = (pc / KC) * blockSize;
+                    float[] bp = s.bp(ncPanels * NR * kc);
+                    packB(w, jc, nc, pc, kc, bp, s);
+                    for (int ic = 0; ic < m; ic += MC) {
+                        int mc = Math.min(MC, m - ic);
+                        for (int jr = 0; jr < nc; jr += NR) {
+                            int nr = Math.min(NR, nc - jr);
+                            int bo = jr * kc;
+                            for (int ir = 0; ir < mc; ir += MR) {
+                                int mr = Math.min(MR, mc - ir);
+                                int ao = ab + (ic + ir) * kc;
+                                int co = outOff + (ic + ir) * n + jc + jr;
+                                if (mr == MR && nr == NR) {
+                                    micro8x2(ap, ao, bp, bo, kc, out, co, n, accumulate);
+                                } else {
+                                    float[] t = s.tile;
+                                    micro8x2(ap, ao, bp, bo, kc, t, 0, NR, false);
+                                    for (int r = 0; r < mr; r++) {
+                                        for (int q = 0; q < nr; q++) {
+                                            int o = co + r * n + q;
+                                            out[o] = accumulate ? out[o] + t[r * NR + q] : t[r * NR + q];
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    /**
+     * Packs weight rows {@code [j0, j0 + nc)}, columns {@code [k0, k0 + kc)} as f32 panels of NR rows:
+     * {@code bp[p*kc*NR + kk*NR + jj] = w[j0 + p*NR + jj, k0 + kk]}, rows past the end as zeros.
+     * Full 16 x 16 blocks are transposed in registers; the rest is scattered one row at a time.
+     */
+    private static void packB(Matrix w, int j0, int nc, int k0, int kc, float[] bp, Scratch s) {
+        int panels = (nc + NR - 1) / NR;
+        MemorySegment seg = w.data();
+        boolean bf = w.dtype() == DType.BF16;
+        long rowBytes = (long) w.cols() * w.dtype().bytes();
+        for (int p = 0; p < panels; p++) {
+            for (int g = 0; g < NR; g += L) {
+                int r0 = p * NR + g;
+                int base = p * kc * NR + g;
+                int kk = 0;
+                if (L == 16 && r0 + L <= nc && w.dtype() != DType.F16) {
+                    long off = (j0 + r0) * rowBytes + (long) k0 * w.dtype().bytes();
+                    for (; kk <= kc - L; kk += L) {
+                        transpose16(seg, off + (long) kk * w.dtype().bytes(), rowBytes, bf, bp, base + kk * NR, NR);
+                    }
+                }
+                for (int r = 0; r < L; r++) {
+                    scatterRow(w, r0 + r < nc ? j0 + r0 + r : -1, k0, kk, kc, bp, base + r, s);
+                }
+            }
+        }
+    }
+
+    /**
+     * Columns {@code [from, kc)} of weight row {@code row} (offset {@code k0}), as f32, down a packed
+     * column: {@code bp[base + kk*NR]}. Row -1 writes zeros.
+     */
+    private static void scatterRow(Matrix w, int row, int k0, int from, int kc, float[] bp, int base, Scratch s) {
+        int kk = from;
+        if (row < 0) {
+            for (; kk < kc; kk++) {
+                bp[base + kk * NR] = 0f;
+            }
+            return;
+        }
+        long e = (long) row * w.cols() + k0;
+        if (w.dtype() == DType.F16) {
+            float[] buf = s.row(kc);
+            toFloats(w, e + kk, kc - kk, buf, kk, s);
+            for (; kk <= kc - L; kk += L) {
+                FloatVector.fromArray(F, buf, kk).intoArray(bp, base + kk * NR, COLUMN_NR, 0);
+            }
+            for (; kk < kc; kk++) {
+                bp[base + kk * NR] = buf[kk];
+            }
+            return;
+        }
+        boolean bf = w.dtype() == DType.BF16;
+        int es = w.dtype().bytes();
+        long off = e * es;
+        MemorySegment seg = w.data();
+        for (; kk <= kc - L; kk += L) {
+            load(seg, off + (long) kk * es, bf).intoArray(bp, base + kk * NR, COLUMN_NR, 0);
+        }
+        if (kk < kc) {
+            // a masked scatter still range-checks its unset lanes: finish through a scratch vector
+            float[] t = s.lanes;
+            load(seg, off + (long) kk * es, bf, kc - kk).intoArray(t, 0);
+            for (int q = 0; kk < kc; kk++, q++) {
+                bp[base + kk * NR] = t[q];
+            }
+        }
+    }
+
+    /**
+     * Transposes a 16 x 16 block: 16 weight rows ({@code rowBytes} apart from {@code off}), 16 columns
+     * each, into {@code dst[d + kk*stride + r]}. Four stages of two-vector lane selects. The loads
+     * are written out (not a helper call) so that they are always inlined.
+     */
+    private static void transpose16(MemorySegment seg, long off, long rowBytes, boolean bf, float[] dst, int d, int stride) {
+        FloatVector v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15;
+        if (bf) {
+            v0 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v1 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v2 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 2 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v3 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 3 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v4 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 4 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v5 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 5 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v6 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 6 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v7 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 7 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v8 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 8 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v9 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 9 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v10 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 10 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v11 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 11 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v12 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 12 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v13 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 13 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v14 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 14 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            v15 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 15 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+        } else {
+            v0 = FloatVector.fromMemorySegment(F, seg, off, LE);
+            v1 = FloatVector.fromMemorySegment(F, seg, off + rowBytes, LE);
+            v2 = FloatVector.fromMemorySegment(F, seg, off + 2 * rowBytes, LE);
+            v3 = FloatVector.fromMemorySegment(F, seg, off + 3 * rowBytes, LE);
+            v4 = FloatVector.fromMemorySegment(F, seg, off + 4 * rowBytes, LE);
+            v5 = FloatVector.fromMemorySegment(F, seg, off + 5 * rowBytes, LE);
+            v6 = FloatVector.fromMemorySegment(F, seg, off + 6 * rowBytes, LE);
+            v7 = FloatVector.fromMemorySegment(F, seg, off + 7 * rowBytes, LE);
+            v8 = FloatVector.fromMemorySegment(F, seg, off + 8 * rowBytes, LE);
+            v9 = FloatVector.fromMemorySegment(F, seg, off + 9 * rowBytes, LE);
+            v10 = FloatVector.fromMemorySegment(F, seg, off + 10 * rowBytes, LE);
+            v11 = FloatVector.fromMemorySegment(F, seg, off + 11 * rowBytes, LE);
+            v12 = FloatVector.fromMemorySegment(F, seg, off + 12 * rowBytes, LE);
+            v13 = FloatVector.fromMemorySegment(F, seg, off + 13 * rowBytes, LE);
+            v14 = FloatVector.fromMemorySegment(F, seg, off + 14 * rowBytes, LE);
+            v15 = FloatVector.fromMemorySegment(F, seg, off + 15 * rowBytes, LE);
+        }
+        FloatVector s0_0 = T8A.selectFrom(v0, v8);
+        FloatVector s0_8 = T8B.selectFrom(v0, v8);
+        FloatVector s0_1 = T8A.selectFrom(v1, v9);
+        FloatVector s0_9 = T8B.selectFrom(v1, v9);
+        FloatVector s0_2 = T8A.selectFrom(v2, v10);
+        FloatVector s0_10 = T8B.selectFrom(v2, v10);
+        FloatVector s0_3 = T8A.selectFrom(v3, v11);
+        FloatVector s0_11 = T8B.selectFrom(v3, v11);
+        FloatVector s0_4 = T8A.selectFrom(v4, v12);
+        FloatVector s0_12 = T8B.selectFrom(v4, v12);
+        FloatVector s0_5 = T8A.selectFrom(v5, v13);
+        FloatVector s0_13 = T8B.selectFrom(v5, v13);
+        FloatVector s0_6 = T8A.selectFrom(v6, v14);
+        FloatVector s0_14 = T8B.selectFrom(v6, v14);
+        FloatVector s0_7 = T8A.selectFrom(v7, v15);
+        FloatVector s0_15 = T8B.selectFrom(v7, v15);
+        FloatVector s1_0 = T4A.selectFrom(s0_0, s0_4);
+        FloatVector s1_4 = T4B.selectFrom(s0_0, s0_4);
+        FloatVector s1_1 = T4A.selectFrom(s0_1, s0_5);
+        FloatVector s1_5 = T4B.selectFrom(s0_1, s0_5);
+        FloatVector s1_2 = T4A.selectFrom(s0_2, s0_6);
+        FloatVector s1_6 = T4B.selectFrom(s0_2, s0_6);
+        FloatVector s1_3 = T4A.selectFrom(s0_3, s0_7);
+        FloatVector s1_7 = T4B.selectFrom(s0_3, s0_7);
+        FloatVector s1_8 = T4A.selectFrom(s0_8, s0_12);
+        FloatVector s1_12 = T4B.selectFrom(s0_8, s0_12);
+        FloatVector s1_9 = T4A.selectFrom(s0_9, s0_13);
+        FloatVector s1_13 = T4B.selectFrom(s0_9, s0_13);
+        FloatVector s1_10 = T4A.selectFrom(s0_10, s0_14);
+        FloatVector s1_14 = T4B.selectFrom(s0_10, s0_14);
+        FloatVector s1_11 = T4A.selectFrom(s0_11, s0_15);
+        FloatVector s1_15 = T4B.selectFrom(s0_11, s0_15);
+        FloatVector s2_0 = T2A.selectFrom(s1_0, s1_2);
+        FloatVector s2_2 = T2B.selectFrom(s1_0, s1_2);
+        FloatVector s2_1 = T2A.selectFrom(s1_1, s1_3);
+        FloatVector s2_3 = T2B.selectFrom(s1_1, s1_3);
+        FloatVector s2_4 = T2A.selectFrom(s1_4, s1_6);
+        FloatVector s2_6 = T2B.selectFrom(s1_4, s1_6);
+        FloatVector s2_5 = T2A.selectFrom(s1_5, s1_7);
+        FloatVector s2_7 = T2B.selectFrom(s1_5, s1_7);
+        FloatVector s2_8 = T2A.selectFrom(s1_8, s1_10);
+        FloatVector s2_10 = T2B.selectFrom(s1_8, s1_10);
+        FloatVector s2_9 = T2A.selectFrom(s1_9, s1_11);
+        FloatVector s2_11 = T2B.selectFrom(s1_9, s1_11);
+        FloatVector s2_12 = T2A.selectFrom(s1_12, s1_14);
+        FloatVector s2_14 = T2B.selectFrom(s1_12, s1_14);
+        FloatVector s2_13 = T2A.selectFrom(s1_13, s1_15);
+        FloatVector s2_15 = T2B.selectFrom(s1_13, s1_15);
+        FloatVector s3_0 = T1A.selectFrom(s2_0, s2_1);
+        FloatVector s3_1 = T1B.selectFrom(s2_0, s2_1);
+        FloatVector s3_2 = T1A.selectFrom(s2_2, s2_3);
+        FloatVector s3_3 = T1B.selectFrom(s2_2, s2_3);
+        FloatVector s3_4 = T1A.selectFrom(s2_4, s2_5);
+        FloatVector s3_5 = T1B.selectFrom(s2_4, s2_5);
+        FloatVector s3_6 = T1A.selectFrom(s2_6, s2_7);
+        FloatVector s3_7 = T1B.selectFrom(s2_6, s2_7);
+        FloatVector s3_8 = T1A.selectFrom(s2_8, s2_9);
+        FloatVector s3_9 = T1B.selectFrom(s2_8, s2_9);
+        FloatVector s3_10 = T1A.selectFrom(s2_10, s2_11);
+        FloatVector s3_11 = T1B.selectFrom(s2_10, s2_11);
+        FloatVector s3_12 = T1A.selectFrom(s2_12, s2_13);
+        FloatVector s3_13 = T1B.selectFrom(s2_12, s2_13);
+        FloatVector s3_14 = T1A.selectFrom(s2_14, s2_15);
+        FloatVector s3_15 = T1B.selectFrom(s2_14, s2_15);
+        s3_0.intoArray(dst, d);
+        s3_1.intoArray(dst, d + stride);
+        s3_2.intoArray(dst, d + 2 * stride);
+        s3_3.intoArray(dst, d + 3 * stride);
+        s3_4.intoArray(dst, d + 4 * stride);
+        s3_5.intoArray(dst, d + 5 * stride);
+        s3_6.intoArray(dst, d + 6 * stride);
+        s3_7.intoArray(dst, d + 7 * stride);
+        s3_8.intoArray(dst, d + 8 * stride);
+        s3_9.intoArray(dst, d + 9 * stride);
+        s3_10.intoArray(dst, d + 10 * stride);
+        s3_11.intoArray(dst, d + 11 * stride);
+        s3_12.intoArray(dst, d + 12 * stride);
+        s3_13.intoArray(dst, d + 13 * stride);
+        s3_14.intoArray(dst, d + 14 * stride);
+        s3_15.intoArray(dst, d + 15 * stride);
+    }
+
+    /**
+     * Packs input rows {@code [0, mc)} (row stride k from {@code xo}), columns {@code [k0, k0 + kc)}
+     * as panels of MR rows: {@code ap[ao + p*kc*MR + kk*MR + r] = x[p*MR + r, k0 + kk]}, missing rows
+     * zero. Pairs of full panels go through 16 x 16 register transposes.
+     */
+    private static void packA(float[] x, int xo, int k, int mc, int k0, int kc, float[] ap, int ao) {
+        int panels = (mc + MR - 1) / MR;
+        int p = 0;
+        if (L == 16 && MR == 8) {
+            for (; (p + 2) * MR <= mc; p += 2) {
+                int b0 = ao + p * kc * MR;
+                int b1 = b0 + kc * MR;
+                int src = xo + p * MR * k + k0;
+                int kk = 0;
+                for (; kk <= kc - 16; kk += 16) {
+                    transposeA16(x, src + kk, k, ap, b0 + kk * MR, b1 + kk * MR);
+                }
+                for (int r = 0; r < 16 && kk < kc; r++) {
+                    packRowA(x, src + r * k, kk, kc, ap, (r < 8 ? b0 : b1) + r % 8);
+                }
+            }
+        }
+        for (; p < panels; p++) {
+            for (int r = 0; r < MR; r++) {
+                int row = p * MR + r;
+                int base = ao + p * kc * MR + r;
+                if (row < mc) {
+                    packRowA(x, xo + row * k + k0, 0, kc, ap, base);
+                } else {
+                    for (int kk = 0; kk < kc; kk++) {
+                        ap[base + kk * MR] = 0f;
+                    }
+                }
+            }
+        }
+    }
+
+    /** Columns {@code [from, kc)} of one input row starting at {@code src}, down a packed column. */
+    private static void packRowA(float[] x, int src, int from, int kc, float[] ap, int base) {
+        int kk = from;
+        for (; kk <= kc - L; kk += L) {
+            FloatVector.fromArray(F, x, src + kk).intoArray(ap, base + kk * MR, COLUMN_MR, 0);
+        }
+        for (; kk < kc; kk++) {
+            ap[base + kk * MR] = x[src + kk];
+        }
+    }
+
+    private static final VectorMask<Float> LOW8 = L == 16 ? F.indexInRange(0, 8) : null;
+    private static final VectorMask<Float> HIGH8 = L == 16 ? LOW8.not() : null;
+
+    /**
+     * Packs a 16 x 16 block of the input: rows {@code src + r*k} (r < 16), 16 columns each, into two
+     * MR = 8 panels: {@code ap[a0 + c*8 + r]} for r < 8 and {@code ap[a1 + c*8 + r - 8]} for r >= 8.
+     */
+    private static void transposeA16(float[] x, int src, int k, float[] ap, int a0, int a1) {
+        FloatVector v0 = FloatVector.fromArray(F, x, src);
+        FloatVector v1 = FloatVector.fromArray(F, x, src + k);
+        FloatVector v2 = FloatVector.fromArray(F, x, src + 2 * k);
+        FloatVector v3 = FloatVector.fromArray(F, x, src + 3 * k);
+        FloatVector v4 = FloatVector.fromArray(F, x, src + 4 * k);
+        FloatVector v5 = FloatVector.fromArray(F, x, src + 5 * k);
+        FloatVector v6 = FloatVector.fromArray(F, x, src + 6 * k);
+        FloatVector v7 = FloatVector.fromArray(F, x, src + 7 * k);
+        FloatVector v8 = FloatVector.fromArray(F, x, src + 8 * k);
+        FloatVector v9 = FloatVector.fromArray(F, x, src + 9 * k);
+        FloatVector v10 = FloatVector.fromArray(F, x, src + 10 * k);
+        FloatVector v11 = FloatVector.fromArray(F, x, src + 11 * k);
+        FloatVector v12 = FloatVector.fromArray(F, x, src + 12 * k);
+        FloatVector v13 = FloatVector.fromArray(F, x, src + 13 * k);
+        FloatVector v14 = FloatVector.fromArray(F, x, src + 14 * k);
+        FloatVector v15 = FloatVector.fromArray(F, x, src + 15 * k);
+        FloatVector s0_0 = T8A.selectFrom(v0, v8);
+        FloatVector s0_8 = T8B.selectFrom(v0, v8);
+        FloatVector s0_1 = T8A.selectFrom(v1, v9);
+        FloatVector s0_9 = T8B.selectFrom(v1, v9);
+        FloatVector s0_2 = T8A.selectFrom(v2, v10);
+        FloatVector s0_10 = T8B.selectFrom(v2, v10);
+        FloatVector s0_3 = T8A.selectFrom(v3, v11);
+        FloatVector s0_11 = T8B.selectFrom(v3, v11);
+        FloatVector s0_4 = T8A.selectFrom(v4, v12);
+        FloatVector s0_12 = T8B.selectFrom(v4, v12);
+        FloatVector s0_5 = T8A.selectFrom(v5, v13);
+        FloatVector s0_13 = T8B.selectFrom(v5, v13);
+        FloatVector s0_6 = T8A.selectFrom(v6, v14);
+        FloatVector s0_14 = T8B.selectFrom(v6, v14);
+        FloatVector s0_7 = T8A.selectFrom(v7, v15);
+        FloatVector s0_15 = T8B.selectFrom(v7, v15);
+        FloatVector s1_0 = T4A.selectFrom(s0_0, s0_4);
+        FloatVector s1_4 = T4B.selectFrom(s0_0, s0_4);
+        FloatVector s1_1 = T4A.selectFrom(s0_1, s0_5);
+        FloatVector s1_5 = T4B.selectFrom(s0_1, s0_5);
+        FloatVector s1_2 = T4A.selectFrom(s0_2, s0_6);
+        FloatVector s1_6 = T4B.selectFrom(s0_2, s0_6);
+        FloatVector s1_3 = T4A.selectFrom(s0_3, s0_7);
+        FloatVector s1_7 = T4B.selectFrom(s0_3, s0_7);
+        FloatVector s1_8 = T4A.selectFrom(s0_8, s0_12);
+        FloatVector s1_12 = T4B.selectFrom(s0_8, s0_12);
+        FloatVector s1_9 = T4A.selectFrom(s0_9, s0_13);
+        FloatVector s1_13 = T4B.selectFrom(s0_9, s0_13);
+        FloatVector s1_10 = T4A.selectFrom(s0_10, s0_14);
+        FloatVector s1_14 = T4B.selectFrom(s0_10, s0_14);
+        FloatVector s1_11 = T4A.selectFrom(s0_11, s0_15);
+        FloatVector s1_15 = T4B.selectFrom(s0_11, s0_15);
+        FloatVector s2_0 = T2A.selectFrom(s1_0, s1_2);
+        FloatVector s2_2 = T2B.selectFrom(s1_0, s1_2);
+        FloatVector s2_1 = T2A.selectFrom(s1_1, s1_3);
+        FloatVector s2_3 = T2B.selectFrom(s1_1, s1_3);
+        FloatVector s2_4 = T2A.selectFrom(s1_4, s1_6);
+        FloatVector s2_6 = T2B.selectFrom(s1_4, s1_6);
+        FloatVector s2_5 = T2A.selectFrom(s1_5, s1_7);
+        FloatVector s2_7 = T2B.selectFrom(s1_5, s1_7);
+        FloatVector s2_8 = T2A.selectFrom(s1_8, s1_10);
+        FloatVector s2_10 = T2B.selectFrom(s1_8, s1_10);
+        FloatVector s2_9 = T2A.selectFrom(s1_9, s1_11);
+        FloatVector s2_11 = T2B.selectFrom(s1_9, s1_11);
+        FloatVector s2_12 = T2A.selectFrom(s1_12, s1_14);
+        FloatVector s2_14 = T2B.selectFrom(s1_12, s1_14);
+        FloatVector s2_13 = T2A.selectFrom(s1_13, s1_15);
+        FloatVector s2_15 = T2B.selectFrom(s1_13, s1_15);
+        FloatVector s3_0 = T1A.selectFrom(s2_0, s2_1);
+        FloatVector s3_1 = T1B.selectFrom(s2_0, s2_1);
+        FloatVector s3_2 = T1A.selectFrom(s2_2, s2_3);
+        FloatVector s3_3 = T1B.selectFrom(s2_2, s2_3);
+        FloatVector s3_4 = T1A.selectFrom(s2_4, s2_5);
+        FloatVector s3_5 = T1B.selectFrom(s2_4, s2_5);
+        FloatVector s3_6 = T1A.selectFrom(s2_6, s2_7);
+        FloatVector s3_7 = T1B.selectFrom(s2_6, s2_7);
+        FloatVector s3_8 = T1A.selectFrom(s2_8, s2_9);
+        FloatVector s3_9 = T1B.selectFrom(s2_8, s2_9);
+        FloatVector s3_10 = T1A.selectFrom(s2_10, s2_11);
+        FloatVector s3_11 = T1B.selectFrom(s2_10, s2_11);
+        FloatVector s3_12 = T1A.selectFrom(s2_12, s2_13);
+        FloatVector s3_13 = T1B.selectFrom(s2_12, s2_13);
+        FloatVector s3_14 = T1A.selectFrom(s2_14, s2_15);
+        FloatVector s3_15 = T1B.selectFrom(s2_14, s2_15);
+        s3_0.intoArray(ap, a0, LOW8); s3_0.intoArray(ap, a1 - 8, HIGH8);
+        s3_1.intoArray(ap, a0 + 8, LOW8); s3_1.intoArray(ap, a1 + 8 - 8, HIGH8);
+        s3_2.intoArray(ap, a0 + 16, LOW8); s3_2.intoArray(ap, a1 + 16 - 8, HIGH8);
+        s3_3.intoArray(ap, a0 + 24, LOW8); s3_3.intoArray(ap, a1 + 24 - 8, HIGH8);
+        s3_4.intoArray(ap, a0 + 32, LOW8); s3_4.intoArray(ap, a1 + 32 - 8, HIGH8);
+        s3_5.intoArray(ap, a0 + 40, LOW8); s3_5.intoArray(ap, a1 + 40 - 8, HIGH8);
+        s3_6.intoArray(ap, a0 + 48, LOW8); s3_6.intoArray(ap, a1 + 48 - 8, HIGH8);
+        s3_7.intoArray(ap, a0 + 56, LOW8); s3_7.intoArray(ap, a1 + 56 - 8, HIGH8);
+        s3_8.intoArray(ap, a0 + 64, LOW8); s3_8.intoArray(ap, a1 + 64 - 8, HIGH8);
+        s3_9.intoArray(ap, a0 + 72, LOW8); s3_9.intoArray(ap, a1 + 72 - 8, HIGH8);
+        s3_10.intoArray(ap, a0 + 80, LOW8); s3_10.intoArray(ap, a1 + 80 - 8, HIGH8);
+        s3_11.intoArray(ap, a0 + 88, LOW8); s3_11.intoArray(ap, a1 + 88 - 8, HIGH8);
+        s3_12.intoArray(ap, a0 + 96, LOW8); s3_12.intoArray(ap, a1 + 96 - 8, HIGH8);
+        s3_13.intoArray(ap, a0 + 104, LOW8); s3_13.intoArray(ap, a1 + 104 - 8, HIGH8);
+        s3_14.intoArray(ap, a0 + 112, LOW8); s3_14.intoArray(ap, a1 + 112 - 8, HIGH8);
+        s3_15.intoArray(ap, a0 + 120, LOW8); s3_15.intoArray(ap, a1 + 120 - 8, HIGH8);
+    }
+
+
+    /** The 8 x 2L register tile: {@code c[r, v] (+)= sum_k ap[k*8 + r] * bp[k*2L + v]} over {@code kc} steps. */
+    private static void micro8x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, boolean accumulate) {
+        FloatVector c00 = FloatVector.zero(F);
+        FloatVector c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00, c40 = c00;
+        FloatVector c41 = c00, c50 = c00, c51 = c00, c60 = c00, c61 = c00, c70 = c00, c71 = c00;
+        int k = 0;
+        for (; k < kc; k++) {
+            int a = ao + (k) * 8;
+            int b = bo + (k) * 2 * L;
+            FloatVector b0 = FloatVector.fromArray(F, bp, b);
+            FloatVector b1 = FloatVector.fromArray(F, bp, b + L);
+            FloatVector a0 = FloatVector.broadcast(F, ap[a]);
+            c00 = b0.fma(a0, c00); c01 = b1.fma(a0, c01);
+            FloatVector a1 = FloatVector.broadcast(F, ap[a + 1]);
+            c10 = b0.fma(a1, c10); c11 = b1.fma(a1, c11);
+            FloatVector a2 = FloatVector.broadcast(F, ap[a + 2]);
+            c20 = b0.fma(a2, c20); c21 = b1.fma(a2, c21);
+            FloatVector a3 = FloatVector.broadcast(F, ap[a + 3]);
+            c30 = b0.fma(a3, c30); c31 = b1.fma(a3, c31);
+            FloatVector a4 = FloatVector.broadcast(F, ap[a + 4]);
+            c40 = b0.fma(a4, c40); c41 = b1.fma(a4, c41);
+            FloatVector a5 = FloatVector.broadcast(F, ap[a + 5]);
+            c50 = b0.fma(a5, c50); c51 = b1.fma(a5, c51);
+            FloatVector a6 = FloatVector.broadcast(F, ap[a + 6]);
+            c60 = b0.fma(a6, c60); c61 = b1.fma(a6, c61);
+            FloatVector a7 = FloatVector.broadcast(F, ap[a + 7]);
+            c70 = b0.fma(a7, c70); c71 = b1.fma(a7, c71);
+        }
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(F, c, co)); c01 = c01.add(FloatVector.fromArray(F, c, co + L));
+            c10 = c10.add(FloatVector.fromArray(F, c, co + ldc)); c11 = c11.add(FloatVector.fromArray(F, c, co + ldc + L));
+            c20 = c20.add(FloatVector.fromArray(F, c, co + 2 * ldc)); c21 = c21.add(FloatVector.fromArray(F, c, co + 2 * ldc + L));
+            c30 = c30.add(FloatVector.fromArray(F, c, co + 3 * ldc)); c31 = c31.add(FloatVector.fromArray(F, c, co + 3 * ldc + L));
+            c40 = c40.add(FloatVector.fromArray(F, c, co + 4 * ldc)); c41 = c41.add(FloatVector.fromArray(F, c, co + 4 * ldc + L));
+            c50 = c50.add(FloatVector.fromArray(F, c, co + 5 * ldc)); c51 = c51.add(FloatVector.fromArray(F, c, co + 5 * ldc + L));
+            c60 = c60.add(FloatVector.fromArray(F, c, co + 6 * ldc)); c61 = c61.add(FloatVector.fromArray(F, c, co + 6 * ldc + L));
+            c70 = c70.add(FloatVector.fromArray(F, c, co + 7 * ldc)); c71 = c71.add(FloatVector.fromArray(F, c, co + 7 * ldc + L));
+        }
+        c00.intoArray(c, co); c01.intoArray(c, co + L);
+        c10.intoArray(c, co + ldc); c11.intoArray(c, co + ldc + L);
+        c20.intoArray(c, co + 2 * ldc); c21.intoArray(c, co + 2 * ldc + L);
+        c30.intoArray(c, co + 3 * ldc); c31.intoArray(c, co + 3 * ldc + L);
+        c40.intoArray(c, co + 4 * ldc); c41.intoArray(c, co + 4 * ldc + L);
+        c50.intoArray(c, co + 5 * ldc); c51.intoArray(c, co + 5 * ldc + L);
+        c60.intoArray(c, co + 6 * ldc); c61.intoArray(c, co + 6 * ldc + L);
+        c70.intoArray(c, co + 7 * ldc); c71.intoArray(c, co + 7 * ldc + L);
+    }
+
+    // ------------------------------------------------------------------ gemm on flat arrays
+
+    private static final int W = 4 * L;
+
+    /** {@link Kernels#gemm}: see the class comment. */
     static void gemm(int m, int n, int depth, float[] a, int ao, int ars, int acs, float[] b, int bo, int ldb,
                      float[] c, int co, int ldc) {
         int j = 0;

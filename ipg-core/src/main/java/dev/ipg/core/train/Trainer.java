@@ -8,6 +8,7 @@ import dev.ipg.core.io.HeapTensors;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.Parallel;
@@ -384,7 +385,7 @@ public final class Trainer {
                     + config.maxPositions());
         }
         int rows = longest * batchSize;
-        long need = rm.plannedBytes(rows, new dev.ipg.core.model.Site(0, dev.ipg.core.model.Site.Kind.RESID_PRE), true);
+        long need = rm.plannedBytes(rows, new Site(0, Site.Kind.RESID_PRE), true);
         if (need > rm.budget()) {
             throw new IpgException(String.format(java.util.Locale.ROOT,
                     "a batch of %d examples of up to %d tokens needs about %.0f MiB, more than the budget of %.0f MiB; "

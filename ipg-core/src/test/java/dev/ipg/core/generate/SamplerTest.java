@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.nn.Policy;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
@@ -140,5 +141,13 @@ class SamplerTest {
         assertThrows(IpgException.class, () -> new SamplingParams(1, 0, 0, 0));
         assertThrows(IpgException.class, () -> new SamplingParams(1, 0, 1.5, 0));
         assertThrows(IpgException.class, () -> new SamplingParams(Double.NaN, 0, 1, 0));
+    }
+
+    @Test
+    void theSamplingDistributionIsMadeFromValidatedParameters() {
+        assertEquals(new Policy(0.7, 5, 0.9), new SamplingParams(0.7, 5, 0.9, 3).policy());
+        var e = assertThrows(IpgException.class, () -> SamplingParams.greedy().policy());
+        assertTrue(e.getMessage().contains("greedy"), e.getMessage());
+        assertThrows(IpgException.class, () -> new SamplingParams(Double.POSITIVE_INFINITY, 0, 1, 0));
     }
 }

@@ -284,12 +284,12 @@ class OpGradientTest {
             float[] c = rand(r, n, 1);
             float[] dg = new float[n];
             float[] du = new float[n];
-            Mlp.gatedBackward(act, c, g, u, n, dg, du);
-            check(act + " gated dg", g, dg, () -> dot(c, Mlp.gatedForward(act, g, u, n)));
-            check(act + " gated du", u, du, () -> dot(c, Mlp.gatedForward(act, g, u, n)));
+            Mlp.gatedBackward(k, act, c, g, u, n, dg, du);
+            check(act + " gated dg", g, dg, () -> dot(c, Mlp.gatedForward(k, act, g, u, n)));
+            check(act + " gated du", u, du, () -> dot(c, Mlp.gatedForward(k, act, g, u, n)));
             float[] da = new float[n];
-            Mlp.plainBackward(act, c, g, n, da);
-            check(act + " plain", g, da, () -> dot(c, Mlp.plainForward(act, g, n)));
+            Mlp.plainBackward(k, act, c, g, n, da);
+            check(act + " plain", g, da, () -> dot(c, Mlp.plainForward(k, act, g, n)));
         }
     }
 

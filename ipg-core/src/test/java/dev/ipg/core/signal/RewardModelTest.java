@@ -11,6 +11,7 @@ import dev.ipg.core.model.Family;
 import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Matrix;
+import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.testutil.PyTorchReference;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -83,6 +84,25 @@ class RewardModelTest {
             // the conversation goes through the reward model's chat template
             String text = model.text(new Sample("x", "What is 2 + 2?", "4", 1, "4"));
             assertTrue(text.contains("<|im_start|>user\nWhat is 2 + 2?<|im_end|>") && text.contains("<|im_start|>assistant\n"), text);
+        }
+        // on the caller's pool (its --threads): the same score (the kernels do not depend on the
+        // thread count), and the pool is the caller's to close
+        try (Parallel pool = Parallel.of(2)) {
+            double own;
+            try (RewardModel model = (RewardModel) Signals.parse("reward-model:" + rm)) {
+                own = model.score(ids);
+            }
+            try (RewardModel model = (RewardModel) Signals.parse("reward-model:" + rm, pool)) {
+                assertEquals(2, model.threads());
+                assertEquals(own, model.score(ids));
+            }
+            int[] ran = new int[1];
+            pool.forRange(4, 1, (a, b) -> {
+                synchronized (ran) {
+                    ran[0] += b - a;
+                }
+            });
+            assertEquals(4, ran[0], "the shared pool still runs after the signal is closed");
         }
         var e = assertThrows(IpgException.class, () -> Signals.parse("reward-model:" + causal));
         assertTrue(e.getMessage().contains("not a ...ForSequenceClassification"), e.getMessage());

@@ -3,6 +3,7 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
 import dev.ipg.core.run.Seeds;
 import dev.ipg.core.io.RunLock;
 import dev.ipg.core.model.Site;
@@ -87,7 +88,7 @@ public final class ControlVectorBaseline {
                 neg = java.util.Arrays.copyOf(neg, Math.min(neg.length, ctx));
             }
             if (pos.length <= prompt.length || neg.length <= prompt.length) {
-                throw new dev.ipg.core.IpgException("control-vector: the prompt of problem " + s.problem(i).id()
+                throw new IpgException("control-vector: the prompt of problem " + s.problem(i).id()
                         + " fills the model's context of " + ctx + " positions; no room for the solution");
             }
             float[] ap = s.activations(pos, prompt.length, site);

@@ -10,6 +10,7 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.grad.Interpolation;
 import dev.ipg.core.grad.ReverseMode;
 import dev.ipg.core.grad.Trajectory;
+import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.io.RunLock;
@@ -100,8 +101,8 @@ public final class IntegratedGradients {
             return done;
         }
         Path prompts = dir.resolve("prompts");
-        dev.ipg.core.io.AtomicFiles.createDirectories(prompts, "run directory");
-        dev.ipg.core.io.AtomicFiles.removeStaleTemporaries(prompts);
+        AtomicFiles.createDirectories(prompts, "run directory");
+        AtomicFiles.removeStaleTemporaries(prompts);
         int d = site.width(s.model().config());
         float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m) : null;
         ReverseMode reverse = new ReverseMode(s.model());
