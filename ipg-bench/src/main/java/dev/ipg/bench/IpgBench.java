@@ -182,10 +182,9 @@ public final class IpgBench implements Callable<Integer> {
         if (torch != null && torch.has("seconds_per_prompt")) {
             System.out.printf(Locale.ROOT, "%-10s %10.2f %10.2f %10.2f%n", "torch", torch.path("seconds_per_prompt").asDouble(),
                     torch.path("sampling_seconds_per_prompt").asDouble(), torch.path("backward_seconds_per_prompt").asDouble());
-            System.out.printf(Locale.ROOT, "%-10s %9.2fx %9.2fx %9.2fx%n", "ratio",
-                    torch.path("seconds_per_prompt").asDouble() / ipg.path("seconds_per_prompt").asDouble(),
-                    torch.path("sampling_seconds_per_prompt").asDouble() / ipg.path("sampling_seconds_per_prompt").asDouble(),
-                    torch.path("backward_seconds_per_prompt").asDouble() / ipg.path("backward_seconds_per_prompt").asDouble());
+            // how many times faster ipg is (torch seconds / ipg seconds)
+            System.out.printf(Locale.ROOT, "%-10s %10s %10s %10s%n", "speed-up", ratio(torch, ipg, "seconds_per_prompt"),
+                    ratio(torch, ipg, "sampling_seconds_per_prompt"), ratio(torch, ipg, "backward_seconds_per_prompt"));
         } else if (torch != null) {
             System.out.println("torch: " + torch.path("error").asText());
         }
@@ -206,6 +205,12 @@ public final class IpgBench implements Callable<Integer> {
             Files.writeString(out, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(r));
         }
         return 0;
+    }
+
+    private static String ratio(JsonNode torch, JsonNode ipg, String key) {
+        double a = torch.path(key).asDouble();
+        double b = ipg.path(key).asDouble();
+        return b > 0 && a > 0 ? String.format(Locale.ROOT, "%.2fx", a / b) : "-";
     }
 
     private IpgEstimator estimator(Transformer m, int q, int n, int tokens, IpgOptions.SamplingMode mode) {
