@@ -75,7 +75,7 @@ public final class GradBench implements Callable<Integer> {
             case "qwen2.5-0.5b" -> ModelBench.qwen05(dtype);
             case "qwen2.5-1.5b" -> new RandomCheckpoint.Spec(Family.QWEN2, 1536, 28, 12, 2, 0, 8960, 151936, 32768, dtype, true,
                     false, false);
-            default -> throw new IllegalArgumentException("unknown shape " + shape);
+            default -> throw new IllegalStateException("--shape: unknown shape " + shape + "; expected qwen2.5-0.5b or qwen2.5-1.5b");
         };
     }
 
