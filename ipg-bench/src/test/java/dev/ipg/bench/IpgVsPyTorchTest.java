@@ -20,7 +20,8 @@ import picocli.CommandLine;
  * trajectories and writes them with its per-point contributions and scores; the PyTorch estimator
  * of {@code torch_ipg_bench.py} runs its own autograd backward on exactly those trajectories (same
  * advantages, path points and quadrature weights) and its scores must agree within float32
- * rounding. Fails when no Python with torch is found.
+ * rounding (F32 weights, and BF16 weights against PyTorch upcasting them). Fails when no Python
+ * with torch is found.
  */
 class IpgVsPyTorchTest {
 
@@ -30,15 +31,31 @@ class IpgVsPyTorchTest {
     @ParameterizedTest
     @EnumSource(value = Family.class, names = {"QWEN2", "LLAMA", "GPT2"})
     void pytorchBackwardOnIpgTrajectoriesGivesTheSameScores(Family family) throws Exception {
-        Path model = RandomCheckpoint.write(tmp.resolve("model"), RandomCheckpoint.Spec.tiny(family), 11);
+        check(family, RandomCheckpoint.Spec.tiny(family), List.of());
+    }
+
+    /**
+     * BF16 weights: ipg multiplies the stored bf16 values exactly in float32, which is what PyTorch
+     * computes with the weights upcast per matmul, so the same tolerance holds.
+     */
+    @org.junit.jupiter.api.Test
+    void bf16WeightsGiveTheSameScoresAsPyTorchWithUpcastWeights() throws Exception {
+        check(Family.QWEN2, RandomCheckpoint.Spec.tiny(Family.QWEN2).withDtype(dev.ipg.core.tensor.DType.BF16),
+                List.of("--bf16-compute", "upcast"));
+    }
+
+    private void check(Family family, RandomCheckpoint.Spec spec, List<String> torchArgs) throws Exception {
+        Path model = RandomCheckpoint.write(tmp.resolve("model"), spec, 11);
         Path traj = tmp.resolve("trajectories.json");
         int rc = new CommandLine(new IpgBench()).execute("--model", model.toString(), "--no-torch", "--steps", "3", "--samples", "4",
                 "--new-tokens", "6", "--prompt-len", "5", "--temperature", "2.5", "--site", "hook_resid_post", "--threads", "1",
                 "--trajectories-out", traj.toString());
         assertEquals(0, rc, "ipg-bench ipg exit code");
         Path out = tmp.resolve("torch.json");
-        PyTorchReference.runScript(BenchEnv.script("torch_ipg_bench.py"), List.of("--model", model.toString(), "--mode", "backward",
+        List<String> args = new java.util.ArrayList<>(List.of("--model", model.toString(), "--mode", "backward",
                 "--trajectories", traj.toString(), "--threads", "1", "--out", out.toString()));
+        args.addAll(torchArgs);
+        PyTorchReference.runScript(BenchEnv.script("torch_ipg_bench.py"), args);
         ObjectMapper json = new ObjectMapper();
         JsonNode ipg = json.readTree(traj.toFile());
         JsonNode torch = json.readTree(out.toFile());
@@ -54,8 +71,8 @@ class IpgVsPyTorchTest {
             }
         }
         assertTrue(mixed && scale > 0, () -> "no group was back-propagated; the comparison would be empty: " + ipg.path("nodes"));
-        assertEquals(RandomCheckpoint.Spec.tiny(family).hidden(), want.length);
-        System.out.printf("%s: largest |score| %.3g%n", family, scale);
+        assertEquals(spec.hidden(), want.length);
+        System.out.printf("%s %s: largest |score| %.3g%n", family, spec.dtype(), scale);
         assertClose(want, got, scale, "IPG scores");
         JsonNode nodes = ipg.path("nodes");
         assertEquals(3, nodes.size());
