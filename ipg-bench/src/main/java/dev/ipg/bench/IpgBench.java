@@ -174,6 +174,10 @@ public final class IpgBench implements Callable<Integer> {
             }
         }
         JsonNode ipg = r.path("ipg");
+        if (ipg.path("points_backpropagated").asInt() < ipg.path("points").asInt()) {
+            System.err.printf(Locale.ROOT, "[bench] only %d of %d path points had mixed rewards and were back-propagated (first prompt):"
+                    + " the backward figure covers those%n", ipg.path("points_backpropagated").asInt(), ipg.path("points").asInt());
+        }
         System.out.printf(Locale.ROOT, "IPG q=%d N=%d, %d new tokens, %s at %s, %s (seconds per prompt)%n", steps, samples, newTokens,
                 sampling, siteName, dir.getFileName());
         System.out.printf(Locale.ROOT, "%-10s %10s %10s %10s%n", "", "total", "sampling", "backward");
@@ -250,6 +254,10 @@ public final class IpgBench implements Callable<Integer> {
                 a.add(s);
             }
             o.put("generated_tokens", first.generatedTokens());
+            // path points whose rewards were mixed (only those are back-propagated), first prompt
+            o.put("points_backpropagated", first.nodes().stream()
+                    .filter(n -> java.util.Arrays.stream(n.advantages()).anyMatch(x -> x != 0)).count());
+            o.put("points", first.nodes().size());
             return o;
         }
     }
