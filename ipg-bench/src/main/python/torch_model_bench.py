@@ -51,7 +51,16 @@ def log(msg):
 
 
 def peak_rss_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # Linux: ru_maxrss in KiB
+    """Peak RSS of this process in MB: VmHWM, which belongs to this address space. (getrusage's
+    ru_maxrss is kept across fork and exec, so a child of a large JVM would report the JVM's.)"""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # not Linux: KiB on Linux, bytes on macOS
 
 
 # =============================================================================================
@@ -510,7 +519,13 @@ def main(argv=None):
                     log(f"fwd_bwd {length}: skipped, longer than n_positions {c['max_pos']}")
                     result["fwd_bwd"][f"T{length}_tokens_per_s"] = None
                     continue
-                tps, sec, loss = bench_fwd_bwd(model, length, site, args.loss_chunk)
+                try:
+                    tps, sec, loss = bench_fwd_bwd(model, length, site, args.loss_chunk)
+                except RuntimeError as e:  # e.g. the allocator cannot get the memory at this length
+                    log(f"fwd+bwd T={length}: failed: {e}")
+                    result["fwd_bwd"][f"T{length}_tokens_per_s"] = None
+                    result["fwd_bwd"][f"T{length}_error"] = str(e).splitlines()[0]
+                    break
                 result["fwd_bwd"][f"T{length}_tokens_per_s"] = round(tps, 2)
                 result["fwd_bwd"][f"T{length}_seconds"] = round(sec, 3)
                 result["rss_mb"][f"after_fwd_bwd_T{length}"] = round(peak_rss_mb(), 1)

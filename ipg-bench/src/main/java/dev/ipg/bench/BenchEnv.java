@@ -55,6 +55,37 @@ final class BenchEnv {
         return -1;
     }
 
+    /**
+     * Resets the peak RSS of this process (Linux: "5" into /proc/self/clear_refs) and the peak
+     * usage of every memory pool, so the next readings are peaks from now on. False when the RSS
+     * mark could not be reset (then {@link #peakRssMb} stays the peak since the start).
+     */
+    static boolean resetPeaks() {
+        for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            p.resetPeakUsage();
+        }
+        try {
+            Files.writeString(Path.of("/proc/self/clear_refs"), "5");
+            return true;
+        } catch (IOException | SecurityException e) {
+            return false;
+        }
+    }
+
+    /**
+     * High-water mark of the Java heap in MB: the sum of the peak usage of every heap memory pool
+     * since the JVM started (an upper bound of the heap in use at any one time).
+     */
+    static double heapPeakMb() {
+        long sum = 0;
+        for (java.lang.management.MemoryPoolMXBean p : java.lang.management.ManagementFactory.getMemoryPoolMXBeans()) {
+            if (p.getType() == java.lang.management.MemoryType.HEAP && p.getPeakUsage() != null) {
+                sum += p.getPeakUsage().getUsed();
+            }
+        }
+        return sum / 1048576.0;
+    }
+
     /** A script of ipg-bench/src/main/python, found from the working directory upwards. */
     static Path script(String name) {
         Path dir = Path.of("").toAbsolutePath();

@@ -5,12 +5,15 @@ import picocli.CommandLine.Command;
 
 /**
  * Entry point of {@code ipg-bench}: {@code gemm} compares the engine's matmul with numpy/OpenBLAS
- * on the same shapes in the same run; {@code hash} times the content hash of a checkpoint's weights;
+ * on the same shapes in the same run; {@code model}, {@code grad} and {@code ipg} compare prefill/decode,
+ * forward + backward and the whole IPG estimator with PyTorch; {@code bandwidth} measures the memory
+ * read bandwidth that bounds decode; {@code cold} times a one-shot {@code ipg logits} in fresh JVMs;
+ * {@code hash} times the content hash of a checkpoint's weights;
  * {@code jmh} runs the JMH benchmarks packaged in this jar.
  */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the ipg engine.",
-        subcommands = {GemmCommand.class, ModelBench.class, GradBench.class, IpgBench.class, HashBench.class, JmhCommand.class,
+        subcommands = {GemmCommand.class, ModelBench.class, Bandwidth.class, ColdStart.class, GradBench.class, IpgBench.class, HashBench.class, JmhCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 

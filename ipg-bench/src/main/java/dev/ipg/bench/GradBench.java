@@ -60,8 +60,12 @@ public final class GradBench implements Callable<Integer> {
     @Option(names = "--python", defaultValue = "/usr/bin/python3")
     String python;
 
-    @Option(names = "--no-torch")
+    @Option(names = "--no-torch", description = "Measure ipg only.")
     boolean noTorch;
+
+    @Option(names = "--torch-max-len", paramLabel = "T", defaultValue = "8192",
+            description = "Longest T given to PyTorch (longer ones are reported as not run; default: ${DEFAULT-VALUE}).")
+    int torchMaxLen;
 
     @Option(names = "--out", paramLabel = "FILE")
     Path out;
@@ -71,7 +75,7 @@ public final class GradBench implements Callable<Integer> {
             case "qwen2.5-0.5b" -> ModelBench.qwen05(dtype);
             case "qwen2.5-1.5b" -> new RandomCheckpoint.Spec(Family.QWEN2, 1536, 28, 12, 2, 0, 8960, 151936, 32768, dtype, true,
                     false, false);
-            default -> throw new IllegalArgumentException("unknown shape " + shape);
+            default -> throw new IllegalStateException("--shape: unknown shape " + shape + "; expected qwen2.5-0.5b or qwen2.5-1.5b");
         };
     }
 
@@ -102,6 +106,8 @@ public final class GradBench implements Callable<Integer> {
             run(m, rm, site, 16);   // warm-up
             for (int t : lengths) {
                 System.err.println("[bench] " + rm.describePlan(t, site, false));
+                // peaks of this length alone: the kernel's RSS high-water mark and the heap pools' peaks are reset
+                boolean reset = BenchEnv.resetPeaks();
                 double best = Double.MAX_VALUE;
                 for (int i = 0; i < repeats; i++) {
                     best = Math.min(best, run(m, rm, site, t));
@@ -110,8 +116,11 @@ public final class GradBench implements Callable<Integer> {
                 ipg.put("T" + t + "_seconds", best);
                 ipg.put("T" + t + "_planned_mb", rm.plannedBytes(t, site, false) / 1048576.0);
                 ipg.put("rss_peak_mb_after_T" + t, BenchEnv.peakRssMb());
-                System.err.printf(Locale.ROOT, "[bench] ipg fwd+bwd T=%d: %.1f tokens/s, peak RSS %.0f MB%n", t, t / best,
-                        BenchEnv.peakRssMb());
+                ipg.put("T" + t + "_rss_peak_mb", BenchEnv.peakRssMb());
+                ipg.put("T" + t + "_rss_peak_is_per_length", reset);
+                ipg.put("T" + t + "_heap_peak_mb", BenchEnv.heapPeakMb());
+                System.err.printf(Locale.ROOT, "[bench] ipg fwd+bwd T=%d: %.1f tokens/s, peak RSS %.0f MB, heap high-water %.0f MB%n", t,
+                        t / best, BenchEnv.peakRssMb(), BenchEnv.heapPeakMb());
             }
         }
         JsonNode torch = null;
@@ -120,16 +129,34 @@ public final class GradBench implements Callable<Integer> {
             int layer = Integer.parseInt(siteName.split("\\.")[1]);
             torch = BenchEnv.runJson(List.of(python, BenchEnv.script("torch_model_bench.py").toString(), "--model", dir.toString(),
                     "--threads", Integer.toString(threads), "--phases", "fwd_bwd", "--site", kind, "--site-layer",
-                    Integer.toString(layer), "--grad-lens", String.join(",", lengths.stream().map(String::valueOf).toList())));
+                    Integer.toString(layer), "--grad-lens", String.join(",", lengths.stream().filter(t -> t <= torchMaxLen)
+                            .map(String::valueOf).toList())));
             all.set("torch", torch);
         }
-        System.out.printf(Locale.ROOT, "%-28s %12s %12s %8s%n", "fwd+bwd to " + siteName, "ipg tok/s", "torch tok/s", "ratio");
+        System.out.printf(Locale.ROOT, "%-28s %12s %12s %8s %10s %14s %12s%n", "fwd+bwd to " + siteName, "ipg tok/s", "torch tok/s", "ratio",
+                "ipg s", "ipg RSS/heap", "torch RSS");
         for (int t : lengths) {
             double a = ipg.path("T" + t + "_tokens_per_s").asDouble();
-            double b = torch == null ? Double.NaN : torch.path("fwd_bwd").path("T" + t + "_tokens_per_s").asDouble(Double.NaN);
-            System.out.printf(Locale.ROOT, "%-28s %12.1f %12.1f %8s%n", "T = " + t, a, b,
-                    Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", a / b));
+            JsonNode tb = torch == null ? null : torch.path("fwd_bwd").path("T" + t + "_tokens_per_s");
+            double b = tb == null || !tb.isNumber() ? Double.NaN : tb.asDouble();
+            double trss = torch == null ? Double.NaN : torch.path("rss_mb").path("after_fwd_bwd_T" + t).asDouble(Double.NaN);
+            System.out.printf(Locale.ROOT, "%-28s %12.1f %12s %8s %10.2f %8.0f/%-5.0f %12s%n", "T = " + t, a,
+                    Double.isNaN(b) ? (t > torchMaxLen || torch == null ? "-" : "failed") : String.format(Locale.ROOT, "%.1f", b),
+                    Double.isNaN(b) ? "-" : String.format(Locale.ROOT, "%.2fx", a / b), ipg.path("T" + t + "_seconds").asDouble(),
+                    ipg.path("T" + t + "_rss_peak_mb").asDouble(), ipg.path("T" + t + "_heap_peak_mb").asDouble(),
+                    Double.isNaN(trss) ? "-" : String.format(Locale.ROOT, "%.0f MB", trss));
         }
+        // growth with T: seconds per token relative to the shortest length (flat while the weights dominate,
+        // rising linearly once the quadratic attention does)
+        int t0 = lengths.getFirst();
+        double perTok0 = ipg.path("T" + t0 + "_seconds").asDouble() / t0;
+        StringBuilder growth = new StringBuilder("ipg seconds per token relative to T = " + t0 + ":");
+        for (int t : lengths) {
+            double r = ipg.path("T" + t + "_seconds").asDouble() / t / perTok0;
+            ipg.put("T" + t + "_cost_per_token_vs_T" + t0, r);
+            growth.append(String.format(Locale.ROOT, " T=%d %.2fx", t, r));
+        }
+        System.out.println(growth);
         System.out.printf(Locale.ROOT, "peak RSS: ipg %.0f MB%s%n", ipg.path("rss_peak_mb_after_T" + lengths.getLast()).asDouble(),
                 torch == null ? "" : String.format(Locale.ROOT, ", torch %.0f MB", torch.path("peak_rss_mb").asDouble()));
         if (out != null) {

@@ -67,6 +67,10 @@ public final class ModelBench implements Callable<Integer> {
     @Option(names = "--no-torch", description = "Measure ipg only.")
     boolean noTorch;
 
+    @Option(names = "--bandwidth-mb", paramLabel = "MB", defaultValue = "512",
+            description = "Buffer of the memory-bandwidth measurement that bounds decode, in MiB; 0 skips it (default: ${DEFAULT-VALUE}).")
+    int bandwidthMb;
+
     @Option(names = "--out", paramLabel = "FILE", description = "Write all results as JSON.")
     Path out;
 
@@ -96,8 +100,21 @@ public final class ModelBench implements Callable<Integer> {
         all.put("date", ZonedDateTime.now().toString());
         all.put("machine", BenchEnv.machine());
         all.put("java", Runtime.version().toString());
+        double bw = Double.NaN;
+        if (bandwidthMb > 0) {
+            ObjectNode b = all.putObject("bandwidth");
+            b.put("buffer_mb", bandwidthMb);
+            for (int t : threads == 1 ? List.of(1) : List.of(1, threads)) {
+                double gb = Bandwidth.measure((long) bandwidthMb << 20, t, 10);
+                b.put("threads" + t + "_gb_per_s", gb);
+                System.err.printf(Locale.ROOT, "[bench] read bandwidth, %d thread(s): %.1f GB/s%n", t, gb);
+                bw = gb;
+            }
+            System.out.printf(Locale.ROOT, "read bandwidth (Vector API streaming sum, %d threads): %.1f GB/s%n", threads, bw);
+        }
         var runs = all.putArray("runs");
-        System.out.printf(Locale.ROOT, "%-34s %12s %12s %8s%n", "checkpoint / phase", "ipg tok/s", "torch tok/s", "ratio");
+        System.out.printf(Locale.ROOT, "%-34s %12s %12s %8s %14s%n", "checkpoint / phase", "ipg tok/s", "torch tok/s", "ratio",
+                "of bw bound");
         for (Path dir : dirs) {
             ObjectNode run = runs.addObject();
             run.put("model", dir.toString());
@@ -108,11 +125,23 @@ public final class ModelBench implements Callable<Integer> {
                 run.set("torch", torch);
             }
             String name = dir.getFileName().toString();
+            long bytes = Bandwidth.weightBytesPerToken(dir);
+            run.put("weight_bytes_per_token", bytes);
             row(name + " prefill " + promptLen, ipg.path("prefill_tokens_per_s").asDouble(),
-                    torch == null ? Double.NaN : torch.path("prefill").path("tokens_per_s").asDouble());
+                    torch == null ? Double.NaN : torch.path("prefill").path("tokens_per_s").asDouble(), Double.NaN);
             for (int b : batches) {
-                row(name + " decode batch " + b, ipg.path("decode_batch" + b + "_tokens_per_s").asDouble(),
-                        torch == null ? Double.NaN : torch.path("decode").path("batch" + b + "_tokens_per_s").asDouble());
+                // every decode step streams all weights once for the whole batch
+                double bound = b * bw * 1e9 / bytes;
+                double tps = ipg.path("decode_batch" + b + "_tokens_per_s").asDouble();
+                double ttps = torch == null ? Double.NaN : torch.path("decode").path("batch" + b + "_tokens_per_s").asDouble();
+                if (!Double.isNaN(bound)) {
+                    run.put("decode_batch" + b + "_bound_tokens_per_s", bound);
+                    ipg.put("decode_batch" + b + "_fraction_of_bound", tps / bound);
+                    if (torch != null) {
+                        run.put("torch_decode_batch" + b + "_fraction_of_bound", ttps / bound);
+                    }
+                }
+                row(name + " decode batch " + b, tps, ttps, bound);
             }
         }
         if (out != null) {
@@ -122,9 +151,12 @@ public final class ModelBench implements Callable<Integer> {
         return 0;
     }
 
-    private static void row(String what, double ipg, double torch) {
-        System.out.printf(Locale.ROOT, "%-34s %12.1f %12.1f %8s%n", what, ipg, torch,
-                Double.isNaN(torch) ? "-" : String.format(Locale.ROOT, "%.2fx", ipg / torch));
+    /** One table row; {@code bound} is the bandwidth bound in tokens/s (NaN: none), shown as ipg's (torch's) fraction of it. */
+    private static void row(String what, double ipg, double torch, double bound) {
+        String frac = Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * ipg / bound)
+                + (Double.isNaN(torch) ? "" : String.format(Locale.ROOT, " (%.0f%%)", 100 * torch / bound));
+        System.out.printf(Locale.ROOT, "%-34s %12.1f %12.1f %8s %14s%n", what, ipg, torch,
+                Double.isNaN(torch) ? "-" : String.format(Locale.ROOT, "%.2fx", ipg / torch), frac);
     }
 
     private ObjectNode measure(Path dir) {
