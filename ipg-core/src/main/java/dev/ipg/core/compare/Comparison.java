@@ -371,7 +371,7 @@ public final class Comparison {
             case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
             case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
                     spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(limit);
-            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 2, 0.7, completions, dir);
+            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 1, 2, 0.7, completions, dir);
         }
     }
 
