@@ -139,6 +139,14 @@ public final class Comparison {
             return new Spec(other, methods, top, rank, enhance, suppress, sweepGammas, sweepMethods, randomSeeds, seed, ipg, signalSpec,
                     supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
         }
+
+        /** The same without the methods that need an SAE (ipg-sae, sae-r): for a site the SAE does not read. */
+        public Spec withoutSaeMethods() {
+            List<Method> ms = methods.stream().filter(m -> m != Method.IPG_SAE && m != Method.SAE_R).toList();
+            List<Method> sw = sweepMethods.stream().filter(ms::contains).toList();
+            return new Spec(site, ms, top, rank, enhance, suppress, sweepGammas, sw, randomSeeds, seed, ipg, signalSpec,
+                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+        }
     }
 
     /**

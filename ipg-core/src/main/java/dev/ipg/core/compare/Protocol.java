@@ -246,8 +246,8 @@ public final class Protocol {
     }
 
     /**
-     * With {@code sae} (attached at the one site compared), the methods ipg-sae and sae-r are
-     * evaluated in the comparison's table; their selections are of latents, so the curves, the
+     * With {@code sae} (attached at one of the sites compared), the methods ipg-sae and sae-r are
+     * evaluated in the comparison's table at that site (the other sites leave them out); their selections are of latents, so the curves, the
      * ground truth and the stability check (which rank the site's own components) leave them out.
      */
     public Protocol(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Dataset dev, List<Dataset> exclude, Signal signal,
@@ -333,9 +333,9 @@ public final class Protocol {
 
     private SiteResult site(Site site) {
         Path dir = siteDir(site);
-        Comparison.Spec cs = base.withSite(site);
-        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress,
-                sae != null && sae.site().equals(site) ? sae : null);
+        Sae here = sae != null && sae.site().equals(site) ? sae : null;
+        Comparison.Spec cs = here != null ? base.withSite(site) : base.withSite(site).withoutSaeMethods();
+        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here);
         progress.message("site " + site + ": comparison in " + dir);
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
