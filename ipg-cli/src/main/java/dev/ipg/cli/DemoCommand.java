@@ -138,11 +138,12 @@ final class DemoCommand implements Callable<Integer> {
             args.add("--exclude");
             args.add(dir.resolve("train.jsonl").toString());
         }
+        // the demo model's only reasoning word is "wait" (with words that never occur, ReasonScore's entropy
+        // term would be 0 for every latent; the reasoning-neuron baseline finds the same positions either way)
+        args.addAll(List.of("--words", "wait"));
         if (saeDir != null) {
-            // the SAE's rows at its site; the demo model's only reasoning word is "wait" (with words that never
-            // occur, ReasonScore's entropy term would be 0 for every latent)
-            args.addAll(List.of("--sae", saeDir.toString(), "--methods", "ipg,random,activation,reasoning-neuron,control-vector,pg,ig,ipg-sae,sae-r",
-                    "--words", "wait"));
+            // the SAE's rows at its site
+            args.addAll(List.of("--sae", saeDir.toString(), "--methods", "ipg,random,activation,reasoning-neuron,control-vector,pg,ig,ipg-sae,sae-r"));
         }
         if (threads != null) {
             args.add("--threads");
