@@ -156,6 +156,10 @@ final class BaselineCommand implements Callable<Integer> {
         if (m == Method.SAE_R && !saeOptions.given()) {
             throw new IpgException("--method sae-r needs the SAE (--sae DIR)");
         }
+        if (m == Method.SAE_R) {
+            windowSide(0); // checked before any work
+            windowSide(1);
+        }
         if (m != Method.RANDOM && dataset == null) {
             throw new IpgException("--method " + m + " needs --dataset (the support set)");
         }
