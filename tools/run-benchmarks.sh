@@ -17,3 +17,4 @@ case "$what" in all|grad) bench grad --lengths 256,1024 --out bench-out/grad.jso
 case "$what" in all|hash) bench hash --out bench-out/hash.json | tee bench-out/hash.txt ;; esac
 case "$what" in all|ipg) bench ipg --out bench-out/ipg.json | tee bench-out/ipg.txt
   bench ipg --model models/ipg-demo --prompts 8 --out bench-out/ipg-demo.json | tee bench-out/ipg-demo.txt ;; esac
+case "$what" in all|sae) bench sae --out bench-out/sae.json | tee bench-out/sae.txt ;; esac

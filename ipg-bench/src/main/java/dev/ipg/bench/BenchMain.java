@@ -6,11 +6,12 @@ import picocli.CommandLine.Command;
 /**
  * Entry point of {@code ipg-bench}: {@code gemm} compares the engine's matmul with numpy/OpenBLAS
  * on the same shapes in the same run; {@code hash} times the content hash of a checkpoint's weights;
+ * {@code sae} times TopK SAE training and encoding beside PyTorch;
  * {@code jmh} runs the JMH benchmarks packaged in this jar.
  */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the ipg engine.",
-        subcommands = {GemmCommand.class, ModelBench.class, GradBench.class, IpgBench.class, HashBench.class, JmhCommand.class,
+        subcommands = {GemmCommand.class, ModelBench.class, GradBench.class, IpgBench.class, HashBench.class, SaeBench.class, JmhCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 
