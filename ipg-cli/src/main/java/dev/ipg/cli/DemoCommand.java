@@ -76,7 +76,7 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--sae", paramLabel = "DIR",
             description = "An SAE at one of the sites: adds the IPG-SAE (IPG over its latents) and SAE-R (ReasonScore) rows to that "
-                    + "site's table (default: the bundled models/ipg-demo-sae with the bundled model).")
+                    + "site's table (default: the directory MODEL-sae beside the model if there is one, models/ipg-demo-sae for the bundled model).")
     Path sae;
 
     @Option(names = "--no-sae", description = "Leave out the IPG-SAE and SAE-R rows.")
@@ -95,9 +95,10 @@ final class DemoCommand implements Callable<Integer> {
         return base.resolve("models").resolve("ipg-demo");
     }
 
-    /** The SAE shipped for the bundled model. */
-    static Path bundledSae() {
-        return bundled().resolveSibling("ipg-demo-sae");
+    /** The SAE shipped beside a model directory M: M-sae (models/ipg-demo-sae for the bundled model). */
+    static Path saeBeside(Path model) {
+        Path abs = model.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + "-sae");
     }
 
     @Override
@@ -122,7 +123,7 @@ final class DemoCommand implements Callable<Integer> {
         if (sae != null && noSae) {
             throw new IpgException("give one of --sae DIR and --no-sae");
         }
-        Path saeDir = noSae ? null : sae != null ? sae : model == null && Files.isDirectory(bundledSae()) ? bundledSae() : null;
+        Path saeDir = noSae ? null : sae != null ? sae : Files.isRegularFile(saeBeside(dir).resolve("cfg.json")) ? saeBeside(dir) : null;
         long t0 = System.nanoTime();
         Path cmp = out.resolve("compare");
         List<String> args = new ArrayList<>(List.of("compare", "--model", dir.toString(), "--support", dir.resolve("support.jsonl").toString(),
