@@ -326,7 +326,14 @@ class SaeSpliceTest {
 
     @Test
     void ipgSaePathGradientMatchesCentralDifferencesThroughTheModel() {
-        Sae sae = topk();
+        // normalized inputs too: the row's statistics belong to the real activation, fixed along the path
+        for (Sae sae : new Sae[] {topk(), TestSaes.random(site, d, 2 * d, Sae.Activation.JUMPRELU, 0, Sae.Normalization.LAYER_NORM, 17),
+                TestSaes.random(site, d, 2 * d, Sae.Activation.TOPK, 8, Sae.Normalization.CONSTANT_NORM_RESCALE, 18)}) {
+            pathGradientMatchesCentralDifferences(sae);
+        }
+    }
+
+    private void pathGradientMatchesCentralDifferences(Sae sae) {
         int n = sae.dSae();
         SplittableRandom r = new SplittableRandom(3);
         float[] alpha = new float[n];
@@ -349,10 +356,10 @@ class SaeSpliceTest {
             double down = rm.siteGradients(ts, new Interpolation(site, base, alpha, 0, sae), false).getFirst().objective();
             alpha[i] = keep;
             double fd = (up - down) / (2 * h);
-            assertEquals(fd, g[i], 2e-3 * Math.max(1, Math.abs(fd)), "latent " + i);
+            assertEquals(fd, g[i], 2e-3 * Math.max(1, Math.abs(fd)), sae.normalization() + " latent " + i);
             checked += Math.abs(fd) > 1e-3 ? 1 : 0;
         }
-        assertTrue(checked > n / 2, "most latents have a non-negligible gradient: " + checked);
+        assertTrue(checked > n / 2, sae.normalization() + ": most latents have a non-negligible gradient: " + checked);
         // at alpha = 1 with any baseline the path point is the unmodified model
         var one = rm.siteGradients(ts, Interpolation.at(sae, 1.0, base, 0), false).getFirst();
         var plain = rm.siteGradients(ts, Interpolation.uniform(site, d, 1f), false).getFirst();
