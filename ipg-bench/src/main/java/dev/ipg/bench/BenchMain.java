@@ -9,11 +9,13 @@ import picocli.CommandLine.Command;
  * forward + backward and the whole IPG estimator with PyTorch; {@code bandwidth} measures the memory
  * read bandwidth that bounds decode; {@code cold} times a one-shot {@code ipg logits} in fresh JVMs;
  * {@code hash} times the content hash of a checkpoint's weights;
+ * {@code sae} times TopK SAE training and encoding beside PyTorch;
  * {@code jmh} runs the JMH benchmarks packaged in this jar.
  */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the ipg engine.",
-        subcommands = {GemmCommand.class, ModelBench.class, Bandwidth.class, ColdStart.class, GradBench.class, IpgBench.class, HashBench.class, JmhCommand.class,
+        subcommands = {GemmCommand.class, ModelBench.class, Bandwidth.class, ColdStart.class, GradBench.class, IpgBench.class, HashBench.class,
+                SaeBench.class, JmhCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 

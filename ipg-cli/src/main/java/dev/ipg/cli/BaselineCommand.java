@@ -80,7 +80,8 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--completions", paramLabel = "DIR", description = "Where the model's own completions are kept (default: RUN_DIR/completions); share one between activation and reasoning-neuron.")
     Path completions;
 
-    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
+    @Option(names = "--words", split = ",", paramLabel = "W", description = "Reasoning words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT
+            + "; for sae-r the paper's alternatively,hmm,maybe,wait,perhaps,let me,therefore,however,but,another).")
     List<String> words;
 
     @Option(names = "--pca", description = "control-vector: the first principal direction of the differences instead of their mean.")
@@ -117,14 +118,33 @@ final class BaselineCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
-    @Option(names = "--window", paramLabel = "T", defaultValue = "2", description = "sae-r: positions within this many tokens of a reasoning word count as its context (default: ${DEFAULT-VALUE}).")
-    int window;
+    @Option(names = "--window", paramLabel = "BEFORE,AFTER", defaultValue = "1,2",
+            description = "sae-r: the positions up to BEFORE tokens before and AFTER tokens after a reasoning word count as its context; "
+                    + "one number T means T,T (default: ${DEFAULT-VALUE}, as in the paper's run).")
+    String window;
 
     @Option(names = "--entropy-power", paramLabel = "E", defaultValue = "0.7", description = "sae-r: exponent of the entropy term over the words (default: ${DEFAULT-VALUE}).")
     double entropyPower;
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
+
+    /** One side of --window (0: before, 1: after). */
+    private int windowSide(int side) {
+        String[] p = window.strip().split(",", -1);
+        if (p.length > 2) {
+            throw new IpgException("--window: expected BEFORE,AFTER or T, got '" + window + "'");
+        }
+        try {
+            int v = Integer.parseInt(p[p.length == 1 ? 0 : side].strip());
+            if (v < 0) {
+                throw new IpgException("--window: the window must be >= 0 on both sides, got '" + window + "'");
+            }
+            return v;
+        } catch (NumberFormatException e) {
+            throw new IpgException("--window: expected BEFORE,AFTER or T (whole numbers), got '" + window + "'");
+        }
+    }
 
     @Override
     public Integer call() {
@@ -137,6 +157,10 @@ final class BaselineCommand implements Callable<Integer> {
         Site s = SaeSite.isSaeName(site) ? SaeSite.parse(site).site() : Site.parse(site);
         if (m == Method.SAE_R && !saeOptions.given()) {
             throw new IpgException("--method sae-r needs the SAE (--sae DIR)");
+        }
+        if (m == Method.SAE_R) {
+            windowSide(0); // checked before any work
+            windowSide(1);
         }
         if (m != Method.RANDOM && dataset == null) {
             throw new IpgException("--method " + m + " needs --dataset (the support set)");
@@ -171,8 +195,8 @@ final class BaselineCommand implements Callable<Integer> {
                             }
                         }
                         case SAE_R -> SaeReasonScore.run(sup, saeOptions.load(tm.config(), s),
-                                completionDecoding(), words == null ? Signal.Reflection.DEFAULT_WORDS : words, window, entropyPower,
-                                completions, out);
+                                completionDecoding(), words == null ? SaeReasonScore.PAPER_WORDS : words,
+                                windowSide(0), windowSide(1), entropyPower, completions, out);
                         default -> throw new AssertionError(m);
                     };
                 }

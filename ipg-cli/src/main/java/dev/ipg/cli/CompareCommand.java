@@ -13,6 +13,7 @@ import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.sae.Sae;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.signal.Signals;
@@ -317,11 +318,16 @@ final class CompareCommand implements Callable<Integer> {
         }
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec, pool)) {
-            if (saeOptions.given() && siteList.size() != 1) {
-                throw new IpgException("--sae: an SAE is attached at one site; give that one site to --site");
+            Sae sae = null;
+            if (saeOptions.given()) {
+                sae = siteList.size() == 1 ? saeOptions.load(m.config(), siteList.getFirst()) : saeOptions.load(null).checkIn(m.config());
+                if (!siteList.contains(sae.site())) {
+                    throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", which is not among --site "
+                            + String.join(",", siteList.stream().map(Site::toString).toList()));
+                }
             }
             var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
-                    new ProgressBar(err), saeOptions.given() ? saeOptions.load(m.config(), siteList.getFirst()) : null);
+                    new ProgressBar(err), sae);
             // every prompt is checked before the comparison is announced
             support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
             eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());

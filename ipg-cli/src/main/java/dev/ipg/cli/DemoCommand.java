@@ -19,7 +19,8 @@ import picocli.CommandLine.Spec;
  * an MLP site, IPG and the baselines on the support split, the comparison on the evaluation split
  * under enhance and suppress, the localization protocol (suppression curves over k with paired
  * intervals against IPG, random selection over 10 seeds, the ablation ground truth on the dev
- * split, stability between support halves, the verdict per site), and the HTML report. It runs
+ * split, stability between support halves, the verdict per site), and the HTML report. With the
+ * bundled SAE (or {@code --sae}), the table of the SAE's site also has the IPG-SAE and SAE-R rows. It runs
  * {@code ipg compare} and {@code ipg report} with small settings sized for a laptop, so what it
  * prints is exactly what those commands measure.
  */
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
         description = {"Run the whole pipeline on the bundled demo model at a residual and an MLP site: IPG attribution and the "
                 + "baselines on its support split, the comparison (enhance / suppress) on its evaluation split, the localization "
                 + "protocol (suppression curves over k with paired intervals against IPG, random selection over 10 seeds, a "
-                + "ground truth by ablation on its dev split, stability between support halves), and the HTML report.",
+                + "ground truth by ablation on its dev split, stability between support halves), and the HTML report. With the "
+                + "bundled SAE (models/ipg-demo-sae) the residual site's table also has IPG-SAE and SAE-R rows over its latents.",
                 "Equivalent to 'ipg compare' then 'ipg report' with the settings printed at the start; rerunning resumes. "
                 + "Prints the measured tables and the verdict per site: where IPG wins, ties and loses."})
 final class DemoCommand implements Callable<Integer> {
@@ -72,6 +74,14 @@ final class DemoCommand implements Callable<Integer> {
         throw SelectionOptions.retired(spec, "--top", "--top-percent P (a percentage) or --top-count K (a number of components)");
     }
 
+    @Option(names = "--sae", paramLabel = "DIR",
+            description = "An SAE at one of the sites: adds the IPG-SAE (IPG over its latents) and SAE-R (ReasonScore) rows to that "
+                    + "site's table (default: the directory MODEL-sae beside the model if there is one, models/ipg-demo-sae for the bundled model).")
+    Path sae;
+
+    @Option(names = "--no-sae", description = "Leave out the IPG-SAE and SAE-R rows.")
+    boolean noSae;
+
     @Option(names = "--threads", paramLabel = "N", description = "Worker threads (default: all available processors).")
     Integer threads;
 
@@ -83,6 +93,12 @@ final class DemoCommand implements Callable<Integer> {
         String home = System.getProperty("ipg.home");
         Path base = home != null ? Path.of(home) : Path.of("").toAbsolutePath();
         return base.resolve("models").resolve("ipg-demo");
+    }
+
+    /** The SAE shipped beside a model directory M: M-sae (models/ipg-demo-sae for the bundled model). */
+    static Path saeBeside(Path model) {
+        Path abs = model.toAbsolutePath().normalize();
+        return abs.resolveSibling(abs.getFileName() + "-sae");
     }
 
     @Override
@@ -104,6 +120,10 @@ final class DemoCommand implements Callable<Integer> {
             s = "blocks." + (c.numLayers() / 2) + ".hook_resid_post,blocks." + (c.numLayers() / 2) + ".mlp.hook_post";
         }
         List<String> siteList = CompareCommand.sites(s).stream().map(Object::toString).toList();
+        if (sae != null && noSae) {
+            throw new IpgException("give one of --sae DIR and --no-sae");
+        }
+        Path saeDir = noSae ? null : sae != null ? sae : Files.isRegularFile(saeBeside(dir).resolve("cfg.json")) ? saeBeside(dir) : null;
         long t0 = System.nanoTime();
         Path cmp = out.resolve("compare");
         List<String> args = new ArrayList<>(List.of("compare", "--model", dir.toString(), "--support", dir.resolve("support.jsonl").toString(),
@@ -118,6 +138,13 @@ final class DemoCommand implements Callable<Integer> {
         if (Files.exists(dir.resolve("train.jsonl"))) {
             args.add("--exclude");
             args.add(dir.resolve("train.jsonl").toString());
+        }
+        // the demo model's only reasoning word is "wait" (with words that never occur, ReasonScore's entropy
+        // term would be 0 for every latent; the reasoning-neuron baseline finds the same positions either way)
+        args.addAll(List.of("--words", "wait"));
+        if (saeDir != null) {
+            // the SAE's rows at its site
+            args.addAll(List.of("--sae", saeDir.toString(), "--methods", "ipg,random,activation,reasoning-neuron,control-vector,pg,ig,ipg-sae,sae-r"));
         }
         if (threads != null) {
             args.add("--threads");

@@ -42,7 +42,7 @@ final class EvalCommand implements Callable<Integer> {
 
     @Option(names = "--intervention", defaultValue = "none", paramLabel = "SPEC",
             description = "none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K)[:rank=abs][:site=SITE] or add:FILE:strength=S "
-                    + "(default: ${DEFAULT-VALUE}).")
+                    + "or, with --sae, reconstruction (the model on the SAE's reconstruction, its error term dropped) (default: ${DEFAULT-VALUE}).")
     String intervention;
 
     @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget (default: ${DEFAULT-VALUE}).")

@@ -29,7 +29,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code ipg sae}: sparse autoencoders. */
 @Command(name = "sae", mixinStandardHelpOptions = true, description = "Sparse autoencoders on a hook site.",
-        subcommands = {SaeCommand.Train.class})
+        subcommands = {SaeCommand.Train.class, SaeCommand.Eval.class})
 final class SaeCommand implements Runnable {
 
     @Spec
@@ -188,6 +188,86 @@ final class SaeCommand implements Runnable {
                 outw.println("wrote " + out + " (" + format + ") and " + out.resolve("training.json"));
             } catch (java.io.IOException e) {
                 throw new IpgException("cannot write " + out + ": " + e.getMessage(), e);
+            }
+            return 0;
+        }
+    }
+
+    /** {@code ipg sae eval}. */
+    @Command(name = "eval", mixinStandardHelpOptions = true,
+            description = {"Measure an SAE on the model's own completions of a dataset: FVU (fraction of variance unexplained) over "
+                    + "every position of prompt and completion, L0, the fraction of latents that never fire, and the mean loss of "
+                    + "the completion tokens with and without the SAE's reconstruction in place of its site (no error term). "
+                    + "For the accuracy with the reconstruction spliced in, run 'ipg eval --sae DIR --intervention reconstruction'."})
+    static final class Eval implements Callable<Integer> {
+
+        @Mixin
+        ModelOptions model;
+
+        @Option(names = "--sae", required = true, paramLabel = "DIR", description = "The SAE directory (SAELens or sparsify).")
+        Path saeDir;
+
+        @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Prompts (GSM8K, MATH-500 or AIME shape, or --field).")
+        Path dataset;
+
+        @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "The first N problems (0 = all; default: ${DEFAULT-VALUE}).")
+        int limit;
+
+        @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature of the completions, 0 = greedy (default: ${DEFAULT-VALUE}).")
+        double temperature;
+
+        @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+        int maxNewTokens;
+
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Mixin
+        DatasetFormatOptions fmt;
+
+        @Spec
+        picocli.CommandLine.Model.CommandSpec spec;
+
+        @Override
+        public Integer call() {
+            PrintWriter err = spec.commandLine().getErr();
+            PrintWriter outw = spec.commandLine().getOut();
+            if (limit < 0) {
+                throw new IpgException("--limit must be >= 0, got " + limit);
+            }
+            if (maxNewTokens <= 0) {
+                throw new IpgException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+            }
+            Sae sae = dev.ipg.core.sae.SaeFiles.load(saeDir, null);
+            Dataset data = fmt.load(dataset);
+            try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
+                sae.checkIn(m.config());
+                int n = limit > 0 ? Math.min(limit, data.size()) : data.size();
+                List<int[]> prompts = new ArrayList<>();
+                for (int i = 0; i < n; i++) {
+                    int[] p = fmt.format().encode(data.get(i).question(), tok);
+                    if (p.length >= m.config().maxPositions()) {
+                        throw new IpgException(dataset + ": problem " + (i + 1) + " has " + p.length + " prompt tokens, not fewer than the context "
+                                + m.config().maxPositions());
+                    }
+                    prompts.add(p);
+                }
+                var sampling = new SamplingParams(temperature, 0, 1.0, seed);
+                err.printf(Locale.ROOT, "[measuring the %s on %d problems of %s: %s, %d tokens; %d threads]%n", sae, n, dataset.getFileName(),
+                        temperature == 0 ? "greedy" : "temperature " + temperature, maxNewTokens, pool.threads());
+                ProgressBar bar = new ProgressBar(err);
+                bar.start("prompts (completions, then losses)", 2L * n, 0);
+                int[] last = {0};
+                var ev = SaeTraining.evaluator(m, sae, sampling, maxNewTokens, DatasetFormatOptions.eos(m, tok, model.dir()))
+                        .evaluate(sae, prompts, k -> {
+                            while (last[0] < k) {
+                                bar.advance("");
+                                last[0]++;
+                            }
+                        });
+                outw.printf(Locale.ROOT, "%d rows: FVU %.4f, L0 %.2f, dead %.1f%% (%d of %d latents never fire), loss %.4f -> %.4f nats/token "
+                                + "with the reconstruction in place of %s%n", ev.rows(), ev.fvu(), ev.l0(), 100 * ev.deadFraction(),
+                        Math.round(ev.deadFraction() * sae.dSae()), sae.dSae(), ev.lossOriginal(), ev.lossSpliced(), sae.site());
             }
             return 0;
         }

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -55,6 +56,18 @@ class DemoCommandTest {
             assertTrue(r[1].contains(v.asText()), "verdict line not printed: " + v.asText());
         }
         assertTrue(r[1].contains("curve area: IPG"), r[1]);
+        // the bundled SAE's rows at the residual site: in its table and its suppression curves, paired with IPG
+        JsonNode resid = new ObjectMapper().readTree(cmpDir.resolve("blocks.2.hook_resid_post").resolve("comparison.json").toFile());
+        assertTrue(resid.toString().contains("\"ipg-sae\"") && resid.toString().contains("\"sae-r\""), resid.toPrettyString());
+        assertTrue(resid.path("config").has("sae"), resid.path("config").toPrettyString());
+        String table = r[1].substring(r[1].indexOf("## blocks.2.hook_resid_post"), r[1].indexOf("## blocks.2.mlp.hook_post"));
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("ipg-sae ") && l.contains("suppress")), table);
+        assertTrue(table.lines().anyMatch(l -> l.startsWith("sae-r ") && l.contains("enhance")), table);
+        List<String> curveMethods = new java.util.ArrayList<>();
+        protocol.path("sites").get(0).path("curves").get(0).path("methods").forEach(m -> curveMethods.add(m.path("method").asText()));
+        assertTrue(curveMethods.contains("ipg-sae") && curveMethods.contains("sae-r"), curveMethods.toString());
+        String mlp = r[1].substring(r[1].indexOf("## blocks.2.mlp.hook_post"), r[1].indexOf("== blocks.2.hook_resid_post"));
+        assertTrue(mlp.lines().noneMatch(l -> l.startsWith("ipg-sae ")), "no SAE at the MLP site");
         assertTrue(Files.size(out.resolve("report.html")) > 10_000);
         assertTrue(Files.readString(out.resolve("report.html")).contains("id=\"protocol\""));
         assertTrue(r[1].contains("demo finished in"), r[1]);

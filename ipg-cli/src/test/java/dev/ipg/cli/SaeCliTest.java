@@ -153,6 +153,65 @@ class SaeCliTest {
     }
 
     @Test
+    void aLosslessSaeHasFvuZeroAndLeavesTheModelAsItIsEvenWithoutItsErrorTerm() throws java.io.IOException {
+        // latents relu(z_j) and relu(-z_j), decoded by +e_j and -e_j: the reconstruction is z itself
+        Site site = Site.parse("blocks.1.hook_resid_post");
+        int d = 32;
+        float[] w = new float[2 * d * d];
+        for (int j = 0; j < d; j++) {
+            w[j * d + j] = 1f;
+            w[(d + j) * d + j] = -1f;
+        }
+        Sae exact = new Sae("exact", site.toString(), site, d, 2 * d, Sae.Activation.TOPK, 2 * d, true, Sae.Normalization.NONE,
+                w.clone(), new float[2 * d], w.clone(), new float[d], null);
+        Path dir = tmp.resolve("exact-sae");
+        SaeLensFormat.write(exact, dir, "random");
+        Path data = tmp.resolve("exact.jsonl");
+        java.nio.file.Files.writeString(data, """
+                {"question": "What is 2 + 3?", "answer": "#### 5"}
+                {"question": "What is 7 - 4?", "answer": "#### 3"}
+                """);
+        var r = CliTest.run("sae", "eval", "--model", model.toString(), "--sae", dir.toString(), "--dataset", data.toString(),
+                "--max-new-tokens", "4");
+        assertEquals(0, r.code(), r.err());
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+                "(\\d+) rows: FVU ([0-9.]+), L0 ([0-9.]+), dead ([0-9.]+)% \\(\\d+ of 64 latents never fire\\), loss ([0-9.]+) -> ([0-9.]+) nats/token")
+                .matcher(r.out());
+        assertTrue(m.find(), r.out());
+        assertEquals(0.0, Double.parseDouble(m.group(2)), 1e-4, "FVU");
+        assertEquals(32.0, Double.parseDouble(m.group(3)), 1e-9, "one of relu(z_j), relu(-z_j) is non-zero per dimension");
+        assertEquals(Double.parseDouble(m.group(5)), Double.parseDouble(m.group(6)), 1e-4, "the loss is unchanged");
+        // the reconstruction in place of the site: the same completions as the plain model
+        Path a = tmp.resolve("eval-plain");
+        Path b = tmp.resolve("eval-recon");
+        assertEquals(0, CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out", a.toString(),
+                "--max-new-tokens", "6").code());
+        var e = CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out", b.toString(), "--max-new-tokens", "6",
+                "--sae", dir.toString(), "--intervention", "reconstruction");
+        assertEquals(0, e.code(), e.err());
+        assertTrue(e.err().contains("(no error term)"), e.err());
+        assertEquals(completions(a), completions(b));
+        // a lossy SAE changes them
+        Path c = tmp.resolve("eval-recon-lossy");
+        assertEquals(0, CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out", c.toString(),
+                "--max-new-tokens", "6", "--sae", saeDir.toString(), "--intervention", "reconstruction").code());
+        assertTrue(!completions(a).equals(completions(c)), "the random SAE's reconstruction changes the model");
+        CliTest.assertOneLineError(CliTest.run("eval", "--model", model.toString(), "--dataset", data.toString(), "--out",
+                tmp.resolve("eval-bad").toString(), "--intervention", "reconstruction"), "reconstruction needs the SAE", "--sae");
+    }
+
+    static java.util.List<String> completions(Path evalDir) throws java.io.IOException {
+        var mapper = new com.fasterxml.jackson.databind.ObjectMapper();
+        java.util.List<String> out = new java.util.ArrayList<>();
+        for (String l : java.nio.file.Files.readAllLines(evalDir.resolve("completions.jsonl"))) {
+            if (!l.isBlank()) {
+                out.add(mapper.readTree(l).path("tokens").toString());
+            }
+        }
+        return out;
+    }
+
+    @Test
     void saeTrainWritesALoadableSaeWithItsReportAndResumes() throws java.io.IOException {
         Path data = tmp.resolve("train.jsonl");
         StringBuilder sb = new StringBuilder();

@@ -140,6 +140,14 @@ public final class Comparison {
             return new Spec(other, methods, top, rank, enhance, suppress, sweepGammas, sweepMethods, randomSeeds, seed, ipg, signalSpec,
                     supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
         }
+
+        /** The same without the methods that need an SAE (ipg-sae, sae-r): for a site the SAE does not read. */
+        public Spec withoutSaeMethods() {
+            List<Method> ms = methods.stream().filter(m -> m != Method.IPG_SAE && m != Method.SAE_R).toList();
+            List<Method> sw = sweepMethods.stream().filter(ms::contains).toList();
+            return new Spec(site, ms, top, rank, enhance, suppress, sweepGammas, sw, randomSeeds, seed, ipg, signalSpec,
+                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+        }
     }
 
     /**
@@ -372,7 +380,7 @@ public final class Comparison {
             case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
             case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
                     spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(limit);
-            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 2, 0.7, completions, dir);
+            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 1, 2, 0.7, completions, dir);
         }
     }
 

@@ -246,9 +246,10 @@ public final class Protocol {
     }
 
     /**
-     * With {@code sae} (attached at the one site compared), the methods ipg-sae and sae-r are
-     * evaluated in the comparison's table; their selections are of latents, so the curves, the
-     * ground truth and the stability check (which rank the site's own components) leave them out.
+     * With {@code sae} (attached at one of the sites compared), the methods ipg-sae and sae-r are
+     * evaluated in the comparison's table at that site (the other sites leave them out), and their
+     * curves scale their top k latents through the SAE, paired with IPG's on the same problems; the
+     * ground truth and the stability check, which rank the site's own components, leave them out.
      */
     public Protocol(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Dataset dev, List<Dataset> exclude, Signal signal,
                     Comparison.Spec base, Spec spec, Set<Integer> eos, Path out, ProgressListener progress, Sae sae) {
@@ -333,9 +334,9 @@ public final class Protocol {
 
     private SiteResult site(Site site) {
         Path dir = siteDir(site);
-        Comparison.Spec cs = base.withSite(site);
-        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress,
-                sae != null && sae.site().equals(site) ? sae : null);
+        Sae here = sae != null && sae.site().equals(site) ? sae : null;
+        Comparison.Spec cs = here != null ? base.withSite(site) : base.withSite(site).withoutSaeMethods();
+        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here);
         progress.message("site " + site + ": comparison in " + dir);
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
@@ -349,12 +350,19 @@ public final class Protocol {
                 ranked.add(m);
             }
         }
+        // the curves also run the SAE methods' top k latents (through the SAE), paired with IPG on the same problems
+        List<Method> curved = new ArrayList<>(ranked);
+        for (Method m : List.of(Method.IPG_SAE, Method.SAE_R)) {
+            if (here != null && base.methods().contains(m) && !table.unavailable().containsKey(m.cliName())) {
+                curved.add(m);
+            }
+        }
         boolean[] orig = outcomes(dir.resolve("evals").resolve("original"), Steering.none());
         double original = mean(orig);
         List<Condition> conditions = new ArrayList<>();
-        conditions.add(condition(cmp, dir, ranked, ks, "suppress", base.suppress(), orig));
+        conditions.add(condition(cmp, dir, curved, ks, "suppress", base.suppress(), orig, here));
         if (spec.enhanceCurve() && base.enhance() != 1) {
-            conditions.add(condition(cmp, dir, ranked, ks, "enhance", base.enhance(), orig));
+            conditions.add(condition(cmp, dir, curved, ks, "enhance", base.enhance(), orig, here));
         }
         GroundTruth gt = null;
         String gtNote;
@@ -376,7 +384,7 @@ public final class Protocol {
         return new SiteResult(site, width, ks, headline, original, orig.length, table, conditions, gt, gtNote, stab, half, verdict);
     }
 
-    private Condition condition(Comparison cmp, Path dir, List<Method> ranked, int[] ks, String name, double gamma, boolean[] orig) {
+    private Condition condition(Comparison cmp, Path dir, List<Method> ranked, int[] ks, String name, double gamma, boolean[] orig, Sae here) {
         int n = orig.length;
         double[] w = CurveArea.weights(ks);
         // per method: per-problem outcome at each k (random: mean over seeds), and per-seed accuracies
@@ -391,7 +399,7 @@ public final class Protocol {
             for (int ki = 0; ki < ks.length; ki++) {
                 for (int s = 0; s < seeds; s++) {
                     ScoresFile sf = ScoresFile.load(cmp.methodDir(m, s), cmp.spec().site());
-                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.rank(), gamma);
+                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.rank(), gamma, here);
                     String run = (m == Method.RANDOM ? "random-seed" + s : m.cliName()) + "-gamma" + num(gamma);
                     boolean[] r = outcomes(dir.resolve("evals").resolve("top-k" + ks[ki] + "-" + base.rank().cliName()).resolve(run), st);
                     for (int p = 0; p < n; p++) {

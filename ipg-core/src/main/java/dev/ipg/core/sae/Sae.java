@@ -173,6 +173,41 @@ public final class Sae {
         return threshold;
     }
 
+    /**
+     * The same SAE with the norms of its decoder rows folded into the encoder, as SAELens'
+     * {@code fold_W_dec_norm} does: with n_i = |W_dec[i]|, {@code W_enc[i] *= n_i},
+     * {@code b_enc[i] *= n_i}, {@code threshold[i] *= n_i} (JumpReLU) and {@code W_dec[i] /= n_i}.
+     * For ReLU and JumpReLU the latents become {@code n_i f_i} and the reconstruction is unchanged;
+     * for TopK the selection is made among the scaled pre-activations. A latent whose decoder row
+     * is zero is left as it is (SAELens would divide by zero).
+     */
+    public Sae foldDecoderNorm() {
+        float[] we = wEnc.clone();
+        float[] be = bEnc.clone();
+        float[] wd = wDec.clone();
+        float[] th = threshold == null ? null : threshold.clone();
+        for (int i = 0; i < dSae; i++) {
+            int o = i * dIn;
+            double ss = 0;
+            for (int j = 0; j < dIn; j++) {
+                ss += (double) wDec[o + j] * wDec[o + j];
+            }
+            float n = (float) Math.sqrt(ss);
+            if (n == 0f) {
+                continue;
+            }
+            for (int j = 0; j < dIn; j++) {
+                we[o + j] *= n;
+                wd[o + j] /= n;
+            }
+            be[i] *= n;
+            if (th != null) {
+                th[i] *= n;
+            }
+        }
+        return new Sae(source, hookName, site, dIn, dSae, activation, k, applyBDecToInput, normalization, we, be, wd, bDec.clone(), th);
+    }
+
     /** Throws {@link IpgException} naming the file and field unless the SAE fits a model with {@code config}. */
     public Sae checkIn(ModelConfig config) {
         if (site.layer() >= config.numLayers()) {
@@ -343,24 +378,65 @@ public final class Sae {
     /**
      * Back through the encoder: given dL/df (d_sae), returns dL/dz (d_in). Only latents the
      * activation let through carry gradient (TopK: the selected ones with pre > 0; ReLU: pre > 0;
-     * JumpReLU: pre above the threshold and 0). The TopK selection itself is piecewise constant.
+     * JumpReLU: pre above the threshold and 0). The TopK selection and the JumpReLU gate are
+     * piecewise constant. With normalized inputs the row's statistics are differentiated too: with
+     * {@code u = x + b_dec} the normalized row and {@code g = W_enc^T dL/dpre},
      *
-     * @throws IpgException for normalized inputs (the input statistics are not differentiated)
+     * <pre>
+     *   constant_norm_rescale (u = z sqrt(d) / |z|, |u|^2 = d):
+     *       dL/dz = s (g - u (g . u) / d),                      s = sqrt(d) / |z|
+     *   layer_norm (u = (z - mean) / (std + eps), std unbiased):
+     *       v     = s (g - u (g . u) (std + eps) / ((d - 1) std)),  s = 1 / (std + eps)
+     *       dL/dz = v - mean(v)
+     * </pre>
+     *
+     * (a constant row, std = 0, has no second term). Every encoder the readers accept is covered.
      */
     public float[] encodeBackward(Code c, float[] df) {
-        if (normalization != Normalization.NONE) {
-            throw new IpgException(source + ": the encoder backward is implemented for normalize_activations = none only");
-        }
-        float[] dz = new float[dIn];
+        float[] g = new float[dIn];
         for (int i = 0; i < dSae; i++) {
             if (df[i] == 0f || !passes(c, i)) {
                 continue;
             }
-            float g = df[i];
+            float w = df[i];
             int o = i * dIn;
             for (int j = 0; j < dIn; j++) {
-                dz[j] += g * wEnc[o + j];
+                g[j] += w * wEnc[o + j];
             }
+        }
+        if (normalization == Normalization.NONE) {
+            return g;
+        }
+        // the normalized row u and g . u
+        double[] u = new double[dIn];
+        double gu = 0;
+        for (int j = 0; j < dIn; j++) {
+            u[j] = (double) c.x[j] + (applyBDecToInput ? bDec[j] : 0f);
+            gu += g[j] * u[j];
+        }
+        float[] dz = new float[dIn];
+        double s = c.sIn;
+        if (normalization == Normalization.CONSTANT_NORM_RESCALE) {
+            double uu = 0;
+            for (int j = 0; j < dIn; j++) {
+                uu += u[j] * u[j];
+            }
+            for (int j = 0; j < dIn; j++) {
+                dz[j] = (float) (s * (g[j] - (uu > 0 ? u[j] * gu / uu : 0)));
+            }
+            return dz;
+        }
+        double std = c.sOut;
+        double f = std > 0 ? gu * (std + LN_EPS) / ((dIn - 1) * std) : 0;
+        double[] v = new double[dIn];
+        double mean = 0;
+        for (int j = 0; j < dIn; j++) {
+            v[j] = s * (g[j] - u[j] * f);
+            mean += v[j];
+        }
+        mean /= dIn;
+        for (int j = 0; j < dIn; j++) {
+            dz[j] = (float) (v[j] - mean);
         }
         return dz;
     }

@@ -151,13 +151,34 @@ public final class SaeTraining {
         return t;
     }
 
+    /**
+     * An evaluator of a given SAE at its site: the model completes prompts with {@code sampling}
+     * and {@code maxNewTokens}; for {@link #evaluate} only.
+     */
+    public static SaeTraining evaluator(Transformer model, Sae sae, SamplingParams sampling, int maxNewTokens, java.util.Set<Integer> eos) {
+        sae.checkIn(model.config());
+        var opts = new TopKTrainer.Options(sae.dSae(), sae.activation() == Sae.Activation.TOPK ? sae.k() : 1, 1e-3, 0, 1, 0);
+        return new SaeTraining(model, new Spec(sae.site(), opts, 1, 1, 0, sampling, maxNewTokens), eos);
+    }
+
     /** FVU, L0, dead fraction and spliced-in loss of {@code sae} on the model's completions of {@code prompts}. */
     public Evaluation evaluate(Sae sae, List<int[]> prompts) {
+        return evaluate(sae, prompts, null);
+    }
+
+    /**
+     * As {@link #evaluate(Sae, List)}, telling {@code done} the work done out of 2 x prompts: the
+     * prompts completed and encoded, plus those scored with and without the splice.
+     */
+    public Evaluation evaluate(Sae sae, List<int[]> prompts, java.util.function.IntConsumer done) {
         int d = sae.dIn();
         List<int[]> seqs = new ArrayList<>();
         List<float[]> acts = new ArrayList<>();
         for (int i = 0; i < prompts.size(); i += 8) {
             acts.addAll(activations(prompts, i, Math.min(prompts.size(), i + 8), seqs));
+            if (done != null) {
+                done.accept(Math.min(prompts.size(), i + 8));
+            }
         }
         double[] mean = new double[d];
         long rows = 0;
@@ -202,6 +223,9 @@ public final class SaeTraining {
         for (int q = 0; q < seqs.size(); q += 2) {
             nll(seqs.get(q), seqs.get(q + 1)[0], Hooks.none(), plain);
             nll(seqs.get(q), seqs.get(q + 1)[0], splice, spliced);
+            if (done != null) {
+                done.accept(prompts.size() + q / 2 + 1);
+            }
         }
         return new Evaluation(err / Math.max(var, 1e-12), active / Math.max(rows, 1), dead / (double) sae.dSae(),
                 plain[0] / Math.max(plain[1], 1), spliced[0] / Math.max(spliced[1], 1), rows);

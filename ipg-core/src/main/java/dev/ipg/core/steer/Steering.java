@@ -31,6 +31,7 @@ import java.util.Set;
  *   SPEC   := 'none'
  *           | 'scale:' PATH (':' OPTION)*      OPTION := top-percent=P | top-count=K | gamma=G | rank=signed|abs | site=SITE
  *           | 'add:' PATH (':' OPTION)*        OPTION := strength=S | site=SITE
+ *           | 'reconstruction'                 (with an SAE: the model runs on its reconstruction, no error term)
  * </pre>
  * PATH is a run directory or its {@code scores.safetensors} (scale), or a vector file /
  * a directory holding {@code vector.safetensors} (add). Options are the trailing
@@ -246,6 +247,40 @@ public sealed interface Steering {
         }
     }
 
+    /**
+     * Runs the model on an SAE's reconstruction alone: at its site {@code z <- z_hat = W_dec f + b_dec}
+     * (normalization undone), the error term dropped. The accuracy under this steering is "the
+     * model's accuracy with the SAE spliced in".
+     *
+     * @param sae the SAE whose reconstruction replaces its site
+     */
+    record Reconstruction(Sae sae) implements Steering {
+        @Override
+        public Hooks addTo(Hooks hooks) {
+            return new SaeSplice(sae).withoutErrorTerm().addTo(hooks);
+        }
+
+        @Override
+        public String describe() {
+            return "the reconstruction of the " + sae + " in place of " + sae.site() + " (no error term)";
+        }
+
+        @Override
+        public ObjectNode json() {
+            ObjectNode j = JsonNodeFactory.instance.objectNode();
+            j.put("kind", "reconstruction");
+            j.put("site", sae.name(SaeSite.Point.RECONS));
+            j.set("sae", SaeFingerprint.json(sae));
+            return j;
+        }
+
+        @Override
+        public Steering checkIn(ModelConfig config) {
+            sae.checkIn(config);
+            return this;
+        }
+    }
+
     /** No steering. */
     static Steering none() {
         return new None();
@@ -297,13 +332,19 @@ public sealed interface Steering {
         if (s.equals("none")) {
             return none();
         }
+        if (s.equals("reconstruction")) {
+            if (sae == null) {
+                throw bad(spec, "the reconstruction needs the SAE (--sae DIR)");
+            }
+            return new Reconstruction(sae);
+        }
         String kind;
         if (s.startsWith("scale:")) {
             kind = "scale";
         } else if (s.startsWith("add:")) {
             kind = "add";
         } else {
-            throw bad(spec, "expected none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K) or add:VECTOR_FILE:strength=S");
+            throw bad(spec, "expected none, scale:RUN_DIR:top-percent=P:gamma=G (or top-count=K), add:VECTOR_FILE:strength=S or reconstruction (with --sae)");
         }
         Set<String> keys = kind.equals("scale") ? Set.of("top-percent", "top-count", "gamma", "rank", "site") : Set.of("strength", "site");
         List<String> parts = new ArrayList<>(List.of(s.substring(kind.length() + 1).split(":", -1)));
