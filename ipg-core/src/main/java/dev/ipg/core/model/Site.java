@@ -159,7 +159,7 @@ public record Site(int layer, Kind kind) {
             case ATTN_K, ATTN_V -> config.numKvHeads() * config.headDim();
             case MLP_POST -> config.intermediateSize();
             case ATTN_HEADS -> config.numHeads();
-            case ATTN_PATTERN -> throw readOnly("has no components to score or scale");
+            case ATTN_PATTERN -> throw readOnly("is read only: it has no components to score, scale or differentiate");
         };
     }
 
