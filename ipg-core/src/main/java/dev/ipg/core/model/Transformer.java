@@ -432,10 +432,8 @@ public final class Transformer implements AutoCloseable {
         Located[] found = new Located[1];
         Hooks probe = hooks.copy();
         for (int l = 0; l < config.numLayers(); l++) {
-            for (Site.Kind k : Site.Kind.values()) {
-                if (k.global() || k.readOnly() || k == Site.Kind.ATTN_HEADS) {
-                    continue;
-                }
+            // the residual stream, hook_z and the MLP neurons place the value in a sub-block
+            for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
                 probe.read(new Site(l, k), (site, act, width, b) -> {
                     int i = NonFinite.first(act, 0, b.rows() * width);
                     if (i >= 0) {
