@@ -40,6 +40,17 @@ Site names (TransformerLens):
     blocks.L.attn.hook_z      per-head attention outputs before o_proj  [T, heads * head_dim]
     blocks.L.mlp.hook_post    MLP hidden activation                     [T, intermediate]
                               (act(gate) * up for gated MLPs, act(c_fc) for GPT-2)
+    hook_embed                token embeddings W_E[x_t]                 [T, hidden]
+    hook_pos_embed            learned position embeddings (GPT-2 only)  [T, hidden]
+    blocks.L.attn.hook_q      query projection, before q-norm and RoPE  [T, heads * head_dim]
+    blocks.L.attn.hook_k      key projection, before k-norm and RoPE    [T, kv_heads * head_dim]
+    blocks.L.attn.hook_v      value projection                          [T, kv_heads * head_dim]
+    blocks.L.attn.hook_pattern attention probabilities (record only)    [heads, T, T]
+    blocks.L.attn.hook_z.heads hook_z viewed per head; --scale takes    [T, heads, head_dim]
+                              one factor per head, scale_grad is per head
+    blocks.L.hook_attn_out    attention output z Wo + bo                [T, hidden]
+    blocks.L.hook_mlp_out     MLP output                                [T, hidden]
+    ln_final.hook_normalized  final norm output (weight, bias applied)  [T, hidden]
 
 Exit status 0 on success; 2 with one line on stderr for bad input.
 """
@@ -357,7 +368,7 @@ def apply_rope(x, cos, sin):
     return x * cos[:, None, :] + rotate_half(x) * sin[:, None, :]
 
 
-def causal_attention(q, k, v, scale, sliding_window=None):
+def causal_attention(q, k, v, scale, sliding_window=None, pattern_hook=None):
     """Causal softmax attention with grouped KV heads.
 
     q (T, H, hd), k and v (T, Hkv, hd) -> z (T, H, hd). Query head h reads KV head h // (H / Hkv)
@@ -375,6 +386,8 @@ def causal_attention(q, k, v, scale, sliding_window=None):
         allowed = allowed & (i - j < sliding_window)
     scores = scores.masked_fill(~allowed, float("-inf"))
     probs = torch.softmax(scores, dim=-1)                       # (H, T, T)
+    if pattern_hook is not None:
+        probs = pattern_hook(probs)
     return torch.einsum("hij,jhd->ihd", probs, v)               # (T, H, hd)
 
 
@@ -402,9 +415,16 @@ class Hooks:
         self.seen.append(name)
         if name in self.scales:
             scale = self.scales[name]
-            if scale.shape != (h.shape[-1],):
-                raise InputError(f"scale for {name} has shape {list(scale.shape)}, site width is {h.shape[-1]}")
-            h = h * scale.to(h.dtype)
+            if name.endswith(".attn.hook_pattern"):
+                raise InputError(f"{name} is record only")
+            if name.endswith(".attn.hook_z.heads"):  # h (T, H, hd): one factor per head
+                if scale.shape != (h.shape[1],):
+                    raise InputError(f"scale for {name} has shape {list(scale.shape)}, the model has {h.shape[1]} heads")
+                h = h * scale.to(h.dtype)[None, :, None]
+            else:
+                if scale.shape != (h.shape[-1],):
+                    raise InputError(f"scale for {name} has shape {list(scale.shape)}, site width is {h.shape[-1]}")
+                h = h * scale.to(h.dtype)
         if name == self.grad_site:
             h = h.detach().clone().requires_grad_(True)
             self.leaf = h
@@ -459,15 +479,22 @@ def llama_block(layer, x, cfg: Config, w: Weights, cos, sin, hooks: Hooks):
                w.optional(p + "self_attn.k_proj.bias", cfg.qkv_bias, (Hkv * hd,))).view(T, Hkv, hd)
     v = linear(a, w(p + "self_attn.v_proj.weight", (Hkv * hd, d)),
                w.optional(p + "self_attn.v_proj.bias", cfg.qkv_bias, (Hkv * hd,))).view(T, Hkv, hd)
+    # TransformerLens hook_q / hook_k: the projections, before q/k-norm and RoPE
+    q = hooks(f"blocks.{layer}.attn.hook_q", q.reshape(T, H * hd)).view(T, H, hd)
+    k = hooks(f"blocks.{layer}.attn.hook_k", k.reshape(T, Hkv * hd)).view(T, Hkv, hd)
+    v = hooks(f"blocks.{layer}.attn.hook_v", v.reshape(T, Hkv * hd)).view(T, Hkv, hd)
     if cfg.qk_norm:  # Qwen3: RMSNorm over head_dim of every head, before RoPE
         q = rms_norm(q, w(p + "self_attn.q_norm.weight", (hd,)), cfg.norm_eps)
         k = rms_norm(k, w(p + "self_attn.k_norm.weight", (hd,)), cfg.norm_eps)
     q = apply_rope(q, cos, sin)
     k = apply_rope(k, cos, sin)
-    z = causal_attention(q, k, v, hd ** -0.5, cfg.sliding_window)                      # (T, H, hd)
+    z = causal_attention(q, k, v, hd ** -0.5, cfg.sliding_window,
+                         lambda pr: hooks(f"blocks.{layer}.attn.hook_pattern", pr))   # (T, H, hd)
     z = hooks(f"blocks.{layer}.attn.hook_z", z.reshape(T, H * hd))                     # (T, H*hd)
+    z = hooks(f"blocks.{layer}.attn.hook_z.heads", z.view(T, H, hd)).reshape(T, H * hd)
     attn_out = linear(z, w(p + "self_attn.o_proj.weight", (d, H * hd)),
                       w.optional(p + "self_attn.o_proj.bias", cfg.o_bias, (d,)))       # (T, d)
+    attn_out = hooks(f"blocks.{layer}.hook_attn_out", attn_out)
     x = hooks(f"blocks.{layer}.hook_resid_mid", x + attn_out)
 
     # --- gated MLP: down(act(gate(m)) * up(m)) ---
@@ -479,6 +506,7 @@ def llama_block(layer, x, cfg: Config, w: Weights, cos, sin, hooks: Hooks):
     hidden = hooks(f"blocks.{layer}.mlp.hook_post", ACTIVATIONS[cfg.activation](gate) * up)
     mlp_out = linear(hidden, w(p + "mlp.down_proj.weight", (d, ff)),
                      w.optional(p + "mlp.down_proj.bias", cfg.mlp_bias, (d,)))        # (T, d)
+    mlp_out = hooks(f"blocks.{layer}.hook_mlp_out", mlp_out)
     return hooks(f"blocks.{layer}.hook_resid_post", x + mlp_out)
 
 
@@ -486,11 +514,11 @@ def llama_forward(tokens, cfg: Config, w: Weights, hooks: Hooks):
     """tokens (T,) -> logits (T, V)."""
     T, d = len(tokens), cfg.hidden_size
     embed = w("model.embed_tokens.weight", (cfg.vocab_size, d))                        # (V, d)
-    x = embed[torch.tensor(tokens)]                                                    # (T, d)
+    x = hooks("hook_embed", embed[torch.tensor(tokens)])                               # (T, d)
     cos, sin = rope_cos_sin(rope_inv_freq(cfg), T, w.dtype)                            # (T, hd)
     for layer in range(cfg.num_layers):
         x = llama_block(layer, x, cfg, w, cos, sin, hooks)
-    x = rms_norm(x, w("model.norm.weight", (d,)), cfg.norm_eps)
+    x = hooks("ln_final.hook_normalized", rms_norm(x, w("model.norm.weight", (d,)), cfg.norm_eps))
     if cfg.tie_word_embeddings or not w.has("lm_head.weight"):
         unembed = embed
     else:
@@ -512,12 +540,16 @@ def gpt2_block(layer, x, cfg: Config, w: Weights, hooks: Hooks):
     # --- attention ---
     a = layer_norm(x, w(p + "ln_1.weight", (d,)), w(p + "ln_1.bias", (d,)), eps)      # (T, d)
     qkv = conv1d(a, w(p + "attn.c_attn.weight", (d, 3 * d)), w(p + "attn.c_attn.bias", (3 * d,)))
-    q, k, v = (t.reshape(T, H, hd) for t in qkv.split(d, dim=-1))                      # (T, H, hd)
+    q, k, v = (hooks(f"blocks.{layer}.attn.hook_{n}", t).reshape(T, H, hd)
+               for n, t in zip("qkv", qkv.split(d, dim=-1)))                           # (T, H, hd)
     scale = hd ** -0.5 if cfg.scale_attn_weights else 1.0
     if cfg.scale_attn_by_inverse_layer_idx:
         scale /= float(layer + 1)
-    z = hooks(f"blocks.{layer}.attn.hook_z", causal_attention(q, k, v, scale).reshape(T, d))
+    z = causal_attention(q, k, v, scale, None, lambda pr: hooks(f"blocks.{layer}.attn.hook_pattern", pr))
+    z = hooks(f"blocks.{layer}.attn.hook_z", z.reshape(T, d))
+    z = hooks(f"blocks.{layer}.attn.hook_z.heads", z.view(T, H, hd)).reshape(T, d)
     attn_out = conv1d(z, w(p + "attn.c_proj.weight", (d, d)), w(p + "attn.c_proj.bias", (d,)))
+    attn_out = hooks(f"blocks.{layer}.hook_attn_out", attn_out)
     x = hooks(f"blocks.{layer}.hook_resid_mid", x + attn_out)
 
     # --- MLP: c_proj(act(c_fc(m))) ---
@@ -525,6 +557,7 @@ def gpt2_block(layer, x, cfg: Config, w: Weights, hooks: Hooks):
     pre = conv1d(m, w(p + "mlp.c_fc.weight", (d, ff)), w(p + "mlp.c_fc.bias", (ff,)))  # (T, ff)
     hidden = hooks(f"blocks.{layer}.mlp.hook_post", ACTIVATIONS[cfg.activation](pre))
     mlp_out = conv1d(hidden, w(p + "mlp.c_proj.weight", (ff, d)), w(p + "mlp.c_proj.bias", (d,)))
+    mlp_out = hooks(f"blocks.{layer}.hook_mlp_out", mlp_out)
     return hooks(f"blocks.{layer}.hook_resid_post", x + mlp_out)
 
 
@@ -535,10 +568,10 @@ def gpt2_forward(tokens, cfg: Config, w: Weights, hooks: Hooks):
         raise InputError(f"{T} tokens exceed n_positions {cfg.max_positions}")
     wte = w("wte.weight", (cfg.vocab_size, d))                                         # (V, d)
     wpe = w("wpe.weight", (cfg.max_positions, d))                                      # (P, d)
-    x = wte[torch.tensor(tokens)] + wpe[:T]                                            # (T, d)
+    x = hooks("hook_embed", wte[torch.tensor(tokens)]) + hooks("hook_pos_embed", wpe[:T])  # (T, d)
     for layer in range(cfg.num_layers):
         x = gpt2_block(layer, x, cfg, w, hooks)
-    x = layer_norm(x, w("ln_f.weight", (d,)), w("ln_f.bias", (d,)), cfg.norm_eps)
+    x = hooks("ln_final.hook_normalized", layer_norm(x, w("ln_f.weight", (d,)), w("ln_f.bias", (d,)), cfg.norm_eps))
     return x @ wte.t()                                                                 # (T, V)
 
 
@@ -562,11 +595,13 @@ class Model:
                   " using model.embed_tokens.weight as lm_head", file=sys.stderr)
 
     def site_names(self) -> List[str]:
-        names = []
+        names = ["hook_embed", "ln_final.hook_normalized"] + (["hook_pos_embed"] if self.cfg.arch == GPT2 else [])
         for layer in range(self.cfg.num_layers):
             b = f"blocks.{layer}."
             names += [b + "hook_resid_pre", b + "attn.hook_z", b + "hook_resid_mid",
-                      b + "mlp.hook_post", b + "hook_resid_post"]
+                      b + "mlp.hook_post", b + "hook_resid_post",
+                      b + "attn.hook_q", b + "attn.hook_k", b + "attn.hook_v", b + "attn.hook_pattern",
+                      b + "attn.hook_z.heads", b + "hook_attn_out", b + "hook_mlp_out"]
         return names
 
     def forward(self, tokens: List[int], hooks: Hooks) -> torch.Tensor:
@@ -619,6 +654,8 @@ def run(args) -> Dict[str, np.ndarray]:
     for s in sites + list(scales) + ([args.grad_site] if args.grad_site else []):
         if s not in known:
             raise InputError(f"unknown site {s} (e.g. blocks.0.hook_resid_post, blocks.0.mlp.hook_post)")
+    if args.grad_site is not None and args.grad_site.endswith(".attn.hook_pattern"):
+        raise InputError(f"{args.grad_site} is record only")
 
     hooks = Hooks(record=sites, scales=scales, grad_site=args.grad_site)
     out = {}
@@ -630,7 +667,8 @@ def run(args) -> Dict[str, np.ndarray]:
             h = hooks.leaf.detach()
             out["loss"] = loss.detach().reshape(1)
             out["grad"] = grad
-            out["scale_grad"] = (h * grad).sum(0)                                          # (d_site,)
+            # (d_site,); per head for hook_z.heads: the sum over positions and head_dim
+            out["scale_grad"] = (h * grad).sum((0, 2)) if h.dim() == 3 else (h * grad).sum(0)
     for name in model.unused_tensors():
         print(f"hf_reference: warning: tensor {name} is not used by {model.cfg.arch}", file=sys.stderr)
     out["logits"] = logits.detach()

@@ -56,7 +56,18 @@ final class InspectCommand implements Callable<Integer> {
             out.printf(Locale.ROOT, "tokenizer     %s%n", Files.exists(m.dir().resolve("tokenizer.json")) ? "tokenizer.json" : "(none)");
             out.println("sites         (L = 0.." + (c.numLayers() - 1) + ")");
             for (Site.Kind k : Site.Kind.values()) {
-                out.printf(Locale.ROOT, "  blocks.L.%-16s width %d%n", k.suffix(), new Site(0, k).width(c));
+                Site s = new Site(0, k);
+                if (k == Site.Kind.POS_EMBED && c.positions() != ModelConfig.PositionType.LEARNED) {
+                    continue;   // rotary positions: no position-embedding site
+                }
+                String shape = k.readOnly() ? "[" + c.numHeads() + ", T, T], read only"
+                        : "width " + s.width(c) + switch (k) {
+                            case ATTN_Q, ATTN_Z -> " as [T, " + c.numHeads() + ", " + c.headDim() + "]";
+                            case ATTN_K, ATTN_V -> " as [T, " + c.numKvHeads() + ", " + c.headDim() + "]";
+                            case ATTN_HEADS -> " (one per head; hook_z's [T, " + c.numHeads() + ", " + c.headDim() + "])";
+                            default -> "";
+                        };
+                out.printf(Locale.ROOT, "  %-25s %s%n", k.nameAt("L"), shape);
             }
         }
         return 0;

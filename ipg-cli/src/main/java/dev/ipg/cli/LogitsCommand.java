@@ -34,7 +34,8 @@ import picocli.CommandLine.Spec;
 /** {@code ipg logits}: one full-sequence forward pass, written to safetensors. */
 @Command(name = "logits", mixinStandardHelpOptions = true,
         description = "Run one forward pass over a prompt and write the logits [T, V] and cached site activations [T, d] "
-                + "(blocks.L.attn.hook_z as [T, heads, head_dim]) to a safetensors file.")
+                + "(attn.hook_q and attn.hook_z as [T, heads, head_dim], attn.hook_k and attn.hook_v as [T, kv_heads, head_dim], "
+                + "attn.hook_pattern as [heads, T, T]) to a safetensors file.")
 final class LogitsCommand implements Callable<Integer> {
 
     @Mixin
@@ -57,12 +58,16 @@ final class LogitsCommand implements Callable<Integer> {
     Path out;
 
     @Option(names = "--cache", paramLabel = "SITE", split = ",",
-            description = "Sites to record, e.g. blocks.3.hook_resid_post,blocks.3.mlp.hook_post; with --sae also "
+            description = "Sites to record, e.g. blocks.3.hook_resid_post,blocks.3.mlp.hook_post. Sites: hook_embed, "
+                    + "hook_pos_embed (learned positions only), blocks.L.hook_resid_pre, blocks.L.attn.hook_q, blocks.L.attn.hook_k, "
+                    + "blocks.L.attn.hook_v, blocks.L.attn.hook_pattern, blocks.L.attn.hook_z, blocks.L.attn.hook_z.heads "
+                    + "(hook_z, one component per head), blocks.L.hook_attn_out, blocks.L.hook_resid_mid, blocks.L.mlp.hook_post, "
+                    + "blocks.L.hook_mlp_out, blocks.L.hook_resid_post, ln_final.hook_normalized. With --sae also "
                     + "SITE.hook_sae_acts_post (latents [T, d_sae]), SITE.hook_sae_recons and SITE.hook_sae_error.")
     List<String> cache = new ArrayList<>();
 
     @Option(names = "--grad-site", paramLabel = "SITE",
-            description = "Also write grad [T, d] (hook_z: [T, heads, head_dim]) = dL/dh at SITE and scale_grad [d] = dL/dalpha (alpha = 1, zero baseline), "
+            description = "Also write grad [T, d] (shaped as the site's --cache output) = dL/dh at SITE and scale_grad [d] = dL/dalpha (alpha = 1, zero baseline), "
                     + "L = sum of log p(x_t | x_<t) for t >= --from.")
     String gradSite;
 
@@ -167,18 +172,15 @@ final class LogitsCommand implements Callable<Integer> {
                     }
                     grad = gl;
                 }
-                w.add("grad", grad, !latents && gs.kind() == Site.Kind.ATTN_Z ? new long[] {t, m.config().numHeads(), m.config().headDim()}
-                        : new long[] {t, width}, DType.F32);
+                w.add("grad", grad, latents ? new long[] {t, width} : gs.shape(m.config(), t), DType.F32);
                 w.add("scale_grad", res.scaleGrad(), new long[] {width}, DType.F32);
                 w.add("loss", new float[] {(float) res.objective()}, new long[] {1}, DType.F32);
                 w.metadata("ipg.grad_site", latents ? SaeSite.parse(gradSite).toString() : gs.toString());
                 w.metadata("ipg.from", Integer.toString(from));
             }
             for (Site s : sites) {
-                // hook_z as TransformerLens has it: [pos, head, d_head]; every other site [T, d]
-                long[] shape = s.kind() == Site.Kind.ATTN_Z ? new long[] {t, m.config().numHeads(), m.config().headDim()}
-                        : new long[] {t, s.width(m.config())};
-                w.add(s.toString(), rec.get(s, 0), shape, DType.F32);
+                // as TransformerLens has them: hook_q/k/v/z [pos, head, d_head], hook_pattern [head, q_pos, k_pos], else [T, d]
+                w.add(s.toString(), rec.get(s, 0, m.config()), s.shape(m.config(), t), DType.F32);
             }
             for (var e : saeRec.entrySet()) {
                 int width = e.getKey().point() == SaeSite.Point.ACTS_POST ? sae.dSae() : sae.dIn();

@@ -160,7 +160,7 @@ public final class Model implements AutoCloseable {
      *
      * @param tokens the sequence
      * @param sites  TransformerLens names such as {@code blocks.1.hook_resid_post}
-     * @return site name to its activations, in the order given ({@code [T, d]}; hook_z {@code [T, heads, head_dim]})
+     * @return site name to its activations, in the order given, shaped as {@link Site#shape} ({@code [T, d]}; hook_q/k/v/z {@code [T, heads, head_dim]}; hook_pattern {@code [heads, T, T]})
      */
     public Map<String, Activations> cache(int[] tokens, String... sites) {
         if (tokens.length == 0) {
@@ -177,7 +177,7 @@ public final class Model implements AutoCloseable {
         int[] rows = {tokens.length - 1};
         transformer.forward(Batch.ofSequence(0, 0, tokens), transformer.newCache(1, tokens.length), hooks, rows);
         Map<String, Activations> out = new LinkedHashMap<>();
-        parsed.forEach((name, site) -> out.put(name, new Activations(site, shape(site, tokens.length), rec.get(site, 0))));
+        parsed.forEach((name, site) -> out.put(name, new Activations(site, shape(site, tokens.length), rec.get(site, 0, config()))));
         return out;
     }
 
@@ -269,8 +269,7 @@ public final class Model implements AutoCloseable {
     }
 
     private int[] shape(Site site, int positions) {
-        return site.kind() == Site.Kind.ATTN_Z ? new int[] {positions, config().numHeads(), config().headDim()}
-                : new int[] {positions, site.width(config())};
+        return java.util.Arrays.stream(site.shape(config(), positions)).mapToInt(Math::toIntExact).toArray();
     }
 
     /** Releases the tokenizer, the weights' memory mappings and the worker threads. */

@@ -231,7 +231,7 @@ public final class IpgEstimator {
                 for (int r = 0; r < b.rows(); r++) {
                     Interpolation ip = bySeq[b.seq()[r]];
                     if (ip != null && b.pos()[r] >= ip.positionsFrom()) {
-                        ip.applyRow(act, r * w);
+                        ip.applyRow(act, r * w, w);
                     }
                 }
             }));

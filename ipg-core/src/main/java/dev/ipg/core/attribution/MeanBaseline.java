@@ -43,7 +43,7 @@ public record MeanBaseline(Map<Site, float[]> bySite, int prompts, long position
     public static MeanBaseline of(Transformer model, List<int[]> prompts, List<Site> sites, Sae sae) {
         Map<Site, double[]> sum = new LinkedHashMap<>();
         for (Site s : sites) {
-            sum.put(s, new double[sae != null && sae.site().equals(s) ? sae.dSae() : s.width(model.config())]);
+            sum.put(s, new double[sae != null && sae.site().equals(s) ? sae.dSae() : s.rowWidth(model.config())]);
         }
         long positions = 0;
         for (int[] p : prompts) {

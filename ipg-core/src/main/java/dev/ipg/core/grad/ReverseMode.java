@@ -88,11 +88,11 @@ public final class ReverseMode {
         long qw = (long) cfg.numHeads() * cfg.headDim();
         long kvw = (long) cfg.numKvHeads() * cfg.headDim();
         long ff = cfg.intermediateSize();
-        long layersTaped = weights ? cfg.numLayers() : cfg.numLayers() - site.layer();
+        long layersTaped = weights ? cfg.numLayers() : cfg.numLayers() - site.firstBlock(cfg);
         long perTapedLayer = 3 * d + qw + 2 * ff + (cfg.qkNorm() ? qw + kvw : 0) + (weights ? 2 * d + qw + ff : 0);
         long cache = 2L * cfg.numLayers() * kvw;
         long transient_ = 6 * d + 3 * qw + 4 * kvw + 4 * ff;
-        long siteBuffers = weights ? 0 : 3L * site.width(cfg);
+        long siteBuffers = weights ? 0 : 3L * site.rowWidth(cfg);
         long floats = rows * (layersTaped * perTapedLayer + cache + transient_ + siteBuffers);
         long chunk = Math.min(rows, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes));
         floats += chunk * (cfg.vocabSize() + d);
@@ -145,9 +145,14 @@ public final class ReverseMode {
     public List<SiteResult> siteGradients(List<Trajectory> trajectories, Interpolation interp, boolean wantSiteGrad,
                                           Policy policy, Policy sampling) {
         Site site = interp.site().checkIn(cfg);
-        int width = site.width(cfg);
-        if (interp.sae() == null && interp.alpha().length != width) {
-            throw new IpgException("alpha has " + interp.alpha().length + " components, site " + site + " has " + width);
+        if (site.kind().readOnly()) {
+            throw new IpgException("cannot differentiate at " + site + ": it is read only (the gradient reaches the "
+                    + "attention probabilities through attn.hook_q and attn.hook_k)");
+        }
+        int units = site.width(cfg);
+        int width = site.rowWidth(cfg);   // values per position: heads * head_dim for whole heads
+        if (interp.sae() == null && interp.alpha().length != units) {
+            throw new IpgException("alpha has " + interp.alpha().length + " components, site " + site + " has " + units);
         }
         Packed p = pack(trajectories);
         checkBudget(p.batch.rows(), site, false);
@@ -156,14 +161,21 @@ public final class ReverseMode {
             System.arraycopy(act, 0, original, 0, act.length);
             interp.apply(act, w, b);
         }));
-        Tape tape = new Tape(cfg.numLayers(), site.layer(), false);
+        int first = site.firstBlock(cfg);
+        Tape tape = new Tape(cfg.numLayers(), first, false);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
         double[] sampledLogp = sampling == null ? null : new double[p.scoredRows.length];
-        float[] logp = head(p, cache, hooks, tape, dx, null, policy, sampling, sampledLogp);
-        float[] g = null;
-        for (int l = cfg.numLayers() - 1; l >= site.layer() && g == null; l--) {
-            Capture cap = new Capture(l == site.layer() ? site.kind() : null);
+        float[] lnGrad = site.kind() == Site.Kind.LN_FINAL ? new float[p.batch.rows() * width] : null;
+        float[] logp = head(p, cache, hooks, tape, dx, null, policy, sampling, sampledLogp, lnGrad);
+        float[] g = lnGrad;
+        Site.Kind stopAt = switch (site.kind()) {
+            case EMBED, POS_EMBED -> Site.Kind.RESID_PRE;   // x = embed (+ pos_embed) enters block 0 unchanged
+            case ATTN_HEADS -> Site.Kind.ATTN_Z;            // the same values, grouped by head
+            default -> site.kind();
+        };
+        for (int l = cfg.numLayers() - 1; l >= first && g == null; l--) {
+            Capture cap = new Capture(l == first ? stopAt : null);
             dx = blockBackward(l, tape, cache, dx, cap, null);
             g = cap.grad;
         }
@@ -177,10 +189,10 @@ public final class ReverseMode {
                 if (p.batch.pos()[r] < interp.positionsFrom()) {
                     continue;
                 }
-                interp.accumulateScaleGrad(original, r * width, g, r * width, scale);
+                interp.accumulateScaleGrad(original, r * width, g, r * width, width, scale);
             }
             // the finiteness check of the backward: one pass over this trajectory's site gradients
-            if (!NonFinite.all(k, g, r0 * width, n * width) || !NonFinite.all(k, scale, 0, width)) {
+            if (!NonFinite.all(k, g, r0 * width, n * width) || !NonFinite.all(k, scale, 0, scale.length)) {
                 int i = NonFinite.first(g, r0 * width, n * width);
                 throw model.nonFinite(i >= 0
                         ? "the gradient at " + site + " of trajectory " + s + " is " + NonFinite.name(g[r0 * width + i])
@@ -222,7 +234,7 @@ public final class ReverseMode {
         Tape tape = new Tape(cfg.numLayers(), 0, true);
         float[] dx = new float[p.batch.rows() * cfg.hiddenSize()];
         KVCache cache = model.newCache(trajectories.size(), p.longest);
-        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax(), null, null);
+        float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax(), null, null, null);
         for (int l = cfg.numLayers() - 1; l >= 0; l--) {
             dx = blockBackward(l, tape, cache, dx, new Capture(null), grads.layer(l));
         }
@@ -251,7 +263,7 @@ public final class ReverseMode {
         Packed p = pack(trajectories);
         KVCache cache = model.newCache(trajectories.size(), p.longest);
         float[] x = model.forwardHidden(p.batch, cache, hooks, null);
-        float[] h = model.finalNorm(x, p.scoredRows, null);
+        float[] h = model.finalNorm(x, p.batch, hooks, p.scoredRows, null);
         double[] lp = new double[p.scoredRows.length];
         TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets, p.weights,
                 TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null, sampling, sampling, lp);
@@ -269,7 +281,7 @@ public final class ReverseMode {
         Packed p = pack(trajectories);
         KVCache cache = model.newCache(trajectories.size(), p.longest);
         float[] x = model.forwardHidden(p.batch, cache, hooks, null);
-        float[] h = model.finalNorm(x, p.scoredRows, null);
+        float[] h = model.finalNorm(x, p.batch, hooks, p.scoredRows, null);
         float[] lp = TokenLogProbs.forwardBackward(k, pool, h, p.scoredRows.length, model.weights().lmHead(), p.targets,
                 p.weights, TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), null, null, policy);
         checkLogProbs(p, lp);
@@ -339,20 +351,26 @@ public final class ReverseMode {
     /**
      * Forward with a tape, then the LM head and log-softmax of the scored rows, forward and
      * backward; accumulates dL/dx of the final residual into dx. Returns the scored log-probs.
+     * lnGrad (R, d), when non-null, receives dL/d(ln_final.hook_normalized) (zero at unscored rows).
      */
     private float[] head(Packed p, KVCache cache, Hooks hooks, Tape tape, float[] dx, Gradients grads, Policy policy, Policy sampling,
-                         double[] sampledLogp) {
+                         double[] sampledLogp, float[] lnGrad) {
         float[] x = model.forwardHidden(p.batch, cache, hooks, tape);
         int n = p.scoredRows.length;
         int d = cfg.hiddenSize();
         float[] inv = new float[n];
-        float[] h = model.finalNorm(x, p.scoredRows, inv);
+        float[] h = model.finalNorm(x, p.batch, hooks, p.scoredRows, inv);
         float[] dh = new float[n * d];
         Weights w = model.weights();
         float[] dHead = grads == null ? null : grads.lmHead();
         float[] logp = TokenLogProbs.forwardBackward(k, pool, h, n, w.lmHead(), p.targets, p.weights,
                 TokenLogProbs.chunkRows(cfg.vocabSize(), logitChunkBytes), dh, dHead, policy, sampling, sampledLogp);
         checkLogProbs(p, logp);
+        if (lnGrad != null) {
+            for (int i = 0; i < n; i++) {
+                k.axpy(1f, dh, i * d, lnGrad, p.scoredRows[i] * d, d);
+            }
+        }
         // back through the final norm, scattered to the scored rows
         float[] xs = new float[n * d];
         for (int i = 0; i < n; i++) {
@@ -419,7 +437,7 @@ public final class ReverseMode {
         int kvHeads = cfg.numKvHeads();
         int hd = cfg.headDim();
         int kvw = kvHeads * hd;
-        if (cap.stop(Site.Kind.RESID_POST, dx)) {
+        if (cap.stop(Site.Kind.RESID_POST, dx) || cap.stop(Site.Kind.MLP_OUT, dx)) {
             return dx;
         }
         // x_post = x_mid + m Wdᵀ + bd
@@ -442,7 +460,7 @@ public final class ReverseMode {
         float[] dxMid = dx.clone();
         normBackward(dh2, t.xMid, rows, w.mlpNorm(), t.inv2, dxMid, lg == null ? null : lg.mlpNorm,
                 lg == null ? null : lg.mlpNormBias);
-        if (cap.stop(Site.Kind.RESID_MID, dxMid)) {
+        if (cap.stop(Site.Kind.RESID_MID, dxMid) || cap.stop(Site.Kind.ATTN_OUT, dxMid)) {
             return dxMid;
         }
         // x_mid = x_in + z Woᵀ + bo
@@ -467,6 +485,9 @@ public final class ReverseMode {
             System.arraycopy(dKeys[b.seq()[r]], b.pos()[r] * kvw, dk, r * kvw, kvw);
             System.arraycopy(dValues[b.seq()[r]], b.pos()[r] * kvw, dv, r * kvw, kvw);
         }
+        if (cap.stop(Site.Kind.ATTN_V, dv)) {
+            return dxMid;
+        }
         if (model.invFreq() != null) {
             Rope.backward(dq, rows, heads, hd, b.pos(), model.invFreq());
             Rope.backward(dk, rows, kvHeads, hd, b.pos(), model.invFreq());
@@ -478,6 +499,10 @@ public final class ReverseMode {
             RmsNorm.backward(dk, t.kPre, rows * kvHeads, hd, w.kNorm(), t.invK, dkPre, lg == null ? null : lg.kNorm);
             dq = dqPre;
             dk = dkPre;
+        }
+        // hook_q and hook_k are the projections, before q/k-norm and rotary embedding
+        if (cap.stop(Site.Kind.ATTN_Q, dq) || cap.stop(Site.Kind.ATTN_K, dk)) {
+            return dxMid;
         }
         float[] dh1 = new float[rows * d];
         Linear.backward(k, pool, dq, rows, w.q(), t.h1, dh1, lg == null ? null : lg.q, lg == null ? null : lg.qBias);

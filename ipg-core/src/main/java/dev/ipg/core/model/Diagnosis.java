@@ -52,7 +52,12 @@ final class Diagnosis {
             case ATTN_Z -> "the attention of block " + s.layer() + " (its norm, query/key/value projections or scores)";
             case RESID_MID -> "the attention output projection of block " + s.layer();
             case MLP_POST -> "the MLP of block " + s.layer() + " (its norm, input projections or activation)";
-            case RESID_POST -> "the MLP output projection of block " + s.layer();
+            case RESID_POST, MLP_OUT -> "the MLP output projection of block " + s.layer();
+            case ATTN_Q, ATTN_K, ATTN_V -> "the query/key/value projections of block " + s.layer() + " (or its norm)";
+            case ATTN_OUT -> "the attention output projection of block " + s.layer();
+            case ATTN_HEADS, ATTN_PATTERN -> "the attention of block " + s.layer();
+            case EMBED, POS_EMBED -> "the embedding";
+            case LN_FINAL -> "the final norm";
         };
         String hook = hooks.intervenesAt(s) ? " (or the interventions at " + s + ")" : "";
         return new IpgException(src + ": " + s + " is " + value + ", the first non-finite value of the pass: " + cause

@@ -25,7 +25,9 @@ public final class Hooks {
         return new Hooks();
     }
 
+    /** Adds an intervention at {@code site}; throws {@link dev.ipg.core.IpgException} at a read-only site (hook_pattern). */
     public Hooks intervene(Site site, Intervention intervention) {
+        site.checkWritable();
         interventions.computeIfAbsent(site, s -> new ArrayList<>()).add(intervention);
         return this;
     }
@@ -48,6 +50,11 @@ public final class Hooks {
         return interventions.containsKey(site);
     }
 
+    /** Whether an intervention or a reader acts at {@code site}. */
+    public boolean actsAt(Site site) {
+        return interventions.containsKey(site) || readers.containsKey(site);
+    }
+
     /** All sites with an intervention or a reader. */
     public java.util.Set<Site> sites() {
         var s = new java.util.HashSet<>(interventions.keySet());
@@ -61,13 +68,21 @@ public final class Hooks {
 
     /** Applies the interventions at {@code site}, then lets the readers see the result. */
     public void apply(Site site, float[] act, int width, Batch batch) {
+        apply(site, act, width, width, batch);
+    }
+
+    /**
+     * As {@link #apply(Site, float[], int, Batch)} at a site of {@code units} components over rows
+     * of {@code width} floats (whole heads: units = heads, width = heads * head_dim).
+     */
+    public void apply(Site site, float[] act, int width, int units, Batch batch) {
         if (isEmpty()) {
             return;
         }
         List<Intervention> iv = interventions.get(site);
         if (iv != null) {
             for (Intervention i : iv) {
-                i.apply(site, act, width, batch);
+                i.apply(site, act, width, units, batch);
             }
         }
         List<Reader> rd = readers.get(site);

@@ -14,22 +14,49 @@ public sealed interface Intervention {
      */
     void apply(Site site, float[] act, int width, Batch batch);
 
-    /** Multiplies component i by {@code gamma[i]} (gamma 0 suppresses, > 1 enhances). */
+    /**
+     * As {@link #apply(Site, float[], int, Batch)} at a site of {@code units} components over rows
+     * of {@code width} floats ({@code width / units} consecutive floats per component: whole
+     * heads). The default, for callbacks, sees the rows as they are.
+     */
+    default void apply(Site site, float[] act, int width, int units, Batch batch) {
+        apply(site, act, width, batch);
+    }
+
+    /**
+     * Multiplies component i by {@code gamma[i]} (gamma 0 suppresses, > 1 enhances); at a site of
+     * whole heads, every value of head i.
+     */
     record Scale(float[] gamma) implements Intervention {
         @Override
         public void apply(Site site, float[] act, int width, Batch batch) {
-            checkWidth(site, gamma.length, width);
+            apply(site, act, width, width, batch);
+        }
+
+        @Override
+        public void apply(Site site, float[] act, int width, int units, Batch batch) {
+            checkWidth(site, gamma.length, units);
+            int group = width / units;
             for (int r = 0; r < batch.rows(); r++) {
                 int o = r * width;
                 for (int i = 0; i < width; i++) {
-                    act[o + i] *= gamma[i];
+                    act[o + i] *= gamma[i / group];
                 }
             }
         }
     }
 
-    /** Adds {@code vector} to every row. */
+    /** Adds {@code vector} to every row (not defined on whole heads: add at hook_z instead). */
     record Add(float[] vector) implements Intervention {
+        @Override
+        public void apply(Site site, float[] act, int width, int units, Batch batch) {
+            if (units != width) {
+                throw new dev.ipg.core.IpgException("cannot add a vector at " + site + ": its components are whole heads; "
+                        + "add at " + new Site(site.layer(), Site.Kind.ATTN_Z) + " (heads * head_dim components)");
+            }
+            apply(site, act, width, batch);
+        }
+
         @Override
         public void apply(Site site, float[] act, int width, Batch batch) {
             checkWidth(site, vector.length, width);

@@ -25,12 +25,14 @@ import java.util.Map;
  *
  * <p>Block l, for rows x (R, d):
  * <pre>
- *   resid_pre = x
- *   z   = Attention(RoPE(norm1(x) Wq + bq), RoPE(norm1(x) Wk + bk), norm1(x) Wv + bv)   // attn.hook_z (R, H*hd)
- *   x   = x + z Wo + bo                                                                  // hook_resid_mid
+ *   resid_pre = x                           (block 0: x = hook_embed + hook_pos_embed)
+ *   q, k, v = norm1(x) Wq + bq, norm1(x) Wk + bk, norm1(x) Wv + bv                       // attn.hook_q, hook_k, hook_v
+ *   z   = Attention(RoPE(qknorm(q)), RoPE(qknorm(k)), v)                                 // attn.hook_pattern, attn.hook_z (R, H*hd)
+ *   x   = x + (z Wo + bo)                                                                // hook_attn_out, hook_resid_mid
  *   m   = act(norm2(x) Wg) * (norm2(x) Wu)   or   act(norm2(x) Wfc + bfc)                // mlp.hook_post (R, ff)
- *   x   = x + m Wd + bd                                                                  // hook_resid_post
+ *   x   = x + (m Wd + bd)                                                                // hook_mlp_out, hook_resid_post
  * </pre>
+ * and after the last block {@code normFinal(x)} ({@code ln_final.hook_normalized}) feeds the unembedding.
  */
 public final class Transformer implements AutoCloseable {
 
@@ -141,7 +143,7 @@ public final class Transformer implements AutoCloseable {
      * {@code numLabels} scores per row instead of V logits.
      */
     public float[] forward(Batch batch, KVCache cache, Hooks hooks, int[] logitRows) {
-        return logits(batch, forwardHidden(batch, cache, hooks, null), logitRows);
+        return logits(batch, forwardHidden(batch, cache, hooks, null), hooks, logitRows);
     }
 
     /**
@@ -155,7 +157,7 @@ public final class Transformer implements AutoCloseable {
             cache.reserve(e.getKey(), e.getValue());
         }
         // x is (R, d): the residual stream
-        float[] x = Embedding.forward(weights.embed(), weights.posEmbed(), batch.tokens(), batch.pos());
+        float[] x = embed(batch, hooks);
         for (int l = 0; l < config.numLayers(); l++) {
             block(l, batch, cache, hooks, x, tape != null && tape.records(l) ? tape.start(l) : null);
         }
@@ -172,6 +174,57 @@ public final class Transformer implements AutoCloseable {
         return x;
     }
 
+    /**
+     * The residual stream entering block 0 (R, d): token embeddings (hooks at hook_embed), plus
+     * learned position embeddings (hooks at hook_pos_embed) when the model has them.
+     */
+    private float[] embed(Batch batch, Hooks hooks) {
+        Site tokenSite = Site.global(Site.Kind.EMBED);
+        Site posSite = Site.global(Site.Kind.POS_EMBED);
+        if (!hooks.actsAt(tokenSite) && !hooks.actsAt(posSite)) {
+            return Embedding.forward(weights.embed(), weights.posEmbed(), batch.tokens(), batch.pos());
+        }
+        int d = config.hiddenSize();
+        float[] x = Embedding.forward(weights.embed(), null, batch.tokens(), batch.pos());
+        hooks.apply(tokenSite, x, d, batch);
+        if (weights.posEmbed() != null) {
+            float[] p = new float[x.length];
+            for (int r = 0; r < batch.rows(); r++) {
+                weights.posEmbed().copyRow(batch.pos()[r], p, r * d);
+            }
+            hooks.apply(posSite, p, d, batch);
+            kernels.axpy(1f, p, 0, x, 0, x.length);
+        }
+        return x;
+    }
+
+    /**
+     * Final norm of rows {@code rows} of the residual {@code x} of {@code batch} (R, d), with the
+     * hooks at {@code ln_final.hook_normalized} applied: when some act there, every row is
+     * normalized (so readers see all positions) and the listed ones returned. Returns
+     * (rows.length, d); inv (when non-null) gets the norms of the listed rows.
+     */
+    public float[] finalNorm(float[] x, Batch batch, Hooks hooks, int[] rows, float[] inv) {
+        Site site = Site.global(Site.Kind.LN_FINAL);
+        if (hooks == null || !hooks.actsAt(site)) {
+            return finalNorm(x, rows, inv);
+        }
+        int d = config.hiddenSize();
+        int all = batch.rows();
+        float[] invAll = new float[all];
+        float[] h = new float[all * d];
+        norm(x, all, weights.finalNorm(), weights.finalNormBias(), h, invAll);
+        hooks.apply(site, h, d, batch);
+        float[] sel = new float[rows.length * d];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(h, rows[i] * d, sel, i * d, d);
+            if (inv != null) {
+                inv[i] = invAll[rows[i]];
+            }
+        }
+        return sel;
+    }
+
     /** Final norm of rows {@code rows} of the residual {@code x} (R, d): returns (rows.length, d); inv gets the norms. */
     public float[] finalNorm(float[] x, int[] rows, float[] inv) {
         int d = config.hiddenSize();
@@ -185,7 +238,7 @@ public final class Transformer implements AutoCloseable {
     }
 
     /** Logits of the listed rows of the final residual stream {@code x} (R, d). */
-    private float[] logits(Batch batch, float[] x, int[] logitRows) {
+    private float[] logits(Batch batch, float[] x, Hooks hooks, int[] logitRows) {
         int n = logitRows.length;
         if (n == 0) {
             return new float[0];
@@ -195,7 +248,7 @@ public final class Transformer implements AutoCloseable {
             throw new IpgException("logits of " + n + " rows x " + v + " tokens do not fit in one array;"
                     + " ask for fewer rows at once");
         }
-        float[] h = finalNorm(x, logitRows, null);
+        float[] h = finalNorm(x, batch, hooks, logitRows, null);
         float[] out = new float[n * v];
         kernels.matmul(pool, h, 0, n, weights.lmHead(), out, 0);
         // the one finiteness check of the head: a pass over the (n, V) logits just written
@@ -283,6 +336,9 @@ public final class Transformer implements AutoCloseable {
         float[] q = Linear.forward(kernels, pool, h, rows, w.q(), w.qBias());   // (R, H*hd)
         float[] k = Linear.forward(kernels, pool, h, rows, w.k(), w.kBias());   // (R, Hkv*hd)
         float[] v = Linear.forward(kernels, pool, h, rows, w.v(), w.vBias());   // (R, Hkv*hd)
+        hooks.apply(new Site(l, Site.Kind.ATTN_Q), q, heads * hd, batch);
+        hooks.apply(new Site(l, Site.Kind.ATTN_K), k, kvw, batch);
+        hooks.apply(new Site(l, Site.Kind.ATTN_V), v, kvw, batch);
         if (config.qkNorm()) {
             float[] invQ = tape == null ? null : new float[rows * heads];
             float[] invK = tape == null ? null : new float[rows * kvHeads];
@@ -305,11 +361,18 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(k, r * kvw, cache.keys(l, s), p * kvw, kvw);
             System.arraycopy(v, r * kvw, cache.values(l, s), p * kvw, kvw);
         }
+        Site patternSite = new Site(l, Site.Kind.ATTN_PATTERN);
+        if (hooks.actsAt(patternSite)) {
+            float[] pattern = Attention.pattern(kernels, attentionShape(), q, batch.seq(), batch.pos(), s -> cache.keys(l, s));
+            hooks.apply(patternSite, pattern, pattern.length / Math.max(1, rows), batch);
+        }
         float[] z = Attention.forward(kernels, pool, attentionShape(), q, batch.seq(), batch.pos(),
                 s -> cache.keys(l, s), s -> cache.values(l, s));       // (R, H*hd)
         hooks.apply(new Site(l, Site.Kind.ATTN_Z), z, heads * hd, batch);
+        hooks.apply(new Site(l, Site.Kind.ATTN_HEADS), z, heads * hd, heads, batch);
 
         float[] a = Linear.forward(kernels, pool, z, rows, w.o(), w.oBias());   // (R, d)
+        hooks.apply(new Site(l, Site.Kind.ATTN_OUT), a, d, batch);
         kernels.axpy(1f, a, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_MID), x, d, batch);
         if (tape != null) {
@@ -344,6 +407,7 @@ public final class Transformer implements AutoCloseable {
             }
         }
         float[] down = Linear.forward(kernels, pool, m, rows, w.down(), w.downBias());  // (R, d)
+        hooks.apply(new Site(l, Site.Kind.MLP_OUT), down, d, batch);
         kernels.axpy(1f, down, 0, x, 0, rows * d);
         hooks.apply(new Site(l, Site.Kind.RESID_POST), x, d, batch);
     }
@@ -368,7 +432,8 @@ public final class Transformer implements AutoCloseable {
         Located[] found = new Located[1];
         Hooks probe = hooks.copy();
         for (int l = 0; l < config.numLayers(); l++) {
-            for (Site.Kind k : Site.Kind.values()) {
+            // the residual stream, hook_z and the MLP neurons place the value in a sub-block
+            for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
                 probe.read(new Site(l, k), (site, act, width, b) -> {
                     int i = NonFinite.first(act, 0, b.rows() * width);
                     if (i >= 0) {

@@ -122,6 +122,37 @@ public final class Attention {
     }
 
     /**
+     * The attention probabilities of every row, as the forward pass computes them: (R, heads, W)
+     * with W = max(pos) + 1; row r's head h holds {@code P_t} at key t for t in its causal (and
+     * window) range and 0 elsewhere. Recomputed from q and the keys (for reading only).
+     */
+    public static float[] pattern(Kernels k, Shape sh, float[] q, int[] seq, int[] pos, IntFunction<float[]> keys) {
+        int rows = seq.length;
+        int heads = sh.heads();
+        int hd = sh.hd();
+        int qw = sh.qWidth();
+        int kvw = sh.kvWidth();
+        int w = maxPos(pos) + 1;
+        float scale = (float) (1.0 / Math.sqrt(hd));
+        float[] out = new float[rows * heads * w];
+        for (int r = 0; r < rows; r++) {
+            float[] kk = keys.apply(seq[r]);
+            int start = sh.start(pos[r]);
+            int n = pos[r] + 1 - start;
+            for (int h = 0; h < heads; h++) {
+                int o = (r * heads + h) * w + start;
+                int qOff = r * qw + h * hd;
+                int kvOff = (h / sh.group()) * hd;
+                for (int t = 0; t < n; t++) {
+                    out[o + t] = k.dot(q, qOff, kk, (start + t) * kvw + kvOff, hd) * scale;
+                }
+                k.softmax(out, o, n);
+            }
+        }
+        return out;
+    }
+
+    /**
      * The attention probabilities of rows r0 .. r0 + cnt - 1 (consecutive positions of one
      * sequence) over keys kStart .. kStart + nk - 1 into p (cnt, nk): scores {@code Q Kᵀ} by one
      * product against the transposed keys kt (hd, ldk), scaled, softmax over each row's own causal

@@ -171,8 +171,8 @@ class SaeFormatsTest {
     @Test
     void badDirectoriesEndInOneErrorNamingFileAndField() throws IOException {
         Path d = copyOf("saelens_topk");
-        edit(d, "\"blocks.1.hook_resid_post\"", "\"blocks.1.hook_mlp_out\"");
-        expectError(d, "cfg.json", "hook_name 'blocks.1.hook_mlp_out' is not an ipg site");
+        edit(d, "\"blocks.1.hook_resid_post\"", "\"blocks.1.hook_mlp_in\"");
+        expectError(d, "cfg.json", "hook_name 'blocks.1.hook_mlp_in' is not an ipg site");
         d = copyOf("saelens_topk");
         edit(d, "\"topk\"", "\"gated\"");
         expectError(d, "cfg.json", "architecture 'gated'");

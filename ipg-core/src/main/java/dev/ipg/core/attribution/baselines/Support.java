@@ -79,6 +79,10 @@ public record Support(Transformer model, Tokenizer tok, Dataset data, int limit,
      * sequence {@code ids}, as {@code [(T - from), d]}.
      */
     float[] activations(int[] ids, int from, Site site) {
+        if (site.kind() == Site.Kind.ATTN_HEADS) {
+            throw new dev.ipg.core.IpgException("this method scores single activations, not whole heads: use "
+                    + new Site(site.layer(), Site.Kind.ATTN_Z) + " instead of " + site);
+        }
         int d = site.width(model.config());
         float[] out = new float[(ids.length - from) * d];
         Hooks hooks = Hooks.none().read(site, (s, act, w, batch) -> {
