@@ -2,6 +2,7 @@ package dev.ipg.core.attribution;
 
 import dev.ipg.core.run.Seeds;
 
+import dev.ipg.core.run.ComponentStats;
 import dev.ipg.core.run.ProgressListener;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -428,7 +429,7 @@ public final class AttributionRun {
         SafetensorsWriter scores = new SafetensorsWriter();
         ObjectNode completeness = run.putObject("completeness");
         ArrayNode warnings = run.putArray("warnings");
-        StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
+        List<ComponentStats> topStats = new ArrayList<>();
         double samplingS = 0;
         double backwardS = 0;
         long tokens = 0;
@@ -471,37 +472,15 @@ public final class AttributionRun {
                     f.matrix(name(site)).copyRow(0, perPrompt, i * width);
                 }
             }
-            float[] mean = new float[width];
-            float[] se = new float[width];
-            int[] positive = new int[width];
-            for (int c = 0; c < width; c++) {
-                double s = 0;
-                double sq = 0;
-                for (int i = 0; i < m; i++) {
-                    double v = perPrompt[i * width + c];
-                    s += v;
-                    sq += v * v;
-                    positive[c] += v > 0 ? 1 : 0;
-                }
-                mean[c] = (float) (s / m);
-                se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1)) : Float.NaN;
-            }
+            ComponentStats stats = ComponentStats.of(name(site), perPrompt, m, width);
+            topStats.add(stats);
+            float[] mean = stats.scores();
             String n = name(site);
             scores.add(n + "/scores", mean, new long[] {width}, DType.F32);
             scores.add(n + "/per_prompt", perPrompt, new long[] {m, width}, DType.F32);
             if (spec.sites().size() == 1) {
                 scores.add("scores", mean, new long[] {width}, DType.F32);
                 scores.add("per_prompt", perPrompt, new long[] {m, width}, DType.F32);
-            }
-            Integer[] order = new Integer[width];
-            for (int c = 0; c < width; c++) {
-                order[c] = c;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Float.compare(mean[b], mean[a]));
-            for (int r = 0; r < Math.min(spec.topRows(), width); r++) {
-                int c = order[r];
-                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.8g,%.8g,%.8g,%d,%d%n", n, r + 1, c, mean[c], Math.abs(mean[c]), se[c],
-                        positive[c], m));
             }
             double sumScores = 0;
             for (float v : mean) {
@@ -576,8 +555,7 @@ public final class AttributionRun {
         }
         scores.metadata("ipg.config", config.toString());
         scores.write(dir.resolve("scores.safetensors"));
-        AtomicFiles.write(dir.resolve("top.csv"), ch -> AtomicFiles.writeFully(ch,
-                java.nio.ByteBuffer.wrap(csv.toString().getBytes(StandardCharsets.UTF_8))));
+        ComponentStats.writeTopCsv(dir.resolve("top.csv"), topStats, spec.topRows());
         ObjectNode t = run.putObject("timings");
         t.put("wall_s_this_invocation", seconds);
         t.put("sampling_s", samplingS);

@@ -14,6 +14,7 @@ import dev.ipg.core.report.ReportData.SiteCompletions;
 import dev.ipg.core.report.ReportData.SiteScores;
 import dev.ipg.core.report.ReportData.TopRow;
 import dev.ipg.core.report.ReportData.Verdict;
+import dev.ipg.core.run.ComponentStats;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -195,27 +196,13 @@ public final class RunReader {
                     throw new IpgException(file + ": " + key + " has " + pp.rows() + " rows, run.json says " + m + " prompts");
                 }
                 int d = pp.cols();
-                float[] mean = new float[d];
-                float[] se = new float[d];
-                int[] positive = new int[d];
-                float[] row = new float[d];
-                double[] sum = new double[d];
-                double[] sq = new double[d];
+                float[] perPrompt = new float[m * d];
                 for (int i = 0; i < m; i++) {
-                    pp.copyRow(i, row, 0);
-                    for (int c = 0; c < d; c++) {
-                        sum[c] += row[c];
-                        sq[c] += (double) row[c] * row[c];
-                        positive[c] += row[c] > 0 ? 1 : 0;
-                    }
+                    pp.copyRow(i, perPrompt, i * d);
                 }
-                for (int c = 0; c < d; c++) {
-                    double mu = sum[c] / m;
-                    mean[c] = (float) mu;
-                    se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, (sq[c] - m * mu * mu) / (m - 1)) / m) : Float.NaN;
-                }
+                ComponentStats stats = ComponentStats.of(name, perPrompt, m, d);
                 Site site = Site.parse(name);
-                out.add(new SiteScores(name, site.layer(), d, m, mean, se, positive));
+                out.add(new SiteScores(name, site.layer(), d, m, stats.scores(), stats.stdErr(), stats.positive()));
             }
         }
         return out;

@@ -1,5 +1,6 @@
 package dev.ipg.core.attribution.baselines;
 
+import dev.ipg.core.run.ComponentStats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -150,7 +151,7 @@ public final class IntegratedGradients {
                 l1[i] = Double.parseDouble(sf.metadata().get("ipg.l1"));
             }
         }
-        float[] scores = ScoresOutput.meanRows(perPrompt, m, d);
+        float[] scores = ComponentStats.meanRows(perPrompt, m, d);
         double sumScores = 0;
         for (float v : scores) {
             sumScores += v;
