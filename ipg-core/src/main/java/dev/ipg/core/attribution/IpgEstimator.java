@@ -96,11 +96,7 @@ public final class IpgEstimator {
 
         /** sum_i IPG_i, the left side of completeness. */
         public double sum() {
-            double s = 0;
-            for (float v : ipg) {
-                s += v;
-            }
-            return s;
+            return dev.ipg.core.run.CompletenessCheck.sum(ipg);
         }
 
         /** Jbar(alpha_1) - Jbar(start): the part of the change a right Riemann sum cannot see. */

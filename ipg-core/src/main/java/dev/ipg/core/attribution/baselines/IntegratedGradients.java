@@ -1,5 +1,6 @@
 package dev.ipg.core.attribution.baselines;
 
+import dev.ipg.core.run.CompletenessCheck;
 import dev.ipg.core.run.ComponentStats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -152,20 +153,17 @@ public final class IntegratedGradients {
             }
         }
         float[] scores = ComponentStats.meanRows(perPrompt, m, d);
-        double sumScores = 0;
-        for (float v : scores) {
-            sumScores += v;
-        }
-        double delta = 0;
+        double[] delta = new double[m];
         for (int i = 0; i < m; i++) {
-            delta += (l1[i] - l0[i]) / m;
+            delta[i] = l1[i] - l0[i];
         }
+        CompletenessCheck check = CompletenessCheck.of(scores, delta, null, null);
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("problems", m);
         ObjectNode comp = r.putObject("completeness");
-        comp.put("sum_scores", sumScores);
-        comp.put("mean_l1_minus_l0", delta);
-        comp.put("gap", sumScores - delta);
+        comp.put("sum_scores", check.sumScores());
+        comp.put("mean_l1_minus_l0", check.meanDelta());
+        comp.put("gap", check.gap());
         comp.put("note", "sum_i IG_i equals L(1) - L(0) up to the quadrature error");
         return ScoresOutput.write(dir, site, scores, perPrompt, m, c, r, Map.of(), 50, (System.nanoTime() - t0) / 1e9);
     }
