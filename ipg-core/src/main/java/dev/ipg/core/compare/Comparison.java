@@ -496,8 +496,7 @@ public final class Comparison {
 
     private ObjectNode json(Row original, List<Row> rows, List<Row> sweep) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
-        String v = Comparison.class.getPackage().getImplementationVersion();
-        j.put("ipg_version", v == null ? "dev" : v);
+        j.put("ipg_version", dev.ipg.core.run.RunFiles.version());
         ObjectNode c = j.putObject("config");
         c.set("model", RunConfig.model(model));
         datasetJson(c.putObject("support"), support, spec.supportLimit());

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.run.ComponentStats;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.RunLock;
@@ -93,8 +94,7 @@ final class ScoresOutput {
         ComponentStats.writeTopCsv(dir.resolve("top.csv"), List.of(ComponentStats.of(site, scores, perPrompt, m, d)), topRows);
 
         ObjectNode run = JsonNodeFactory.instance.objectNode();
-        String v = ScoresOutput.class.getPackage().getImplementationVersion();
-        run.put("ipg_version", v == null ? "dev" : v);
+        run.put("ipg_version", RunFiles.version());
         run.set("config", config);
         run.set("results", results);
         ObjectNode t = run.putObject("timings");
