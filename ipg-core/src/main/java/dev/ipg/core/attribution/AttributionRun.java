@@ -24,7 +24,6 @@ import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.run.RunConfig;
-import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.sae.Sae;
@@ -316,39 +315,11 @@ public final class AttributionRun {
 
     /** The baseline h' of every site: null (zero) or the {@link MeanBaseline} of the support prompts. */
     private Map<Site, float[]> baselines(List<int[]> prompts) {
-        Map<Site, float[]> out = new java.util.HashMap<>();
         if (spec.options().baseline() == IpgOptions.BaselineKind.ZERO) {
-            return out;
+            return new java.util.HashMap<>();
         }
-        Path file = dir.resolve("baseline.safetensors");
-        if (Files.exists(file)) {
-            try (SafetensorsFile f = SafetensorsFile.open(file)) {
-                String over = f.metadata().get("ipg.prompts");
-                if (over == null || Integer.parseInt(over) != prompts.size()) {
-                    throw new IpgException("the mean baseline in " + file + " was computed over " + over + " prompts, this run uses "
-                            + prompts.size() + "; use the same --limit or another --out");
-                }
-                for (Site s : spec.sites()) {
-                    var mtx = f.matrix(name(s));
-                    float[] v = new float[mtx.cols()];
-                    mtx.copyRow(0, v, 0);
-                    out.put(s, v);
-                }
-                return out;
-            }
-        }
-        progress.message("computing the mean baseline over " + prompts.size() + " prompts");
-        MeanBaseline mb = MeanBaseline.of(model, prompts, spec.sites(), sae);
-        SafetensorsWriter w = new SafetensorsWriter();
-        for (Site s : spec.sites()) {
-            float[] mean = mb.bySite().get(s);
-            out.put(s, mean);
-            w.add(name(s), mean, new long[] {1, mean.length}, DType.F32);
-        }
-        w.metadata("ipg.prompts", Integer.toString(prompts.size()));
-        w.metadata("ipg.positions", Long.toString(mb.positions()));
-        w.write(file);
-        return out;
+        return MeanBaseline.stored(dir.resolve("baseline.safetensors"), model, prompts, spec.sites(), sae, this::name,
+                progress::message);
     }
 
     /** Each path point's contribution to IPG(i; x), [q, d] row-major. */

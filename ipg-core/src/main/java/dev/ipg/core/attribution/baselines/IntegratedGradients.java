@@ -105,7 +105,7 @@ public final class IntegratedGradients {
         dev.ipg.core.io.AtomicFiles.createDirectories(prompts, "run directory");
         dev.ipg.core.io.AtomicFiles.removeStaleTemporaries(prompts);
         int d = site.width(s.model().config());
-        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m) : null;
+        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m, dir) : null;
         ReverseMode reverse = new ReverseMode(s.model());
         Quadrature.Rule rule = o.quadrature().rule(o.steps());
         float[] perPrompt = new float[m * d];
@@ -172,13 +172,14 @@ public final class IntegratedGradients {
         return prompts.resolve(String.format(Locale.ROOT, "%05d.safetensors", i));
     }
 
-    /** The {@link MeanBaseline} of the support prompts, the one every method uses. */
-    private static float[] meanBaseline(Support s, Site site, int m) {
+    /** The {@link MeanBaseline} of the support prompts, the one every method uses (kept in DIR/baseline.safetensors). */
+    private static float[] meanBaseline(Support s, Site site, int m, Path dir) {
         List<int[]> prompts = new java.util.ArrayList<>();
         for (int i = 0; i < m; i++) {
             prompts.add(s.prompt(i));
         }
-        return MeanBaseline.of(s.model(), prompts, List.of(site)).bySite().get(site);
+        return MeanBaseline.stored(dir.resolve("baseline.safetensors"), s.model(), prompts, List.of(site), null, Site::toString,
+                s.progress()::message).get(site);
     }
 
     private static double sum(float[] a) {
