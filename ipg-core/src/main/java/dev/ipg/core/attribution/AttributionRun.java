@@ -10,7 +10,9 @@ import dev.ipg.core.run.AttributionFiles.PromptFile;
 import dev.ipg.core.run.AttributionFiles.PromptTimings;
 import dev.ipg.core.run.AttributionFiles.RunFile;
 import dev.ipg.core.run.AttributionFiles.SiteResult;
+import dev.ipg.core.run.RunDirectory;
 import dev.ipg.core.run.RunFiles;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.run.ProgressListener;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -206,8 +208,7 @@ public final class AttributionRun {
         long started = System.nanoTime();
         ObjectNode config = config();
         config.with("dataset").put("used", m);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (dev.ipg.core.io.RunLock lock = dev.ipg.core.io.RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             return runLocked(config, prompts, m, started);
         }
     }
@@ -221,13 +222,7 @@ public final class AttributionRun {
         }
         Map<Site, float[]> baselines = baselines(prompts);
         IpgOptions o = spec.options();
-        int done = 0;
-        for (int i = 0; i < m; i++) {
-            if (isDone(i)) {
-                done++;
-            }
-        }
-        progress.start("prompts", m, done);
+        RunDirectory.start(progress, "prompts", m, this::isDone);
         for (int i = 0; i < m; i++) {
             if (isDone(i)) {
                 continue;
@@ -276,11 +271,7 @@ public final class AttributionRun {
 
     private void prepareDirectory(ObjectNode config) {
         // a different number of prompts used is fine: the run extends or is a prefix
-        dev.ipg.core.run.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
-        AtomicFiles.createDirectories(dir.resolve("prompts"), "run directory");
-        // left by a run killed while writing (we hold the lock: no other writer)
-        AtomicFiles.removeStaleTemporaries(dir);
-        AtomicFiles.removeStaleTemporaries(dir.resolve("prompts"));
+        RunDirectory.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"), "prompts");
     }
 
     /** The rewards of prompt {@code i}, refused when one is not a finite number. */
@@ -350,9 +341,8 @@ public final class AttributionRun {
 
     private JsonNode aggregate(ObjectNode config, int m, double seconds) {
         List<RunAggregation.Scores> named = spec.sites().stream().map(s -> new RunAggregation.Scores(name(s), width(s))).toList();
-        RunAggregation.Machine machine = new RunAggregation.Machine(model.dir().toAbsolutePath().normalize().toString(),
-                model.pool().threads(), model.kernels().name());
-        RunFile run = new RunAggregation(dir, named, spec.options(), spec.topRows(), m).write(config, machine, seconds);
+        RunFile run = new RunAggregation(dir, named, spec.options(), spec.topRows(), m)
+                .write(config, model.dir().toAbsolutePath().normalize().toString(), RunDirectory.Machine.of(model), seconds);
         run.warnings().forEach(x -> progress.message("warning: " + x));
         return RunFiles.tree(run);
     }

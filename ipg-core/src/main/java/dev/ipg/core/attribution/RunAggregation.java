@@ -13,6 +13,7 @@ import dev.ipg.core.run.AttributionFiles.SiteCompleteness;
 import dev.ipg.core.run.AttributionFiles.SiteResult;
 import dev.ipg.core.run.CompletenessCheck;
 import dev.ipg.core.run.ComponentStats;
+import dev.ipg.core.run.RunDirectory;
 import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.tensor.DType;
 import java.nio.file.Path;
@@ -38,16 +39,6 @@ final class RunAggregation {
     record Scores(String name, int width) {
     }
 
-    /**
-     * Where the run was made: what run.json records beside the results.
-     *
-     * @param modelDir the model directory
-     * @param threads  the worker threads
-     * @param kernels  the kernel set
-     */
-    record Machine(String modelDir, int threads, String kernels) {
-    }
-
     private final Path dir;
     private final List<Scores> sites;
     private final IpgOptions options;
@@ -63,7 +54,7 @@ final class RunAggregation {
     }
 
     /** Writes the outputs; returns run.json's record. */
-    RunFile write(ObjectNode config, Machine machine, double seconds) {
+    RunFile write(ObjectNode config, String modelDir, RunDirectory.Machine machine, double seconds) {
         List<PromptFile> prompts = readPrompts();
         SafetensorsWriter scores = new SafetensorsWriter();
         List<ComponentStats> stats = new ArrayList<>();
@@ -83,7 +74,7 @@ final class RunAggregation {
         scores.metadata("ipg.config", config.toString());
         scores.write(dir.resolve("scores.safetensors"));
         ComponentStats.writeTopCsv(dir.resolve("top.csv"), stats, topRows);
-        RunFile run = new RunFile(RunFiles.version(), machine.modelDir(), config, summaries(prompts), completeness, warnings,
+        RunFile run = new RunFile(RunFiles.version(), modelDir, config, summaries(prompts), completeness, warnings,
                 timings(prompts, seconds, machine));
         RunFiles.write(dir.resolve("run.json"), run);
         return run;
@@ -187,7 +178,7 @@ final class RunAggregation {
         return byPoint;
     }
 
-    private static RunTimings timings(List<PromptFile> prompts, double seconds, Machine machine) {
+    private static RunTimings timings(List<PromptFile> prompts, double seconds, RunDirectory.Machine machine) {
         double sampling = 0;
         double backward = 0;
         long tokens = 0;

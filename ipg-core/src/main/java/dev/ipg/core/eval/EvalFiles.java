@@ -3,6 +3,7 @@ package dev.ipg.core.eval;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.ipg.core.run.RunDirectory;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -101,5 +102,10 @@ public final class EvalFiles {
     public record Timings(@JsonProperty("wall_s_this_invocation") double wallSeconds,
                           @JsonProperty("generation_s_this_invocation") double generationSeconds,
                           @JsonProperty("generated_tokens_this_invocation") long generatedTokens, Integer threads, String kernels) {
+
+        /** The timings of an invocation on {@code machine}. */
+        static Timings of(double wallSeconds, double generationSeconds, long generatedTokens, RunDirectory.Machine machine) {
+            return new Timings(wallSeconds, generationSeconds, generatedTokens, machine.threads(), machine.kernels());
+        }
     }
 }

@@ -4,6 +4,7 @@ import dev.ipg.core.data.Dataset;
 import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunDirectory;
 import dev.ipg.core.run.RunFiles;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
@@ -310,8 +311,7 @@ public final class EvalRun {
      */
     public void prepare(int limit) {
         prompts(limit);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (RunLock lock = RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             RunConfig.prepare(dir, CONFIG, config(), s -> false);
         }
     }
@@ -326,8 +326,7 @@ public final class EvalRun {
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
         List<int[]> allPrompts = prompts(limit);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (RunLock lock = RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             return runLocked(allPrompts);
         }
     }
@@ -336,10 +335,9 @@ public final class EvalRun {
         int n = allPrompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
-        RunConfig.prepare(dir, CONFIG, config, s -> false);
-        AtomicFiles.removeStaleTemporaries(dir); // left by a run killed while writing summary.json
+        RunDirectory.prepare(dir, CONFIG, config, s -> false);
         Item[] items = finished(n);
-        progress.start("problems", n, (int) java.util.Arrays.stream(items).filter(java.util.Objects::nonNull).count());
+        RunDirectory.start(progress, "problems", n, i -> items[i] != null);
         Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
         Work work = new Work();
         int b = spec.decoding().batchSize();
@@ -350,8 +348,8 @@ public final class EvalRun {
         Summary s = summarize(all);
         config.with("dataset").put("used", n);
         EvalFiles.SummaryFile file = new EvalFiles.SummaryFile(RunFiles.version(), config, spec.steering().describe(),
-                spec.decoding().describe(), EvalFiles.Results.of(s), new EvalFiles.Timings((System.nanoTime() - started) / 1e9,
-                work.generationNanos / 1e9, work.generatedTokens, model.pool().threads(), model.kernels().name()));
+                spec.decoding().describe(), EvalFiles.Results.of(s), EvalFiles.Timings.of((System.nanoTime() - started) / 1e9,
+                work.generationNanos / 1e9, work.generatedTokens, RunDirectory.Machine.of(model)));
         ObjectNode out = (ObjectNode) RunFiles.tree(file);
         Json.write(dir.resolve(SUMMARY), out);
         return new Result(s, all, out);

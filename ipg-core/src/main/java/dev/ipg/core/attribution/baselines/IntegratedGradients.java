@@ -2,6 +2,7 @@ package dev.ipg.core.attribution.baselines;
 
 import dev.ipg.core.run.CompletenessCheck;
 import dev.ipg.core.run.ComponentStats;
+import dev.ipg.core.run.RunDirectory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -111,11 +112,7 @@ public final class IntegratedGradients {
         float[] perPrompt = new float[m * d];
         double[] l0 = new double[m];
         double[] l1 = new double[m];
-        int done0 = 0;
-        for (int i = 0; i < m; i++) {
-            done0 += Files.exists(file(prompts, i)) ? 1 : 0;
-        }
-        s.progress().start("problems", m, done0);
+        RunDirectory.start(s.progress(), "problems", m, i -> Files.exists(file(prompts, i)));
         for (int i = 0; i < m; i++) {
             Path f = file(prompts, i);
             if (!Files.exists(f)) {

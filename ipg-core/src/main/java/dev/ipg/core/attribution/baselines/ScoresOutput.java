@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.run.ComponentStats;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunDirectory;
 import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
@@ -41,8 +42,7 @@ final class ScoresOutput {
      * is writing into); removes the temporary files a killed run left behind.
      */
     static RunLock lock(Path dir) {
-        AtomicFiles.createDirectories(dir, "run directory");
-        RunLock lock = RunLock.acquire(dir);
+        RunLock lock = RunDirectory.lock(dir);
         AtomicFiles.removeStaleTemporaries(dir);
         return lock;
     }
