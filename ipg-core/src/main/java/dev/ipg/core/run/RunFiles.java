@@ -7,9 +7,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Json;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 
 /**
@@ -36,15 +33,7 @@ public final class RunFiles {
      * @throws IpgException naming the file when it is missing, unreadable, not JSON or not of the format
      */
     public static <T> T read(Path file, Class<T> type, String what) {
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new IpgException(file + " does not exist", e);
-        } catch (IOException e) {
-            throw new IpgException(file + ": cannot read: " + e.getMessage(), e);
-        }
-        return convert(Json.parse(bytes, file.toString(), false), type, file + " is not " + what);
+        return convert(Json.read(file), type, file + " is not " + what);
     }
 
     /** {@code node} as a {@code type}; {@code context} starts the message when it does not fit. */
