@@ -70,4 +70,12 @@ class ArchitectureTest {
                         "dev.ipg.core.attribution..", "dev.ipg.core.compare..", "dev.ipg.core.report..")
                 .check(classes);
     }
+
+    @Test
+    void reportReadsRunFilesNotTheRunsThatWriteThem() {
+        // the report reads attribution and evaluation results through the typed records of run
+        noClasses().that().resideInAPackage("dev.ipg.core.report..")
+                .should().dependOnClassesThat().resideInAnyPackage("dev.ipg.core.attribution..", "dev.ipg.core.eval..")
+                .check(classes);
+    }
 }

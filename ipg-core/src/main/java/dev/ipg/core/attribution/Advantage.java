@@ -28,6 +28,25 @@ public enum Advantage {
             }
             return a;
         }
+
+        @Override
+        public double[] of(double[] r, double[] w) {
+            int n = r.length;
+            double[] a = new double[n];
+            if (allEqual(r)) {
+                return a;
+            }
+            double mean = weightedMean(r, w);
+            double var = 0;
+            for (int i = 0; i < n; i++) {
+                var += w[i] * (r[i] - mean) * (r[i] - mean);
+            }
+            double std = Math.sqrt(var * n / (n - 1.0));
+            for (int i = 0; i < n; i++) {
+                a[i] = (r[i] - mean) / (std + EPS);
+            }
+            return a;
+        }
     },
     /**
      * Leave-one-out, {@code r_n - mean_{m != n} r_m}: unbiased, so the expected IPG is exactly the
@@ -50,12 +69,43 @@ public enum Advantage {
             }
             return a;
         }
+
+        @Override
+        public double[] of(double[] r, double[] w) {
+            int n = r.length;
+            double[] a = new double[n];
+            if (allEqual(r)) {
+                return a;
+            }
+            double mean = weightedMean(r, w);
+            for (int i = 0; i < n; i++) {
+                double rest = 1 - w[i];
+                a[i] = rest <= 1e-12 ? 0 : r[i] - (mean - w[i] * r[i]) / rest;
+            }
+            return a;
+        }
     };
 
     static final double EPS = 1e-4;
 
     /** The advantages of one group's rewards. */
     public abstract double[] of(double[] rewards);
+
+    /**
+     * The advantages of one group's rewards under importance weights {@code w} (summing to 1), for
+     * samples reused along the path: the weighted leave-one-out baseline (the weighted mean of the
+     * other samples), or GRPO with the weighted mean and standard deviation. Uniform weights give
+     * {@link #of(double[])}.
+     */
+    public abstract double[] of(double[] rewards, double[] w);
+
+    static double weightedMean(double[] r, double[] w) {
+        double mean = 0;
+        for (int i = 0; i < r.length; i++) {
+            mean += w[i] * r[i];
+        }
+        return mean;
+    }
 
     static double mean(double[] r) {
         double s = 0;

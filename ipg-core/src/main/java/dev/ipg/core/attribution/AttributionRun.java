@@ -2,6 +2,17 @@ package dev.ipg.core.attribution;
 
 import dev.ipg.core.run.Seeds;
 
+import dev.ipg.core.run.AttributionFiles;
+import dev.ipg.core.run.AttributionFiles.Completion;
+import dev.ipg.core.run.AttributionFiles.CurvePoint;
+import dev.ipg.core.run.AttributionFiles.PromptCompleteness;
+import dev.ipg.core.run.AttributionFiles.PromptFile;
+import dev.ipg.core.run.AttributionFiles.PromptTimings;
+import dev.ipg.core.run.AttributionFiles.RunFile;
+import dev.ipg.core.run.AttributionFiles.SiteResult;
+import dev.ipg.core.run.RunDirectory;
+import dev.ipg.core.run.RunFiles;
+import dev.ipg.core.io.RunLock;
 import dev.ipg.core.run.ProgressListener;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -15,11 +26,7 @@ import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.run.RunConfig;
-import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
-import dev.ipg.core.model.ActivationCache;
-import dev.ipg.core.model.Batch;
-import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.sae.Sae;
 import dev.ipg.core.sae.SaeFingerprint;
@@ -29,12 +36,10 @@ import dev.ipg.core.signal.Sample;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tokenize.Tokenizer;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -203,8 +208,7 @@ public final class AttributionRun {
         long started = System.nanoTime();
         ObjectNode config = config();
         config.with("dataset").put("used", m);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (dev.ipg.core.io.RunLock lock = dev.ipg.core.io.RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             return runLocked(config, prompts, m, started);
         }
     }
@@ -218,13 +222,7 @@ public final class AttributionRun {
         }
         Map<Site, float[]> baselines = baselines(prompts);
         IpgOptions o = spec.options();
-        int done = 0;
-        for (int i = 0; i < m; i++) {
-            if (isDone(i)) {
-                done++;
-            }
-        }
-        progress.start("prompts", m, done);
+        RunDirectory.start(progress, "prompts", m, this::isDone);
         for (int i = 0; i < m; i++) {
             if (isDone(i)) {
                 continue;
@@ -239,13 +237,7 @@ public final class AttributionRun {
                 }
                 return requireFinite(signal.rewards(samples), index);
             }, sae);
-            ObjectNode pj = JSON.createObjectNode();
-            pj.put("index", i);
-            pj.put("id", p.id());
-            pj.put("question", p.question());
-            pj.put("gold", p.gold());
-            pj.put("prompt_tokens", prompts.get(i).length);
-            ObjectNode bySite = pj.putObject("sites");
+            Map<String, SiteResult> bySite = new LinkedHashMap<>();
             SafetensorsWriter w = new SafetensorsWriter();
             StringBuilder note = new StringBuilder();
             for (int s = 0; s < spec.sites().size(); s++) {
@@ -255,20 +247,21 @@ public final class AttributionRun {
                 requireFinite(r, i, site);
                 w.add(name(site), r.ipg(), new long[] {r.ipg().length}, DType.F32);
                 w.add(name(site) + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
-                bySite.set(name(site), promptJson(r));
+                bySite.put(name(site), siteResult(r));
                 note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
                         spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
             }
             // the scores first, the JSON last: a prompt counts as done once its JSON exists
             w.write(dir.resolve("prompts").resolve(name(i) + ".safetensors"));
-            writeJson(dir.resolve("prompts").resolve(name(i) + ".json"), pj);
+            RunFiles.write(dir.resolve("prompts").resolve(name(i) + ".json"),
+                    new PromptFile(i, p.id(), p.question(), p.gold(), prompts.get(i).length, bySite));
             progress.advance(note.toString());
         }
         return aggregate(config, m, (System.nanoTime() - started) / 1e9);
     }
 
     private static String name(int i) {
-        return String.format(Locale.ROOT, "%05d", i);
+        return AttributionFiles.promptName(i);
     }
 
     private boolean isDone(int i) {
@@ -278,11 +271,7 @@ public final class AttributionRun {
 
     private void prepareDirectory(ObjectNode config) {
         // a different number of prompts used is fine: the run extends or is a prefix
-        dev.ipg.core.run.RunConfig.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"));
-        AtomicFiles.createDirectories(dir.resolve("prompts"), "run directory");
-        // left by a run killed while writing (we hold the lock: no other writer)
-        AtomicFiles.removeStaleTemporaries(dir);
-        AtomicFiles.removeStaleTemporaries(dir.resolve("prompts"));
+        RunDirectory.prepare(dir, "run-config.json", config, d -> d.startsWith("dataset.used"), "prompts");
     }
 
     /** The rewards of prompt {@code i}, refused when one is not a finite number. */
@@ -317,39 +306,11 @@ public final class AttributionRun {
 
     /** The baseline h' of every site: null (zero) or the {@link MeanBaseline} of the support prompts. */
     private Map<Site, float[]> baselines(List<int[]> prompts) {
-        Map<Site, float[]> out = new java.util.HashMap<>();
         if (spec.options().baseline() == IpgOptions.BaselineKind.ZERO) {
-            return out;
+            return new java.util.HashMap<>();
         }
-        Path file = dir.resolve("baseline.safetensors");
-        if (Files.exists(file)) {
-            try (SafetensorsFile f = SafetensorsFile.open(file)) {
-                String over = f.metadata().get("ipg.prompts");
-                if (over == null || Integer.parseInt(over) != prompts.size()) {
-                    throw new IpgException("the mean baseline in " + file + " was computed over " + over + " prompts, this run uses "
-                            + prompts.size() + "; use the same --limit or another --out");
-                }
-                for (Site s : spec.sites()) {
-                    var mtx = f.matrix(name(s));
-                    float[] v = new float[mtx.cols()];
-                    mtx.copyRow(0, v, 0);
-                    out.put(s, v);
-                }
-                return out;
-            }
-        }
-        progress.message("computing the mean baseline over " + prompts.size() + " prompts");
-        MeanBaseline mb = MeanBaseline.of(model, prompts, spec.sites(), sae);
-        SafetensorsWriter w = new SafetensorsWriter();
-        for (Site s : spec.sites()) {
-            float[] mean = mb.bySite().get(s);
-            out.put(s, mean);
-            w.add(name(s), mean, new long[] {1, mean.length}, DType.F32);
-        }
-        w.metadata("ipg.prompts", Integer.toString(prompts.size()));
-        w.metadata("ipg.positions", Long.toString(mb.positions()));
-        w.write(file);
-        return out;
+        return MeanBaseline.stored(dir.resolve("baseline.safetensors"), model, prompts, spec.sites(), sae, this::name,
+                progress::message);
     }
 
     /** Each path point's contribution to IPG(i; x), [q, d] row-major. */
@@ -362,277 +323,27 @@ public final class AttributionRun {
         return out;
     }
 
-    private ObjectNode promptJson(IpgEstimator.Result r) {
-        ObjectNode j = JSON.createObjectNode();
-        ObjectNode c = j.putObject("completeness");
-        c.put("alpha_start", r.alphaStart());
-        c.put("sum_ipg", r.sum());
-        c.put("jbar1_minus_jbar0", r.jbar1() - r.jbar0());
-        c.put("jbar_alpha1_minus_jbar0", r.firstStep());
-        c.put("jbar0", r.jbar0());
-        c.put("jbar1", r.jbar1());
-        ArrayNode curve = j.putArray("curve");
-        for (IpgEstimator.Node n : r.nodes()) {
-            ObjectNode p = curve.addObject();
-            p.put("alpha", n.alpha());
-            p.put("weight", n.weight());
-            p.put("jbar", n.jbar());
-            p.put("contribution", n.contributionSum());
-            ArrayNode rw = p.putArray("rewards");
-            for (double x : n.rewards()) {
-                rw.add(x);
-            }
-            ArrayNode ad = p.putArray("advantages");
-            for (double x : n.advantages()) {
-                ad.add(x);
-            }
-            if (spec.options().sampling() == IpgOptions.SamplingMode.REUSE_WEIGHTED) {
-                ArrayNode iw = p.putArray("importance_weights");
-                for (double x : n.weights()) {
-                    iw.add(x);
-                }
-            }
-        }
-        ArrayNode r0 = j.putArray("rewards_alpha0");
-        for (double x : r.rewards0()) {
-            r0.add(x);
-        }
-        ArrayNode r1 = j.putArray("rewards_alpha1");
-        for (double x : r.rewards1()) {
-            r1.add(x);
-        }
-        ObjectNode t = j.putObject("timings");
-        t.put("sampling_s", r.samplingSeconds());
-        t.put("backward_s", r.backwardSeconds());
-        j.put("generated_tokens", r.generatedTokens());
+    private SiteResult siteResult(IpgEstimator.Result r) {
+        PromptCompleteness c = new PromptCompleteness(r.alphaStart(), r.sum(), r.jbar1() - r.jbar0(), r.firstStep(), r.jbar0(),
+                r.jbar1());
+        boolean reweighted = spec.options().sampling() == IpgOptions.SamplingMode.REUSE_WEIGHTED;
+        List<CurvePoint> curve = r.nodes().stream().map(n -> new CurvePoint(n.alpha(), n.weight(), n.jbar(), n.contributionSum(),
+                n.rewards(), n.advantages(), reweighted ? n.weights() : null)).toList();
         // completions of the last path point (alpha closest to 1): evidence of what was scored
-        ArrayNode comps = j.putArray("completions_last_point");
         IpgEstimator.Node last = r.nodes().getLast();
+        List<Completion> comps = new ArrayList<>();
         for (int n = 0; n < last.completions().size(); n++) {
-            ObjectNode cj = comps.addObject();
-            cj.put("text", tok.decode(last.completions().get(n), true));
-            cj.put("tokens", last.completions().get(n).length);
-            cj.put("reward", last.rewards()[n]);
+            comps.add(new Completion(tok.decode(last.completions().get(n), true), last.completions().get(n).length, last.rewards()[n]));
         }
-        return j;
+        return new SiteResult(c, curve, r.rewards0(), r.rewards1(), new PromptTimings(r.samplingSeconds(), r.backwardSeconds()),
+                r.generatedTokens(), comps);
     }
 
     private JsonNode aggregate(ObjectNode config, int m, double seconds) {
-        ObjectNode run = JSON.createObjectNode();
-        run.put("ipg_version", version());
-        // where the model was loaded from, for tools that need it again (ipg report); not part of the
-        // configuration identity (run-config.json), which names the model by its fingerprint
-        run.put("model_dir", model.dir().toAbsolutePath().normalize().toString());
-        run.set("config", config);
-        ArrayNode promptsOut = run.putArray("prompts");
-        SafetensorsWriter scores = new SafetensorsWriter();
-        ObjectNode completeness = run.putObject("completeness");
-        ArrayNode warnings = run.putArray("warnings");
-        StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
-        double samplingS = 0;
-        double backwardS = 0;
-        long tokens = 0;
-        List<JsonNode> pjs = new ArrayList<>();
-        for (int i = 0; i < m; i++) {
-            try {
-                pjs.add(JSON.readTree(Files.readString(dir.resolve("prompts").resolve(name(i) + ".json"), StandardCharsets.UTF_8)));
-            } catch (IOException e) {
-                throw new IpgException(dir.resolve("prompts").resolve(name(i) + ".json") + ": cannot read: " + AtomicFiles.reason(e));
-            }
-        }
-        for (JsonNode pj : pjs) {
-            ObjectNode slim = promptsOut.addObject();
-            slim.put("index", pj.get("index").asInt());
-            slim.put("id", pj.get("id").asText());
-            ObjectNode ss = slim.putObject("sites");
-            Iterator<Map.Entry<String, JsonNode>> it = pj.get("sites").fields();
-            while (it.hasNext()) {
-                var e = it.next();
-                ObjectNode so = ss.putObject(e.getKey());
-                so.set("completeness", e.getValue().get("completeness"));
-                ArrayNode curve = so.putArray("curve");
-                e.getValue().get("curve").forEach(n -> {
-                    ObjectNode c = curve.addObject();
-                    c.put("alpha", n.get("alpha").asDouble());
-                    c.put("jbar", n.get("jbar").asDouble());
-                    c.put("contribution", n.path("contribution").asDouble());
-                    c.set("rewards", n.get("rewards"));
-                });
-                samplingS += e.getValue().at("/timings/sampling_s").asDouble();
-                backwardS += e.getValue().at("/timings/backward_s").asDouble();
-                tokens += e.getValue().get("generated_tokens").asLong();
-            }
-        }
-        for (Site site : spec.sites()) {
-            int width = width(site);
-            float[] perPrompt = new float[m * width];
-            for (int i = 0; i < m; i++) {
-                try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("prompts").resolve(name(i) + ".safetensors"))) {
-                    f.matrix(name(site)).copyRow(0, perPrompt, i * width);
-                }
-            }
-            float[] mean = new float[width];
-            float[] se = new float[width];
-            int[] positive = new int[width];
-            for (int c = 0; c < width; c++) {
-                double s = 0;
-                double sq = 0;
-                for (int i = 0; i < m; i++) {
-                    double v = perPrompt[i * width + c];
-                    s += v;
-                    sq += v * v;
-                    positive[c] += v > 0 ? 1 : 0;
-                }
-                mean[c] = (float) (s / m);
-                se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1)) : Float.NaN;
-            }
-            String n = name(site);
-            scores.add(n + "/scores", mean, new long[] {width}, DType.F32);
-            scores.add(n + "/per_prompt", perPrompt, new long[] {m, width}, DType.F32);
-            if (spec.sites().size() == 1) {
-                scores.add("scores", mean, new long[] {width}, DType.F32);
-                scores.add("per_prompt", perPrompt, new long[] {m, width}, DType.F32);
-            }
-            Integer[] order = new Integer[width];
-            for (int c = 0; c < width; c++) {
-                order[c] = c;
-            }
-            java.util.Arrays.sort(order, (a, b) -> Float.compare(mean[b], mean[a]));
-            for (int r = 0; r < Math.min(spec.topRows(), width); r++) {
-                int c = order[r];
-                csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.8g,%.8g,%.8g,%d,%d%n", n, r + 1, c, mean[c], Math.abs(mean[c]), se[c],
-                        positive[c], m));
-            }
-            double sumScores = 0;
-            for (float v : mean) {
-                sumScores += v;
-            }
-            double delta = 0;
-            double deltaSq = 0;
-            double first = 0;
-            double j0 = 0;
-            double j1 = 0;
-            Quadrature.Rule rule = spec.options().rule();
-            int q = rule.nodes().length;
-            double[] pointJbar = new double[q];
-            double[] pointContribution = new double[q];
-            for (JsonNode pj : pjs) {
-                JsonNode sj = pj.get("sites").get(n);
-                JsonNode c = sj.get("completeness");
-                double dlt = c.get("jbar1_minus_jbar0").asDouble();
-                delta += dlt / m;
-                deltaSq += dlt * dlt / m;
-                first += c.get("jbar_alpha1_minus_jbar0").asDouble() / m;
-                j0 += c.get("jbar0").asDouble() / m;
-                j1 += c.get("jbar1").asDouble() / m;
-                for (int k = 0; k < q; k++) {
-                    pointJbar[k] += sj.get("curve").get(k).get("jbar").asDouble() / m;
-                    pointContribution[k] += sj.get("curve").get(k).path("contribution").asDouble() / m;
-                }
-            }
-            double deltaSe = m > 1 ? Math.sqrt(Math.max(0, deltaSq - delta * delta) * m / (m - 1.0) / m) : Double.NaN;
-            ObjectNode cs = completeness.putObject(n);
-            cs.put("advantage", spec.options().advantage().name().toLowerCase(Locale.ROOT));
-            cs.put("policy_gradient", spec.options().gradient().cliName());
-            cs.put("alpha_start", spec.options().alphaMin());
-            cs.put("sum_scores", sumScores);
-            cs.put("mean_jbar1_minus_jbar0", delta);
-            cs.put("std_err_jbar1_minus_jbar0", deltaSe);
-            cs.put("gap", sumScores - delta);
-            cs.put("mean_jbar_alpha1_minus_jbar0", first);
-            cs.put("expected_to_hold", completenessExpected(spec.options()));
-            cs.put("note", completenessNote(spec.options()));
-            PathDiagnostics diag = PathDiagnostics.of(n, spec.options().alphaMin(), rule.nodes(), rule.weights(), pointJbar,
-                    pointContribution, j0, j1, delta, deltaSe, first);
-            ArrayNode pts = cs.putArray("points");
-            for (PathDiagnostics.Point pt : diag.points()) {
-                ObjectNode po = pts.addObject();
-                po.put("alpha", pt.alpha());
-                po.put("weight", pt.weight());
-                po.put("mean_jbar", pt.jbar());
-                po.put("contribution", pt.contribution());
-                po.put("share", pt.share());
-                po.put("far_from_jbar1", pt.far());
-            }
-            ArrayNode ws = cs.putArray("warnings");
-            diag.warnings().forEach(x -> {
-                ws.add(x);
-                warnings.add(x);
-            });
-            float[] byPoint = new float[q * width];
-            for (int i = 0; i < m; i++) {
-                try (SafetensorsFile f = SafetensorsFile.open(dir.resolve("prompts").resolve(name(i) + ".safetensors"))) {
-                    if (f.has(n + "/points")) {
-                        var mtx = f.matrix(n + "/points");
-                        for (int k = 0; k < q; k++) {
-                            for (int c = 0; c < width; c++) {
-                                byPoint[k * width + c] += mtx.get(k, c) / m;
-                            }
-                        }
-                    }
-                }
-            }
-            scores.add(n + "/points", byPoint, new long[] {q, width}, DType.F32);
-        }
-        scores.metadata("ipg.config", config.toString());
-        scores.write(dir.resolve("scores.safetensors"));
-        AtomicFiles.write(dir.resolve("top.csv"), ch -> AtomicFiles.writeFully(ch,
-                java.nio.ByteBuffer.wrap(csv.toString().getBytes(StandardCharsets.UTF_8))));
-        ObjectNode t = run.putObject("timings");
-        t.put("wall_s_this_invocation", seconds);
-        t.put("sampling_s", samplingS);
-        t.put("backward_s", backwardS);
-        t.put("generated_tokens", tokens);
-        t.put("threads", model.pool().threads());
-        t.put("kernels", model.kernels().name());
-        writeJson(dir.resolve("run.json"), run);
-        warnings.forEach(x -> progress.message("warning: " + x.asText()));
-        return run;
-    }
-
-    /**
-     * Whether sum_i S_i should match Jbar(1) - Jbar(start): only with the rloo advantage (GRPO's
-     * division by each group's standard deviation rescales the groups differently), and not when the
-     * truncated log-probability is differentiated under a truncating sampler (its gradient vanishes
-     * on one-token nuclei). With a truncating sampler and the tempered gradient it holds approximately.
-     */
-    static boolean completenessExpected(IpgOptions o) {
-        boolean truncates = !o.samplingPolicy().untruncated();
-        return o.advantage() == Advantage.RLOO && !(truncates && o.gradient() == IpgOptions.PolicyGradient.TRUNCATED)
-                && o.steps() > 1;
-    }
-
-    static String completenessNote(IpgOptions o) {
-        String adv = o.advantage().name().toLowerCase(Locale.ROOT);
-        String path = o.alphaMin() == 0 ? "Jbar(1) - Jbar(0)" : "Jbar(1) - Jbar(" + o.alphaMin() + ")";
-        if (o.steps() == 1) {
-            return "one path point: the scores are a local gradient at alpha = 1, not a path integral; completeness does not apply";
-        }
-        if (o.advantage() != Advantage.RLOO) {
-            return "advantage " + adv + ": not expected to hold (each group is divided by its own standard deviation); "
-                    + "sum_i S_i estimates " + path + " only with --advantage rloo";
-        }
-        if (!o.samplingPolicy().untruncated() && o.gradient() == IpgOptions.PolicyGradient.TRUNCATED) {
-            return "advantage rloo with the truncated policy's gradient under top-k/top-p sampling: not expected to hold "
-                    + "(log pi is 0 on one-token nuclei, so its gradient misses that part of the change)";
-        }
-        return "advantage rloo, " + o.gradient().cliName() + " policy gradient: sum_i S_i estimates " + path
-                + (o.samplingPolicy().untruncated() ? " in expectation" : " approximately (sampling truncates)")
-                + "; Jbar(alpha_1) - Jbar(start) is the part a right Riemann sum cannot see";
-    }
-
-    static void writeJson(Path file, JsonNode node) {
-        byte[] bytes;
-        try {
-            bytes = JSON.writeValueAsBytes(node);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        AtomicFiles.write(file, ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(bytes)));
-    }
-
-    private static String version() {
-        String v = AttributionRun.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
+        List<RunAggregation.Scores> named = spec.sites().stream().map(s -> new RunAggregation.Scores(name(s), width(s))).toList();
+        RunFile run = new RunAggregation(dir, named, spec.options(), spec.topRows(), m)
+                .write(config, model.dir().toAbsolutePath().normalize().toString(), RunDirectory.Machine.of(model), seconds);
+        run.warnings().forEach(x -> progress.message("warning: " + x));
+        return RunFiles.tree(run);
     }
 }

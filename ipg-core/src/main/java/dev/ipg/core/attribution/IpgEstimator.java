@@ -96,11 +96,7 @@ public final class IpgEstimator {
 
         /** sum_i IPG_i, the left side of completeness. */
         public double sum() {
-            double s = 0;
-            for (float v : ipg) {
-                s += v;
-            }
-            return s;
+            return dev.ipg.core.run.CompletenessCheck.sum(ipg);
         }
 
         /** Jbar(alpha_1) - Jbar(start): the part of the change a right Riemann sum cannot see. */
@@ -370,7 +366,7 @@ public final class IpgEstimator {
             }
             double[] w = normalizedExp(lw);
             boolean none = Double.isNaN(w[0]); // no sample is possible at this point: it contributes nothing
-            double[] a = none ? new double[n] : weightedAdvantages(r, w);
+            double[] a = none ? new double[n] : opt.advantage().of(r, w);
             double jbar = 0;
             for (int i = 0; i < n; i++) {
                 jbar += w[i] * r[i];
@@ -402,35 +398,6 @@ public final class IpgEstimator {
         }
         return new Result(toFloat(acc), nodes, start, jbar0, Advantage.mean(r), new double[0], r, counters.samplingNanos / 1e9,
                 counters.backwardNanos / 1e9, counters.tokens);
-    }
-
-    /** Advantages under importance weights w (summing to 1): weighted leave-one-out or weighted GRPO. */
-    private double[] weightedAdvantages(double[] r, double[] w) {
-        int n = r.length;
-        double[] a = new double[n];
-        if (Advantage.allEqual(r)) {
-            return a;
-        }
-        double mean = 0;
-        for (int i = 0; i < n; i++) {
-            mean += w[i] * r[i];
-        }
-        if (opt.advantage() == Advantage.RLOO) {
-            for (int i = 0; i < n; i++) {
-                double rest = 1 - w[i];
-                a[i] = rest <= 1e-12 ? 0 : r[i] - (mean - w[i] * r[i]) / rest;
-            }
-        } else {
-            double var = 0;
-            for (int i = 0; i < n; i++) {
-                var += w[i] * (r[i] - mean) * (r[i] - mean);
-            }
-            double std = Math.sqrt(var * n / (n - 1.0));
-            for (int i = 0; i < n; i++) {
-                a[i] = (r[i] - mean) / (std + Advantage.EPS);
-            }
-        }
-        return a;
     }
 
     /**

@@ -1,14 +1,22 @@
 package dev.ipg.core.attribution;
 
+import dev.ipg.core.IpgException;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ActivationCache;
 import dev.ipg.core.model.Batch;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.sae.Sae;
+import dev.ipg.core.tensor.DType;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The mean baseline h' ({@code --baseline mean}), one definition for every method that
@@ -73,5 +81,45 @@ public record MeanBaseline(Map<Site, float[]> bySite, int prompts, long position
             out.put(s, mean);
         }
         return new MeanBaseline(out, prompts.size(), positions);
+    }
+
+    /**
+     * The mean baseline of {@code sites} kept in {@code file} ({@code baseline.safetensors} of a run
+     * directory, tensors named by {@code name}): read back when it exists and was computed over the
+     * same number of prompts, computed and written otherwise ({@code announce} is told before).
+     *
+     * @throws IpgException when the file holds a baseline over another number of prompts
+     */
+    public static Map<Site, float[]> stored(Path file, Transformer model, List<int[]> prompts, List<Site> sites, Sae sae,
+                                            Function<Site, String> name, Consumer<String> announce) {
+        Map<Site, float[]> out = new LinkedHashMap<>();
+        if (Files.exists(file)) {
+            try (SafetensorsFile f = SafetensorsFile.open(file)) {
+                String over = f.metadata().get("ipg.prompts");
+                if (over == null || Integer.parseInt(over) != prompts.size()) {
+                    throw new IpgException("the mean baseline in " + file + " was computed over " + over + " prompts, this run uses "
+                            + prompts.size() + "; use the same --limit or another --out");
+                }
+                for (Site s : sites) {
+                    var mtx = f.matrix(name.apply(s));
+                    float[] v = new float[mtx.cols()];
+                    mtx.copyRow(0, v, 0);
+                    out.put(s, v);
+                }
+                return out;
+            }
+        }
+        announce.accept("computing the mean baseline over " + prompts.size() + " prompts");
+        MeanBaseline mb = of(model, prompts, sites, sae);
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (Site s : sites) {
+            float[] mean = mb.bySite().get(s);
+            out.put(s, mean);
+            w.add(name.apply(s), mean, new long[] {1, mean.length}, DType.F32);
+        }
+        w.metadata("ipg.prompts", Integer.toString(prompts.size()));
+        w.metadata("ipg.positions", Long.toString(mb.positions()));
+        w.write(file);
+        return out;
     }
 }

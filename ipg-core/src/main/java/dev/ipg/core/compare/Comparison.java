@@ -19,6 +19,7 @@ import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.eval.Wilson;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
@@ -505,8 +506,7 @@ public final class Comparison {
 
     private ObjectNode json(Row original, List<Row> rows, List<Row> sweep) {
         ObjectNode j = JsonNodeFactory.instance.objectNode();
-        String v = Comparison.class.getPackage().getImplementationVersion();
-        j.put("ipg_version", v == null ? "dev" : v);
+        j.put("ipg_version", RunFiles.version());
         ObjectNode c = j.putObject("config");
         c.set("model", RunConfig.model(model));
         datasetJson(c.putObject("support"), support, spec.supportLimit());

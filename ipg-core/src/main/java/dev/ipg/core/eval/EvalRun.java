@@ -4,6 +4,12 @@ import dev.ipg.core.data.Dataset;
 import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunDirectory;
+import dev.ipg.core.run.RunFiles;
+
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -148,8 +154,12 @@ public final class EvalRun {
      * @param think           the completion's think block: none, closed or unclosed ({@link Thinking})
      * @param thinkingTokens  generated tokens in the think block (0 without one), -1 when not measured
      */
-    public record Item(int index, String id, String gold, String answer, boolean correct, int generatedTokens, String finish,
-                       int reflectionWords, String completion, int[] tokens, String think, int thinkingTokens) {
+    @JsonPropertyOrder({"index", "id", "gold", "answer", "correct", "generated_tokens", "think", "thinking_tokens", "answer_tokens",
+        "finish", "reflection_words", "completion", "tokens"})
+    public record Item(int index, String id, String gold, String answer, boolean correct,
+                       @JsonProperty("generated_tokens") int generatedTokens, String finish,
+                       @JsonProperty("reflection_words") int reflectionWords, String completion, int[] tokens, String think,
+                       @JsonProperty("thinking_tokens") int thinkingTokens) {
 
         /** An item whose think block is read from the completion alone (its token boundary measured only when trivial). */
         public Item(int index, String id, String gold, String answer, boolean correct, int generatedTokens, String finish,
@@ -159,47 +169,41 @@ public final class EvalRun {
                     new Sample(id, null, completion, generatedTokens, gold).thinkingTokens());
         }
 
+        /**
+         * An item as read from a line; a line written before think blocks were recorded has its
+         * think block read from the completion.
+         */
+        @JsonCreator
+        static Item read(@JsonProperty("index") int index, @JsonProperty("id") String id, @JsonProperty("gold") String gold,
+                         @JsonProperty("answer") String answer, @JsonProperty("correct") Boolean correct,
+                         @JsonProperty("generated_tokens") Integer generatedTokens, @JsonProperty("finish") String finish,
+                         @JsonProperty("reflection_words") Integer reflectionWords, @JsonProperty("completion") String completion,
+                         @JsonProperty("tokens") int[] tokens, @JsonProperty("think") String think,
+                         @JsonProperty("thinking_tokens") Integer thinkingTokens) {
+            if (id == null || gold == null || correct == null || generatedTokens == null || finish == null || reflectionWords == null
+                    || completion == null) {
+                throw new IllegalArgumentException("not a completion record: a key is missing");
+            }
+            int[] t = tokens == null ? new int[0] : tokens;
+            if (think == null || thinkingTokens == null) {
+                return new Item(index, id, gold, answer, correct, generatedTokens, finish, reflectionWords, completion, t);
+            }
+            return new Item(index, id, gold, answer, correct, generatedTokens, finish, reflectionWords, completion, t, think,
+                    thinkingTokens);
+        }
+
         /** Generated tokens after the think block (all of them without one), -1 when not measured. */
+        @JsonProperty("answer_tokens")
         public int answerTokens() {
             return thinkingTokens < 0 ? -1 : generatedTokens - thinkingTokens;
         }
 
         ObjectNode json() {
-            ObjectNode j = JsonNodeFactory.instance.objectNode();
-            j.put("index", index);
-            j.put("id", id);
-            j.put("gold", gold);
-            j.put("answer", answer);
-            j.put("correct", correct);
-            j.put("generated_tokens", generatedTokens);
-            j.put("think", think);
-            j.put("thinking_tokens", thinkingTokens);
-            j.put("answer_tokens", answerTokens());
-            j.put("finish", finish);
-            j.put("reflection_words", reflectionWords);
-            j.put("completion", completion);
-            ArrayNode t = j.putArray("tokens");
-            for (int x : tokens) {
-                t.add(x);
-            }
-            return j;
+            return (ObjectNode) RunFiles.tree(this);
         }
 
         static Item of(JsonNode j) {
-            JsonNode t = j.get("tokens");
-            int[] tokens = new int[t == null ? 0 : t.size()];
-            for (int i = 0; i < tokens.length; i++) {
-                tokens[i] = t.get(i).asInt();
-            }
-            Item it = new Item(j.get("index").asInt(), j.get("id").asText(), j.get("gold").asText(),
-                    j.hasNonNull("answer") ? j.get("answer").asText() : null, j.get("correct").asBoolean(),
-                    j.get("generated_tokens").asInt(), j.get("finish").asText(), j.get("reflection_words").asInt(),
-                    j.get("completion").asText(), tokens);
-            if (j.hasNonNull("think") && j.hasNonNull("thinking_tokens")) {
-                it = new Item(it.index, it.id, it.gold, it.answer, it.correct, it.generatedTokens, it.finish, it.reflectionWords,
-                        it.completion, it.tokens, j.get("think").asText(), j.get("thinking_tokens").asInt());
-            }
-            return it;
+            return RunFiles.convert(j, Item.class, "a line");
         }
     }
 
@@ -241,41 +245,12 @@ public final class EvalRun {
         }
 
         public ObjectNode json() {
-            ObjectNode j = JsonNodeFactory.instance.objectNode();
-            j.put("problems", problems);
-            j.put("correct", correct);
-            j.put("accuracy", accuracy());
-            ObjectNode w = j.putObject("wilson95");
-            w.put("lower", interval.lower());
-            w.put("upper", interval.upper());
-            j.put("mean_generated_tokens", meanGeneratedTokens);
-            if (!thinkBlocks.isEmpty()) {
-                ObjectNode tb = j.putObject("think_blocks");
-                thinkBlocks.forEach(tb::put);
-                if (Double.isFinite(meanThinkingTokens)) {
-                    j.put("mean_thinking_tokens", meanThinkingTokens);
-                    j.put("mean_answer_tokens", meanAnswerTokens);
-                }
-            }
-            j.put("reflection_words_per_completion", reflectionPerCompletion);
-            j.put("reflection_words_per_1k_tokens", reflectionPer1kTokens);
-            j.put("answered", answered);
-            ObjectNode f = j.putObject("finishes");
-            finishes.forEach(f::put);
-            return j;
+            return (ObjectNode) RunFiles.tree(EvalFiles.Results.of(this));
         }
 
         /** Reads the {@code results} object of a summary.json. */
         public static Summary of(JsonNode j) {
-            Map<String, Integer> f = new TreeMap<>();
-            j.path("finishes").fields().forEachRemaining(e -> f.put(e.getKey(), e.getValue().asInt()));
-            Map<String, Integer> tb = new TreeMap<>();
-            j.path("think_blocks").fields().forEachRemaining(e -> tb.put(e.getKey(), e.getValue().asInt()));
-            return new Summary(j.get("problems").asInt(), j.get("correct").asInt(), Wilson.of(j.get("correct").asInt(),
-                    j.get("problems").asInt()), j.get("mean_generated_tokens").asDouble(),
-                    j.get("reflection_words_per_completion").asDouble(), j.get("reflection_words_per_1k_tokens").asDouble(),
-                    j.get("answered").asInt(), f, tb, j.path("mean_thinking_tokens").asDouble(Double.NaN),
-                    j.path("mean_answer_tokens").asDouble(Double.NaN));
+            return RunFiles.convert(j, EvalFiles.Results.class, "the results of an evaluation").summary();
         }
     }
 
@@ -336,8 +311,7 @@ public final class EvalRun {
      */
     public void prepare(int limit) {
         prompts(limit);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (RunLock lock = RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             RunConfig.prepare(dir, CONFIG, config(), s -> false);
         }
     }
@@ -352,8 +326,7 @@ public final class EvalRun {
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
         List<int[]> allPrompts = prompts(limit);
-        AtomicFiles.createDirectories(dir, "run directory");
-        try (RunLock lock = RunLock.acquire(dir)) {
+        try (RunLock lock = RunDirectory.lock(dir)) {
             return runLocked(allPrompts);
         }
     }
@@ -362,11 +335,36 @@ public final class EvalRun {
         int n = allPrompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
-        RunConfig.prepare(dir, CONFIG, config, s -> false);
-        AtomicFiles.removeStaleTemporaries(dir); // left by a run killed while writing summary.json
+        RunDirectory.prepare(dir, CONFIG, config, s -> false);
+        Item[] items = finished(n);
+        RunDirectory.start(progress, "problems", n, i -> items[i] != null);
+        Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
+        Work work = new Work();
+        int b = spec.decoding().batchSize();
+        for (int start = 0, block = 0; start < n; start += b, block++) {
+            generateBlock(allPrompts, start, Math.min(n, start + b), block, items, reflection, work);
+        }
+        List<Item> all = List.of(items);
+        Summary s = summarize(all);
+        config.with("dataset").put("used", n);
+        EvalFiles.SummaryFile file = new EvalFiles.SummaryFile(RunFiles.version(), config, spec.steering().describe(),
+                spec.decoding().describe(), EvalFiles.Results.of(s), EvalFiles.Timings.of((System.nanoTime() - started) / 1e9,
+                work.generationNanos / 1e9, work.generatedTokens, RunDirectory.Machine.of(model)));
+        ObjectNode out = (ObjectNode) RunFiles.tree(file);
+        Json.write(dir.resolve(SUMMARY), out);
+        return new Result(s, all, out);
+    }
+
+    /** What this invocation generated. */
+    private static final class Work {
+        long generatedTokens;
+        long generationNanos;
+    }
+
+    /** The items already in the completions file, by index (null where missing); refuses a file of other problems. */
+    private Item[] finished(int n) {
         Path file = dir.resolve(COMPLETIONS);
         Item[] items = new Item[n];
-        int done = 0;
         for (Item it : readCompletions(file)) {
             if (it.index() >= n) {
                 continue;
@@ -375,84 +373,60 @@ public final class EvalRun {
                 throw new IpgException(file + ": problem " + it.index() + " is '" + it.id() + "' there but '"
                         + data.get(it.index()).id() + "' in " + data.name() + "; use another output directory");
             }
-            if (items[it.index()] == null) {
-                done++;
-            }
             items[it.index()] = it;
         }
-        progress.start("problems", n, done);
-        Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
+        return items;
+    }
+
+    /**
+     * Generates the missing items of the block [start, end) (block number {@code block}, which
+     * seeds sampled decoding), appends them to the completions file and reports progress.
+     */
+    private void generateBlock(List<int[]> allPrompts, int start, int end, int block, Item[] items, Signal.Reflection reflection,
+                               Work work) {
+        boolean missing = false;
+        for (int i = start; i < end; i++) {
+            missing |= items[i] == null;
+        }
+        if (!missing) {
+            return;
+        }
         Decoding dec = spec.decoding();
-        int b = dec.batchSize();
-        long generated = 0;
-        long genNanos = 0;
-        for (int start = 0, block = 0; start < n; start += b, block++) {
-            int end = Math.min(n, start + b);
-            boolean missing = false;
-            for (int i = start; i < end; i++) {
-                missing |= items[i] == null;
-            }
-            if (!missing) {
+        SamplingParams sp = dec.sampling();
+        if (!sp.isGreedy()) {
+            sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
+        }
+        long t0 = System.nanoTime();
+        var comps = new Generator(model).generate(new ArrayList<>(allPrompts.subList(start, end)),
+                new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null), spec.steering().hooks(), null);
+        work.generationNanos += System.nanoTime() - t0;
+        StringBuilder lines = new StringBuilder();
+        int fresh = 0;
+        for (int i = start; i < end; i++) {
+            if (items[i] != null) {
                 continue;
             }
-            List<int[]> prompts = new ArrayList<>(allPrompts.subList(start, end));
-            List<String> promptTexts = new ArrayList<>();
-            for (int i = start; i < end; i++) {
-                promptTexts.add(spec.format().render(data.get(i).question(), tok));
-            }
-            SamplingParams sp = dec.sampling();
-            if (!sp.isGreedy()) {
-                sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
-            }
-            long t0 = System.nanoTime();
-            var comps = new Generator(model).generate(prompts, new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null),
-                    spec.steering().hooks(), null);
-            genNanos += System.nanoTime() - t0;
-            StringBuilder lines = new StringBuilder();
-            List<Item> fresh = new ArrayList<>();
-            for (int i = start; i < end; i++) {
-                if (items[i] != null) {
-                    continue;
-                }
-                var c = comps.get(i - start);
-                generated += c.tokens().length;
-                Sample sample = Sample.of(data.get(i).id(), promptTexts.get(i - start), c.tokens(), ids -> tok.decode(ids, true),
-                        data.get(i).gold());
-                Item it = score(i, data.get(i), sample, c.tokens(), finish(c.finish()), reflection);
-                items[i] = it;
-                fresh.add(it);
-                lines.append(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8)).append('\n');
-            }
-            append(file, lines.toString());
-            int correct = 0;
-            int so = 0;
-            for (Item it : items) {
-                if (it != null) {
-                    so++;
-                    correct += it.correct() ? 1 : 0;
-                }
-            }
-            for (Item it : fresh) {
-                progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+            var c = comps.get(i - start);
+            work.generatedTokens += c.tokens().length;
+            Problem p = data.get(i);
+            Sample sample = Sample.of(p.id(), spec.format().render(p.question(), tok), c.tokens(), ids -> tok.decode(ids, true),
+                    p.gold());
+            items[i] = score(i, p, sample, c.tokens(), finish(c.finish()), reflection);
+            fresh++;
+            lines.append(new String(Json.toBytes(items[i].json()), StandardCharsets.UTF_8)).append('\n');
+        }
+        append(dir.resolve(COMPLETIONS), lines.toString());
+        int correct = 0;
+        int so = 0;
+        for (Item it : items) {
+            if (it != null) {
+                so++;
+                correct += it.correct() ? 1 : 0;
             }
         }
-        List<Item> all = List.of(items);
-        Summary s = summarize(all);
-        ObjectNode out = JsonNodeFactory.instance.objectNode();
-        out.put("ipg_version", version());
-        config.with("dataset").put("used", n);
-        out.set("config", config);
-        out.put("intervention", spec.steering().describe());
-        out.put("decoding", dec.describe());
-        out.set("results", s.json());
-        ObjectNode t = out.putObject("timings");
-        t.put("wall_s_this_invocation", (System.nanoTime() - started) / 1e9);
-        t.put("generation_s_this_invocation", genNanos / 1e9);
-        t.put("generated_tokens_this_invocation", generated);
-        t.put("threads", model.pool().threads());
-        t.put("kernels", model.kernels().name());
-        Json.write(dir.resolve(SUMMARY), out);
-        return new Result(s, all, out);
+        for (int k = 0; k < fresh; k++) {
+            progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+        }
     }
 
     /** Scores one completion of problem {@code p} whose prompt is unknown (taken as not opening a think block). */
@@ -504,7 +478,7 @@ public final class EvalRun {
 
     /** Reads a finished evaluation's summary.json. */
     public static Summary readSummary(Path dir) {
-        return Summary.of(Json.read(dir.resolve(SUMMARY)).path("results"));
+        return RunFiles.read(dir.resolve(SUMMARY), EvalFiles.SummaryFile.class, "the summary.json of an evaluation").results().summary();
     }
 
     private static String finish(Generator.Finish f) {
@@ -579,8 +553,4 @@ public final class EvalRun {
         }
     }
 
-    private static String version() {
-        String v = EvalRun.class.getPackage().getImplementationVersion();
-        return v == null ? "dev" : v;
-    }
 }

@@ -1,5 +1,6 @@
 package dev.ipg.core.grad;
 
+import dev.ipg.core.model.HfNames;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.model.Weights;
@@ -130,32 +131,32 @@ public final class Gradients {
             throw new UnsupportedOperationException("named gradients are provided for Llama-like checkpoints only");
         }
         Map<String, float[]> m = new LinkedHashMap<>();
-        m.put("model.embed_tokens.weight", embed);
+        m.put(HfNames.EMBED, embed);
         for (int l = 0; l < layers.length; l++) {
             Layer g = layers[l];
-            String p = "model.layers." + l + ".";
-            put(m, p + "input_layernorm.weight", g.attnNorm);
-            put(m, p + "self_attn.q_proj.weight", g.q);
-            put(m, p + "self_attn.q_proj.bias", g.qBias);
-            put(m, p + "self_attn.k_proj.weight", g.k);
-            put(m, p + "self_attn.k_proj.bias", g.kBias);
-            put(m, p + "self_attn.v_proj.weight", g.v);
-            put(m, p + "self_attn.v_proj.bias", g.vBias);
-            put(m, p + "self_attn.o_proj.weight", g.o);
-            put(m, p + "self_attn.o_proj.bias", g.oBias);
-            put(m, p + "self_attn.q_norm.weight", g.qNorm);
-            put(m, p + "self_attn.k_norm.weight", g.kNorm);
-            put(m, p + "post_attention_layernorm.weight", g.mlpNorm);
-            put(m, p + "mlp.gate_proj.weight", g.gate);
-            put(m, p + "mlp.gate_proj.bias", g.gateBias);
-            put(m, p + "mlp.up_proj.weight", g.up);
-            put(m, p + "mlp.up_proj.bias", g.upBias);
-            put(m, p + "mlp.down_proj.weight", g.down);
-            put(m, p + "mlp.down_proj.bias", g.downBias);
+            HfNames.Layer p = HfNames.layer(l);
+            put(m, p.inputNorm(), g.attnNorm);
+            put(m, p.q("weight"), g.q);
+            put(m, p.q("bias"), g.qBias);
+            put(m, p.k("weight"), g.k);
+            put(m, p.k("bias"), g.kBias);
+            put(m, p.v("weight"), g.v);
+            put(m, p.v("bias"), g.vBias);
+            put(m, p.o("weight"), g.o);
+            put(m, p.o("bias"), g.oBias);
+            put(m, p.qNorm(), g.qNorm);
+            put(m, p.kNorm(), g.kNorm);
+            put(m, p.postAttentionNorm(), g.mlpNorm);
+            put(m, p.gate("weight"), g.gate);
+            put(m, p.gate("bias"), g.gateBias);
+            put(m, p.up("weight"), g.up);
+            put(m, p.up("bias"), g.upBias);
+            put(m, p.down("weight"), g.down);
+            put(m, p.down("bias"), g.downBias);
         }
-        m.put("model.norm.weight", finalNorm);
+        m.put(HfNames.FINAL_NORM, finalNorm);
         if (lmHead != embed) {
-            m.put("lm_head.weight", lmHead);
+            m.put(HfNames.LM_HEAD, lmHead);
         }
         return m;
     }

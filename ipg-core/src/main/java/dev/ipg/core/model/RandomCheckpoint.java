@@ -100,31 +100,31 @@ public final class RandomCheckpoint {
         int kvw = s.kvHeads() * hd;
         int ff = s.intermediate();
         boolean qkvBias = s.family() == Family.QWEN2;
-        t.put("model.embed_tokens.weight", uniform(rng, 1.0, s.vocab(), d));
+        t.put(HfNames.EMBED, uniform(rng, 1.0, s.vocab(), d));
         for (int i = 0; i < s.layers(); i++) {
-            String p = "model.layers." + i + ".";
-            t.put(p + "input_layernorm.weight", normWeight(rng, d));
-            t.put(p + "self_attn.q_proj.weight", linear(rng, qw, d));
-            t.put(p + "self_attn.k_proj.weight", linear(rng, kvw, d));
-            t.put(p + "self_attn.v_proj.weight", linear(rng, kvw, d));
+            HfNames.Layer p = HfNames.layer(i);
+            t.put(p.inputNorm(), normWeight(rng, d));
+            t.put(p.q("weight"), linear(rng, qw, d));
+            t.put(p.k("weight"), linear(rng, kvw, d));
+            t.put(p.v("weight"), linear(rng, kvw, d));
             if (qkvBias) {
-                t.put(p + "self_attn.q_proj.bias", uniform(rng, 0.3, qw));
-                t.put(p + "self_attn.k_proj.bias", uniform(rng, 0.3, kvw));
-                t.put(p + "self_attn.v_proj.bias", uniform(rng, 0.3, kvw));
+                t.put(p.q("bias"), uniform(rng, 0.3, qw));
+                t.put(p.k("bias"), uniform(rng, 0.3, kvw));
+                t.put(p.v("bias"), uniform(rng, 0.3, kvw));
             }
-            t.put(p + "self_attn.o_proj.weight", linear(rng, d, qw));
+            t.put(p.o("weight"), linear(rng, d, qw));
             if (s.family() == Family.QWEN3) {
-                t.put(p + "self_attn.q_norm.weight", normWeight(rng, hd));
-                t.put(p + "self_attn.k_norm.weight", normWeight(rng, hd));
+                t.put(p.qNorm(), normWeight(rng, hd));
+                t.put(p.kNorm(), normWeight(rng, hd));
             }
-            t.put(p + "post_attention_layernorm.weight", normWeight(rng, d));
-            t.put(p + "mlp.gate_proj.weight", linear(rng, ff, d));
-            t.put(p + "mlp.up_proj.weight", linear(rng, ff, d));
-            t.put(p + "mlp.down_proj.weight", linear(rng, d, ff));
+            t.put(p.postAttentionNorm(), normWeight(rng, d));
+            t.put(p.gate("weight"), linear(rng, ff, d));
+            t.put(p.up("weight"), linear(rng, ff, d));
+            t.put(p.down("weight"), linear(rng, d, ff));
         }
-        t.put("model.norm.weight", normWeight(rng, d));
+        t.put(HfNames.FINAL_NORM, normWeight(rng, d));
         if (!s.tied()) {
-            t.put("lm_head.weight", linear(rng, s.vocab(), d));
+            t.put(HfNames.LM_HEAD, linear(rng, s.vocab(), d));
         }
         return t;
     }

@@ -155,35 +155,33 @@ public final class Weights implements AutoCloseable {
         int ff = c.intermediateSize();
         List<Layer> layers = new ArrayList<>();
         for (int i = 0; i < c.numLayers(); i++) {
-            String p = "model.layers." + i + ".";
-            String a = p + "self_attn.";
-            String m = p + "mlp.";
+            HfNames.Layer p = HfNames.layer(i);
             layers.add(new Layer(
-                    ck.matrix(p + "input_layernorm.weight", 1, d), null,
-                    ck.matrix(a + "q_proj.weight", qw, d), c.qkvBias() ? ck.matrix(a + "q_proj.bias", 1, qw) : null,
-                    ck.matrix(a + "k_proj.weight", kvw, d), c.qkvBias() ? ck.matrix(a + "k_proj.bias", 1, kvw) : null,
-                    ck.matrix(a + "v_proj.weight", kvw, d), c.qkvBias() ? ck.matrix(a + "v_proj.bias", 1, kvw) : null,
-                    ck.matrix(a + "o_proj.weight", d, qw), c.oBias() ? ck.matrix(a + "o_proj.bias", 1, d) : null,
-                    c.qkNorm() ? ck.matrix(a + "q_norm.weight", 1, c.headDim()) : null,
-                    c.qkNorm() ? ck.matrix(a + "k_norm.weight", 1, c.headDim()) : null,
-                    ck.matrix(p + "post_attention_layernorm.weight", 1, d), null,
-                    ck.matrix(m + "gate_proj.weight", ff, d), c.mlpBias() ? ck.matrix(m + "gate_proj.bias", 1, ff) : null,
-                    ck.matrix(m + "up_proj.weight", ff, d), c.mlpBias() ? ck.matrix(m + "up_proj.bias", 1, ff) : null,
-                    ck.matrix(m + "down_proj.weight", d, ff), c.mlpBias() ? ck.matrix(m + "down_proj.bias", 1, d) : null));
+                    ck.matrix(p.inputNorm(), 1, d), null,
+                    ck.matrix(p.q("weight"), qw, d), c.qkvBias() ? ck.matrix(p.q("bias"), 1, qw) : null,
+                    ck.matrix(p.k("weight"), kvw, d), c.qkvBias() ? ck.matrix(p.k("bias"), 1, kvw) : null,
+                    ck.matrix(p.v("weight"), kvw, d), c.qkvBias() ? ck.matrix(p.v("bias"), 1, kvw) : null,
+                    ck.matrix(p.o("weight"), d, qw), c.oBias() ? ck.matrix(p.o("bias"), 1, d) : null,
+                    c.qkNorm() ? ck.matrix(p.qNorm(), 1, c.headDim()) : null,
+                    c.qkNorm() ? ck.matrix(p.kNorm(), 1, c.headDim()) : null,
+                    ck.matrix(p.postAttentionNorm(), 1, d), null,
+                    ck.matrix(p.gate("weight"), ff, d), c.mlpBias() ? ck.matrix(p.gate("bias"), 1, ff) : null,
+                    ck.matrix(p.up("weight"), ff, d), c.mlpBias() ? ck.matrix(p.up("bias"), 1, ff) : null,
+                    ck.matrix(p.down("weight"), d, ff), c.mlpBias() ? ck.matrix(p.down("bias"), 1, d) : null));
         }
-        Matrix embed = ck.matrix("model.embed_tokens.weight", c.vocabSize(), d);
+        Matrix embed = ck.matrix(HfNames.EMBED, c.vocabSize(), d);
         Matrix head;
         if (c.isClassifier()) {
-            head = ck.matrix("score.weight", c.numLabels(), d);
+            head = ck.matrix(HfNames.SCORE, c.numLabels(), d);
         } else if (c.tieEmbeddings()) {
             head = embed;
-        } else if (ck.has("lm_head.weight")) {
-            head = ck.matrix("lm_head.weight", c.vocabSize(), d);
+        } else if (ck.has(HfNames.LM_HEAD)) {
+            head = ck.matrix(HfNames.LM_HEAD, c.vocabSize(), d);
         } else {
             throw new IpgException("tensor lm_head.weight is missing from " + ck.describe()
                     + " and config.json does not set tie_word_embeddings");
         }
-        return new Weights(null, ck, layers, embed, null, ck.matrix("model.norm.weight", 1, d), null, head);
+        return new Weights(null, ck, layers, embed, null, ck.matrix(HfNames.FINAL_NORM, 1, d), null, head);
     }
 
     private static Weights bindGpt2(ModelConfig c, Recording ck) {

@@ -2,7 +2,6 @@ package dev.ipg.core.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.io.Json;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.report.ReportData.Completeness;
@@ -14,12 +13,21 @@ import dev.ipg.core.report.ReportData.SiteCompletions;
 import dev.ipg.core.report.ReportData.SiteScores;
 import dev.ipg.core.report.ReportData.TopRow;
 import dev.ipg.core.report.ReportData.Verdict;
+import dev.ipg.core.run.AttributionFiles;
+import dev.ipg.core.run.AttributionFiles.CurvePoint;
+import dev.ipg.core.run.AttributionFiles.PromptFile;
+import dev.ipg.core.run.AttributionFiles.RunFile;
+import dev.ipg.core.run.AttributionFiles.RunTimings;
+import dev.ipg.core.run.AttributionFiles.SiteCompleteness;
+import dev.ipg.core.run.AttributionFiles.SiteResult;
+import dev.ipg.core.run.CompletenessCheck;
+import dev.ipg.core.run.ComponentStats;
+import dev.ipg.core.run.RunFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -110,24 +118,30 @@ public final class RunReader {
             throw new IpgException(dir + " has no run.json: not an attribution run directory, or the run has not finished "
                     + "(rerun the same ipg attribute command to resume it)");
         }
-        JsonNode run = Json.read(runJson);
-        JsonNode config = need(run, "config", runJson);
+        RunFile run = RunFiles.read(runJson, RunFile.class, "the run.json of an attribution run");
+        JsonNode config = run.config();
         List<String> siteNames = new ArrayList<>();
         need(config, "sites", runJson).forEach(s -> siteNames.add(s.asText()));
         if (siteNames.isEmpty()) {
             throw new IpgException(runJson + ": config.sites is empty");
         }
-        int m = config.at("/dataset/used").asInt(run.path("prompts").size());
+        int m = config.at("/dataset/used").asInt(run.prompts().size());
         if (m < 1) {
             throw new IpgException(runJson + ": the run used no prompts");
         }
-        List<JsonNode> promptJsons = new ArrayList<>();
+        List<PromptFile> promptFiles = new ArrayList<>();
         for (int i = 0; i < m; i++) {
-            Path p = dir.resolve("prompts").resolve(String.format(Locale.ROOT, "%05d.json", i));
+            Path p = dir.resolve("prompts").resolve(AttributionFiles.promptName(i) + ".json");
             if (!Files.exists(p)) {
                 throw new IpgException(p + " is missing: run.json says " + m + " prompts were used");
             }
-            promptJsons.add(Json.read(p));
+            PromptFile pf = RunFiles.read(p, PromptFile.class, "an attribution prompt file");
+            for (String site : siteNames) {
+                if (pf.at(site) == null) {
+                    throw new IpgException("prompt " + pf.index() + " of " + dir + " has no results for " + site);
+                }
+            }
+            promptFiles.add(pf);
         }
         List<SiteScores> sites = readScores(dir.resolve("scores.safetensors"), siteNames, m);
         List<Completeness> completeness = new ArrayList<>();
@@ -135,39 +149,30 @@ public final class RunReader {
         List<Curve> means = new ArrayList<>();
         Estimator est = Estimator.of(config);
         for (SiteScores s : sites) {
-            List<String> warnings = new ArrayList<>();
-            run.at("/completeness/" + s.site().replace("~", "~0").replace("/", "~1") + "/warnings").forEach(w -> warnings.add(w.asText()));
-            completeness.add(completeness(s, promptJsons, est, warnings));
+            SiteCompleteness recorded = run.completeness().get(s.site());
+            List<String> warnings = recorded == null ? List.of() : recorded.warnings();
+            completeness.add(completeness(s, promptFiles, est, warnings));
             List<Curve> mine = new ArrayList<>();
-            for (JsonNode pj : promptJsons) {
-                JsonNode site = pj.path("sites").path(s.site());
-                if (site.isMissingNode()) {
-                    throw new IpgException("prompt " + pj.path("index").asInt() + " of " + dir + " has no results for " + s.site());
-                }
-                mine.add(curve(s.site(), pj.path("index").asInt(), pj.path("id").asText(), site));
+            for (PromptFile pf : promptFiles) {
+                mine.add(curve(s.site(), pf.index(), pf.id(), pf.at(s.site())));
             }
             curves.addAll(mine);
             means.add(meanCurve(s.site(), mine));
         }
         List<PromptInfo> prompts = new ArrayList<>();
-        for (JsonNode pj : promptJsons) {
+        for (PromptFile pf : promptFiles) {
             List<SiteCompletions> sc = new ArrayList<>();
             for (String site : siteNames) {
-                JsonNode sj = pj.path("sites").path(site);
-                List<Completion> items = new ArrayList<>();
-                sj.path("completions_last_point").forEach(c -> items.add(new Completion(c.path("text").asText(),
-                        c.path("tokens").asInt(), c.path("reward").asDouble())));
-                JsonNode curve = sj.path("curve");
-                double alpha = curve.isEmpty() ? 1 : curve.get(curve.size() - 1).path("alpha").asDouble();
-                sc.add(new SiteCompletions(site, alpha, sj.at("/completeness/jbar0").asDouble(),
-                        sj.at("/completeness/jbar1").asDouble(), items));
+                SiteResult sj = pf.at(site);
+                List<Completion> items = sj.completionsLastPoint().stream()
+                        .map(c -> new Completion(c.text(), c.tokens(), c.reward())).toList();
+                double alpha = sj.curve().isEmpty() ? 1 : sj.curve().getLast().alpha();
+                sc.add(new SiteCompletions(site, alpha, sj.completeness().jbar0(), sj.completeness().jbar1(), items));
             }
-            prompts.add(new PromptInfo(pj.path("index").asInt(), pj.path("id").asText(), pj.path("question").asText(),
-                    pj.hasNonNull("gold") ? pj.get("gold").asText() : null, sc));
+            prompts.add(new PromptInfo(pf.index(), pf.id(), pf.question(), pf.gold(), sc));
         }
-        String modelDirText = run.hasNonNull("model_dir") ? run.get("model_dir").asText() : null;
-        Path modelDir = modelDirText == null ? null : Path.of(modelDirText);
-        Header header = header(dir, run, config, siteNames, m, modelDir);
+        Path modelDir = run.modelDir() == null ? null : Path.of(run.modelDir());
+        Header header = header(dir, run, siteNames, m, modelDir);
         return new Run(dir, config, modelDir, header, sites, completeness, curves, means, prompts);
     }
 
@@ -195,27 +200,13 @@ public final class RunReader {
                     throw new IpgException(file + ": " + key + " has " + pp.rows() + " rows, run.json says " + m + " prompts");
                 }
                 int d = pp.cols();
-                float[] mean = new float[d];
-                float[] se = new float[d];
-                int[] positive = new int[d];
-                float[] row = new float[d];
-                double[] sum = new double[d];
-                double[] sq = new double[d];
+                float[] perPrompt = new float[m * d];
                 for (int i = 0; i < m; i++) {
-                    pp.copyRow(i, row, 0);
-                    for (int c = 0; c < d; c++) {
-                        sum[c] += row[c];
-                        sq[c] += (double) row[c] * row[c];
-                        positive[c] += row[c] > 0 ? 1 : 0;
-                    }
+                    pp.copyRow(i, perPrompt, i * d);
                 }
-                for (int c = 0; c < d; c++) {
-                    double mu = sum[c] / m;
-                    mean[c] = (float) mu;
-                    se[c] = m > 1 ? (float) Math.sqrt(Math.max(0, (sq[c] - m * mu * mu) / (m - 1)) / m) : Float.NaN;
-                }
+                ComponentStats stats = ComponentStats.of(name, perPrompt, m, d);
                 Site site = Site.parse(name);
-                out.add(new SiteScores(name, site.layer(), d, m, mean, se, positive));
+                out.add(new SiteScores(name, site.layer(), d, m, stats.scores(), stats.stdErr(), stats.positive()));
             }
         }
         return out;
@@ -307,45 +298,21 @@ public final class RunReader {
         }
     }
 
-    static Completeness completeness(SiteScores s, List<JsonNode> prompts, Estimator est, List<String> warnings) {
+    static Completeness completeness(SiteScores s, List<PromptFile> prompts, Estimator est, List<String> warnings) {
         int m = prompts.size();
-        double sumScores = 0;
-        for (float v : s.scores()) {
-            sumScores += v;
-        }
-        double[] gaps = new double[m];
-        double delta = 0;
-        double first = 0;
+        double[] delta = new double[m];
+        double[] sums = new double[m];
+        double[] first = new double[m];
         boolean vary = false;
         for (int i = 0; i < m; i++) {
-            JsonNode site = prompts.get(i).path("sites").path(s.site());
-            JsonNode c = site.path("completeness");
-            double d = c.path("jbar1_minus_jbar0").asDouble();
-            delta += d / m;
-            first += c.path("jbar_alpha1_minus_jbar0").asDouble() / m;
-            gaps[i] = c.path("sum_ipg").asDouble() - d;
-            vary |= rewardsVary(site);
+            SiteResult site = prompts.get(i).at(s.site());
+            delta[i] = site.completeness().delta();
+            sums[i] = site.completeness().sumIpg();
+            first[i] = site.completeness().firstStep();
+            vary |= site.rewardsVary();
         }
-        double gap = sumScores - delta;
-        double gapSe = Double.NaN;
-        if (m > 1) {
-            double mu = Arrays.stream(gaps).average().orElse(0);
-            double ss = 0;
-            for (double g : gaps) {
-                ss += (g - mu) * (g - mu);
-            }
-            gapSe = Math.sqrt(ss / (m - 1) / m);
-        }
-        return verdict(s.site(), sumScores, delta, gap, gapSe, first, vary, est, warnings);
-    }
-
-    /** Whether any two rewards sampled for this prompt at this site differ. */
-    private static boolean rewardsVary(JsonNode site) {
-        List<Double> all = new ArrayList<>();
-        site.path("curve").forEach(n -> n.path("rewards").forEach(r -> all.add(r.asDouble())));
-        site.path("rewards_alpha0").forEach(r -> all.add(r.asDouble()));
-        site.path("rewards_alpha1").forEach(r -> all.add(r.asDouble()));
-        return all.stream().distinct().count() > 1;
+        CompletenessCheck c = CompletenessCheck.of(s.scores(), delta, sums, first);
+        return verdict(s.site(), c.sumScores(), c.meanDelta(), c.gap(), c.gapStdErr(), c.meanFirstStep(), vary, est, warnings);
     }
 
     /** {@link #verdict(String, double, double, double, double, double, boolean, Estimator, List)} of an untruncated run. */
@@ -371,19 +338,20 @@ public final class RunReader {
                             + "every score is zero: the check holds trivially and the scores carry no information. Use a signal that "
                             + "varies between samples (or more samples, a higher temperature).", est.label(), warnings);
         }
-        if (est.steps() == 1) {
+        CompletenessCheck.Reason why = CompletenessCheck.why(adv, est.policyGradient(), est.truncates(), est.steps());
+        if (why == CompletenessCheck.Reason.ONE_POINT) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
                     "Not expected to hold: %s. One path point at alpha = 1 is a local gradient, not a path integral.", nums),
                     est.label(), warnings);
         }
-        if (!adv.equalsIgnoreCase("rloo")) {
+        if (why == CompletenessCheck.Reason.ADVANTAGE) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
                     "Not expected to hold under the %s advantage: %s (gap %s, standard error %s). It divides every group of samples "
                             + "by its own standard deviation, so the scores rank components but need not add up to the change in "
                             + "reward, and a small gap is a coincidence of that scaling, not a check; use --advantage rloo for a run "
                             + "whose check should hold.", adv.isEmpty() ? "run's" : adv, nums, fmt(gap), fmt(gapSe)), est.label(), warnings);
         }
-        if (est.truncates() && est.policyGradient().equalsIgnoreCase("truncated")) {
+        if (why == CompletenessCheck.Reason.TRUNCATED_GRADIENT) {
             return new Completeness(site, sum, delta, gap, gapSe, first, Verdict.NOT_EXPECTED, String.format(Locale.ROOT,
                     "Not expected to hold with the truncated policy's gradient: %s (gap %s). Its log-probability is exactly 0 "
                             + "wherever top-k / top-p keeps a single token, so its gradient misses that part of the change; "
@@ -429,16 +397,15 @@ public final class RunReader {
         return String.format(Locale.ROOT, "%.3e", v);
     }
 
-    static Curve curve(String site, int index, String id, JsonNode siteJson) {
+    static Curve curve(String site, int index, String id, SiteResult result) {
         List<double[]> pts = new ArrayList<>();
-        JsonNode c = siteJson.path("completeness");
-        JsonNode nodes = siteJson.path("curve");
-        if (nodes.isEmpty() || nodes.get(0).path("alpha").asDouble() > 0) {
-            pts.add(new double[] {0, c.path("jbar0").asDouble()});
+        List<CurvePoint> nodes = result.curve();
+        if (nodes.isEmpty() || nodes.getFirst().alpha() > 0) {
+            pts.add(new double[] {0, result.completeness().jbar0()});
         }
-        nodes.forEach(n -> pts.add(new double[] {n.path("alpha").asDouble(), n.path("jbar").asDouble()}));
-        if (nodes.isEmpty() || nodes.get(nodes.size() - 1).path("alpha").asDouble() < 1) {
-            pts.add(new double[] {1, c.path("jbar1").asDouble()});
+        nodes.forEach(n -> pts.add(new double[] {n.alpha(), n.jbar()}));
+        if (nodes.isEmpty() || nodes.getLast().alpha() < 1) {
+            pts.add(new double[] {1, result.completeness().jbar1()});
         }
         return new Curve(site, index, id, pts.stream().mapToDouble(p -> p[0]).toArray(), pts.stream().mapToDouble(p -> p[1]).toArray());
     }
@@ -458,22 +425,20 @@ public final class RunReader {
         return new Curve(site, -1, "mean", alpha, mean);
     }
 
-    private static Header header(Path dir, JsonNode run, JsonNode config, List<String> sites, int m, Path modelDir) {
+    private static Header header(Path dir, RunFile run, List<String> sites, int m, Path modelDir) {
+        JsonNode config = run.config();
         Map<String, String> hp = new LinkedHashMap<>();
         config.path("hyperparameters").fields().forEachRemaining(e -> hp.put(e.getKey(), text(e.getValue())));
         config.path("prompt_format").fields().forEachRemaining(e -> hp.put("prompt_format." + e.getKey(), text(e.getValue())));
         hp.put("dataset.sha256", config.at("/dataset/sha256").asText(""));
-        JsonNode t = run.path("timings");
+        RunTimings t = run.timings();
         String arch = config.at("/model/architecture").asText("unknown");
         return new Header(modelDir == null ? arch : String.valueOf(modelDir.getFileName()), modelDir == null ? null : modelDir.toString(),
                 arch, config.at("/model/fingerprint").asText(""), config.path("method").asText("integrated-policy-gradient"),
                 List.copyOf(sites), config.path("signal").asText(""), config.at("/dataset/file").asText(""),
-                config.at("/dataset/problems").asInt(), m, hp,
-                t.has("wall_s_this_invocation") ? t.get("wall_s_this_invocation").asDouble() : null,
-                t.path("sampling_s").asDouble(), t.path("backward_s").asDouble(), t.path("generated_tokens").asLong(),
-                t.has("threads") ? t.get("threads").asInt() : null, t.path("kernels").asText(null),
-                run.path("ipg_version").asText("dev"), String.valueOf(dir.toAbsolutePath().normalize().getFileName()),
-                Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
+                config.at("/dataset/problems").asInt(), m, hp, t.wallSeconds(), t.samplingSeconds(), t.backwardSeconds(),
+                t.generatedTokens(), t.threads(), t.kernels(), run.ipgVersion() == null ? "dev" : run.ipgVersion(),
+                String.valueOf(dir.toAbsolutePath().normalize().getFileName()), Instant.now().truncatedTo(ChronoUnit.SECONDS).toString());
     }
 
     private static String text(JsonNode v) {

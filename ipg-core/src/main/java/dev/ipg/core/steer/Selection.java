@@ -2,6 +2,7 @@ package dev.ipg.core.steer;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.run.ComponentStats;
 import java.util.Arrays;
 
 /**
@@ -37,14 +38,7 @@ public record Selection(Site site, int width, int[] components) {
                         + "; a selection needs finite scores");
             }
         }
-        Integer[] order = new Integer[scores.length];
-        for (int i = 0; i < order.length; i++) {
-            order[i] = i;
-        }
-        Arrays.sort(order, (a, b) -> {
-            int c = Double.compare(rank.key(scores[b]), rank.key(scores[a]));
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        int[] order = ComponentStats.ranked(scores, v -> rank.key((float) v));
         int n = top.size(scores.length);
         int[] chosen = new int[n];
         for (int i = 0; i < n; i++) {

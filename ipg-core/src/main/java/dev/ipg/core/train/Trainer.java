@@ -1,5 +1,6 @@
 package dev.ipg.core.train;
 
+import dev.ipg.core.model.HfNames;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.grad.Gradients;
 import dev.ipg.core.grad.ReverseMode;
@@ -185,41 +186,39 @@ public final class Trainer {
         int ff = config.intermediateSize();
         int vocab = config.vocabSize();
         HeapTensors t = new HeapTensors();
-        t.put("model.embed_tokens.weight", normal(rng, std, vocab * d), vocab, d);
+        t.put(HfNames.EMBED, normal(rng, std, vocab * d), vocab, d);
         for (int l = 0; l < config.numLayers(); l++) {
-            String p = "model.layers." + l + ".";
-            String a = p + "self_attn.";
-            String m = p + "mlp.";
-            t.put(p + "input_layernorm.weight", ones(d), d);
-            t.put(a + "q_proj.weight", normal(rng, std, qw * d), qw, d);
-            t.put(a + "k_proj.weight", normal(rng, std, kvw * d), kvw, d);
-            t.put(a + "v_proj.weight", normal(rng, std, kvw * d), kvw, d);
+            HfNames.Layer p = HfNames.layer(l);
+            t.put(p.inputNorm(), ones(d), d);
+            t.put(p.q("weight"), normal(rng, std, qw * d), qw, d);
+            t.put(p.k("weight"), normal(rng, std, kvw * d), kvw, d);
+            t.put(p.v("weight"), normal(rng, std, kvw * d), kvw, d);
             if (config.qkvBias()) {
-                t.put(a + "q_proj.bias", new float[qw], qw);
-                t.put(a + "k_proj.bias", new float[kvw], kvw);
-                t.put(a + "v_proj.bias", new float[kvw], kvw);
+                t.put(p.q("bias"), new float[qw], qw);
+                t.put(p.k("bias"), new float[kvw], kvw);
+                t.put(p.v("bias"), new float[kvw], kvw);
             }
-            t.put(a + "o_proj.weight", normal(rng, resid, d * qw), d, qw);
+            t.put(p.o("weight"), normal(rng, resid, d * qw), d, qw);
             if (config.oBias()) {
-                t.put(a + "o_proj.bias", new float[d], d);
+                t.put(p.o("bias"), new float[d], d);
             }
             if (config.qkNorm()) {
-                t.put(a + "q_norm.weight", ones(config.headDim()), config.headDim());
-                t.put(a + "k_norm.weight", ones(config.headDim()), config.headDim());
+                t.put(p.qNorm(), ones(config.headDim()), config.headDim());
+                t.put(p.kNorm(), ones(config.headDim()), config.headDim());
             }
-            t.put(p + "post_attention_layernorm.weight", ones(d), d);
-            t.put(m + "gate_proj.weight", normal(rng, std, ff * d), ff, d);
-            t.put(m + "up_proj.weight", normal(rng, std, ff * d), ff, d);
-            t.put(m + "down_proj.weight", normal(rng, resid, d * ff), d, ff);
+            t.put(p.postAttentionNorm(), ones(d), d);
+            t.put(p.gate("weight"), normal(rng, std, ff * d), ff, d);
+            t.put(p.up("weight"), normal(rng, std, ff * d), ff, d);
+            t.put(p.down("weight"), normal(rng, resid, d * ff), d, ff);
             if (config.mlpBias()) {
-                t.put(m + "gate_proj.bias", new float[ff], ff);
-                t.put(m + "up_proj.bias", new float[ff], ff);
-                t.put(m + "down_proj.bias", new float[d], d);
+                t.put(p.gate("bias"), new float[ff], ff);
+                t.put(p.up("bias"), new float[ff], ff);
+                t.put(p.down("bias"), new float[d], d);
             }
         }
-        t.put("model.norm.weight", ones(d), d);
+        t.put(HfNames.FINAL_NORM, ones(d), d);
         if (!config.tieEmbeddings()) {
-            t.put("lm_head.weight", normal(rng, std, vocab * d), vocab, d);
+            t.put(HfNames.LM_HEAD, normal(rng, std, vocab * d), vocab, d);
         }
         return t;
     }
@@ -231,7 +230,7 @@ public final class Trainer {
     public static Set<String> decayed(HeapTensors weights) {
         Set<String> out = new LinkedHashSet<>();
         weights.tensors().forEach((name, t) -> {
-            if (t.shape().length == 2 && !name.equals("model.embed_tokens.weight")) {
+            if (t.shape().length == 2 && !name.equals(HfNames.EMBED)) {
                 out.add(name);
             }
         });

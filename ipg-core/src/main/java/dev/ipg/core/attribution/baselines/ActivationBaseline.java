@@ -1,5 +1,6 @@
 package dev.ipg.core.attribution.baselines;
 
+import dev.ipg.core.run.ComponentStats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -65,7 +66,7 @@ public final class ActivationBaseline {
         r.put("positions", positions);
         r.put("support_accuracy", own.summary().accuracy());
         r.put("mean_generated_tokens", own.summary().meanGeneratedTokens());
-        return ScoresOutput.write(dir, site, ScoresOutput.meanRows(perPrompt, m, d), perPrompt, m, c, r, Map.of(), 50,
+        return ScoresOutput.write(dir, site, ComponentStats.meanRows(perPrompt, m, d), perPrompt, m, c, r, Map.of(), 50,
                 (System.nanoTime() - t0) / 1e9);
     }
 }

@@ -1,5 +1,6 @@
 package dev.ipg.core.attribution.baselines;
 
+import dev.ipg.core.run.ComponentStats;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -110,7 +111,7 @@ public final class ControlVectorBaseline {
             }
             s.progress().advance("");
         }
-        float[] mean = ScoresOutput.meanRows(diffs, m, d);
+        float[] mean = ComponentStats.meanRows(diffs, m, d);
         float[] direction = variant == Variant.PCA ? principal(diffs, m, d, mean) : mean;
         SteeringVector v = new SteeringVector(site, direction);
         ObjectNode r = JsonNodeFactory.instance.objectNode();

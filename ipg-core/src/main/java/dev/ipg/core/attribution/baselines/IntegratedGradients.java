@@ -1,5 +1,8 @@
 package dev.ipg.core.attribution.baselines;
 
+import dev.ipg.core.run.CompletenessCheck;
+import dev.ipg.core.run.ComponentStats;
+import dev.ipg.core.run.RunDirectory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -104,17 +107,13 @@ public final class IntegratedGradients {
         AtomicFiles.createDirectories(prompts, "run directory");
         AtomicFiles.removeStaleTemporaries(prompts);
         int d = site.width(s.model().config());
-        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m) : null;
+        float[] base = o.baseline() == IpgOptions.BaselineKind.MEAN ? meanBaseline(s, site, m, dir) : null;
         ReverseMode reverse = new ReverseMode(s.model());
         Quadrature.Rule rule = o.quadrature().rule(o.steps());
         float[] perPrompt = new float[m * d];
         double[] l0 = new double[m];
         double[] l1 = new double[m];
-        int done0 = 0;
-        for (int i = 0; i < m; i++) {
-            done0 += Files.exists(file(prompts, i)) ? 1 : 0;
-        }
-        s.progress().start("problems", m, done0);
+        RunDirectory.start(s.progress(), "problems", m, i -> Files.exists(file(prompts, i)));
         for (int i = 0; i < m; i++) {
             Path f = file(prompts, i);
             if (!Files.exists(f)) {
@@ -151,21 +150,18 @@ public final class IntegratedGradients {
                 l1[i] = Double.parseDouble(sf.metadata().get("ipg.l1"));
             }
         }
-        float[] scores = ScoresOutput.meanRows(perPrompt, m, d);
-        double sumScores = 0;
-        for (float v : scores) {
-            sumScores += v;
-        }
-        double delta = 0;
+        float[] scores = ComponentStats.meanRows(perPrompt, m, d);
+        double[] delta = new double[m];
         for (int i = 0; i < m; i++) {
-            delta += (l1[i] - l0[i]) / m;
+            delta[i] = l1[i] - l0[i];
         }
+        CompletenessCheck check = CompletenessCheck.of(scores, delta, null, null);
         ObjectNode r = JsonNodeFactory.instance.objectNode();
         r.put("problems", m);
         ObjectNode comp = r.putObject("completeness");
-        comp.put("sum_scores", sumScores);
-        comp.put("mean_l1_minus_l0", delta);
-        comp.put("gap", sumScores - delta);
+        comp.put("sum_scores", check.sumScores());
+        comp.put("mean_l1_minus_l0", check.meanDelta());
+        comp.put("gap", check.gap());
         comp.put("note", "sum_i IG_i equals L(1) - L(0) up to the quadrature error");
         return ScoresOutput.write(dir, site, scores, perPrompt, m, c, r, Map.of(), 50, (System.nanoTime() - t0) / 1e9);
     }
@@ -174,13 +170,14 @@ public final class IntegratedGradients {
         return prompts.resolve(String.format(Locale.ROOT, "%05d.safetensors", i));
     }
 
-    /** The {@link MeanBaseline} of the support prompts, the one every method uses. */
-    private static float[] meanBaseline(Support s, Site site, int m) {
+    /** The {@link MeanBaseline} of the support prompts, the one every method uses (kept in DIR/baseline.safetensors). */
+    private static float[] meanBaseline(Support s, Site site, int m, Path dir) {
         List<int[]> prompts = new java.util.ArrayList<>();
         for (int i = 0; i < m; i++) {
             prompts.add(s.prompt(i));
         }
-        return MeanBaseline.of(s.model(), prompts, List.of(site)).bySite().get(site);
+        return MeanBaseline.stored(dir.resolve("baseline.safetensors"), s.model(), prompts, List.of(site), null, Site::toString,
+                s.progress()::message).get(site);
     }
 
     private static double sum(float[] a) {

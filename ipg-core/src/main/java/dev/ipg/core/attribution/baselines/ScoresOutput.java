@@ -3,7 +3,10 @@ package dev.ipg.core.attribution.baselines;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.run.ComponentStats;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunDirectory;
+import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
 import dev.ipg.core.io.RunLock;
@@ -11,12 +14,9 @@ import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.steer.ScoresFile;
 import dev.ipg.core.tensor.DType;
-import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
-import java.util.Locale;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -42,8 +42,7 @@ final class ScoresOutput {
      * is writing into); removes the temporary files a killed run left behind.
      */
     static RunLock lock(Path dir) {
-        AtomicFiles.createDirectories(dir, "run directory");
-        RunLock lock = RunLock.acquire(dir);
+        RunLock lock = RunDirectory.lock(dir);
         AtomicFiles.removeStaleTemporaries(dir);
         return lock;
     }
@@ -92,63 +91,15 @@ final class ScoresOutput {
         w.metadata("ipg.config", config.toString());
         w.write(dir.resolve(ScoresFile.NAME));
 
-        StringBuilder csv = new StringBuilder("site,rank,component,score,abs_score,std_err,positive_prompts,prompts\n");
-        Integer[] order = new Integer[d];
-        for (int c = 0; c < d; c++) {
-            order[c] = c;
-        }
-        Arrays.sort(order, (a, b) -> {
-            int k = Float.compare(scores[b], scores[a]);
-            return k != 0 ? k : Integer.compare(a, b);
-        });
-        for (int r = 0; r < Math.min(topRows, d); r++) {
-            int c = order[r];
-            String se = "";
-            String pos = "";
-            String prompts = "";
-            if (perPrompt != null) {
-                double s = 0;
-                double sq = 0;
-                int positive = 0;
-                for (int i = 0; i < m; i++) {
-                    double v = perPrompt[i * d + c];
-                    s += v;
-                    sq += v * v;
-                    positive += v > 0 ? 1 : 0;
-                }
-                se = m > 1 ? String.format(Locale.ROOT, "%.8g", Math.sqrt(Math.max(0, sq / m - (s / m) * (s / m)) / (m - 1))) : "NaN";
-                pos = Integer.toString(positive);
-                prompts = Integer.toString(m);
-            }
-            csv.append(String.format(Locale.ROOT, "%s,%d,%d,%.8g,%.8g,%s,%s,%s%n", site, r + 1, c, scores[c], Math.abs(scores[c]), se, pos,
-                    prompts));
-        }
-        byte[] bytes = csv.toString().getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(dir.resolve("top.csv"), ch -> AtomicFiles.writeFully(ch, ByteBuffer.wrap(bytes)));
+        ComponentStats.writeTopCsv(dir.resolve("top.csv"), List.of(ComponentStats.of(site, scores, perPrompt, m, d)), topRows);
 
         ObjectNode run = JsonNodeFactory.instance.objectNode();
-        String v = ScoresOutput.class.getPackage().getImplementationVersion();
-        run.put("ipg_version", v == null ? "dev" : v);
+        run.put("ipg_version", RunFiles.version());
         run.set("config", config);
         run.set("results", results);
         ObjectNode t = run.putObject("timings");
         t.put("wall_s", seconds);
         Json.write(dir.resolve(RUN), run);
         return run;
-    }
-
-    /** Mean of the rows of {@code perPrompt} [m, d]. */
-    static float[] meanRows(float[] perPrompt, int m, int d) {
-        double[] s = new double[d];
-        for (int i = 0; i < m; i++) {
-            for (int c = 0; c < d; c++) {
-                s[c] += perPrompt[i * d + c];
-            }
-        }
-        float[] out = new float[d];
-        for (int c = 0; c < d; c++) {
-            out[c] = (float) (s[c] / m);
-        }
-        return out;
     }
 }
