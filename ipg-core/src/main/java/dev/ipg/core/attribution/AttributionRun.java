@@ -205,11 +205,11 @@ public final class AttributionRun {
         config.with("dataset").put("used", m);
         AtomicFiles.createDirectories(dir, "run directory");
         try (dev.ipg.core.io.RunLock lock = dev.ipg.core.io.RunLock.acquire(dir)) {
-            return runLocked(config, prompts, m, started);
+            return runLocked(config, prompts, m, started, null);
         }
     }
 
-    private JsonNode runLocked(ObjectNode config, List<int[]> prompts, int m, long started) {
+    private JsonNode runLocked(ObjectNode config, List<int[]> prompts, int m, long started, Remote remote) {
         prepareDirectory(config);
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < m; i++) {
@@ -217,7 +217,6 @@ public final class AttributionRun {
             texts.add(spec.format().render(p.question(), tok));
         }
         Map<Site, float[]> baselines = baselines(prompts);
-        IpgOptions o = spec.options();
         int done = 0;
         for (int i = 0; i < m; i++) {
             if (isDone(i)) {
@@ -225,46 +224,163 @@ public final class AttributionRun {
             }
         }
         progress.start("prompts", m, done);
+        if (remote != null) {
+            List<Integer> missing = new ArrayList<>();
+            for (int i = 0; i < m; i++) {
+                if (!isDone(i)) {
+                    missing.add(i);
+                }
+            }
+            float[][] bySiteNumber = new float[spec.sites().size()][];
+            for (int s = 0; s < bySiteNumber.length; s++) {
+                bySiteNumber[s] = baselines.get(spec.sites().get(s));
+            }
+            if (!missing.isEmpty()) {
+                remote.compute(missing, bySiteNumber, r -> {
+                    write(r);
+                    progress.advance(r.note());
+                });
+            }
+            for (int i = 0; i < m; i++) {
+                if (!isDone(i)) {
+                    throw new IpgException("prompt " + i + " of " + dir + " was not computed");
+                }
+            }
+            return aggregate(config, m, (System.nanoTime() - started) / 1e9);
+        }
         for (int i = 0; i < m; i++) {
             if (isDone(i)) {
                 continue;
             }
-            Problem p = data.get(i);
-            String promptText = texts.get(i);
-            int index = i;
-            IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
-                List<Sample> samples = new ArrayList<>();
-                for (int[] c : comps) {
-                    samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
-                }
-                return requireFinite(signal.rewards(samples), index);
-            }, sae);
-            ObjectNode pj = JSON.createObjectNode();
-            pj.put("index", i);
-            pj.put("id", p.id());
-            pj.put("question", p.question());
-            pj.put("gold", p.gold());
-            pj.put("prompt_tokens", prompts.get(i).length);
-            ObjectNode bySite = pj.putObject("sites");
-            SafetensorsWriter w = new SafetensorsWriter();
-            StringBuilder note = new StringBuilder();
-            for (int s = 0; s < spec.sites().size(); s++) {
-                Site site = spec.sites().get(s);
-                long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
-                IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
-                requireFinite(r, i, site);
-                w.add(name(site), r.ipg(), new long[] {r.ipg().length}, DType.F32);
-                w.add(name(site) + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
-                bySite.set(name(site), promptJson(r));
-                note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
-                        spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
-            }
-            // the scores first, the JSON last: a prompt counts as done once its JSON exists
-            w.write(dir.resolve("prompts").resolve(name(i) + ".safetensors"));
-            writeJson(dir.resolve("prompts").resolve(name(i) + ".json"), pj);
-            progress.advance(note.toString());
+            PromptResult r = computePrompt(i, prompts.get(i), texts.get(i), baselines);
+            write(r);
+            progress.advance(r.note());
         }
         return aggregate(config, m, (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * One prompt's results as the two files written for it into {@code RUN_DIR/prompts} (the
+     * scores, then the JSON, which marks the prompt done): what an executor returns to the driver.
+     *
+     * @param index   the prompt's position in the support set
+     * @param json    {@code NNNNN.json}'s bytes
+     * @param names   the tensors of {@code NNNNN.safetensors}, in order
+     * @param values  their values
+     * @param shapes  their shapes
+     * @param note    the short status shown in the progress line
+     */
+    public record PromptResult(int index, byte[] json, List<String> names, List<float[]> values, List<long[]> shapes, String note)
+            implements java.io.Serializable {
+    }
+
+    /** Computes the prompt work somewhere else (the executors of a cluster); see {@link #run(int, Remote)}. */
+    @FunctionalInterface
+    public interface Remote {
+        /**
+         * Computes the prompts {@code missing} with {@link #computePrompt(int, int, float[][])} and
+         * hands each result to {@code done} on the calling thread.
+         *
+         * @param baselines the baseline of each site by site number (null: zero)
+         */
+        void compute(List<Integer> missing, float[][] baselines, java.util.function.Consumer<PromptResult> done);
+    }
+
+    /**
+     * Runs (or resumes) the attribution like {@link #run(int)}, with the prompts still missing
+     * computed by {@code remote}; everything written is written here, by the driver.
+     */
+    public JsonNode run(int limit, Remote remote) {
+        List<int[]> prompts = prompts(limit);
+        int m = prompts.size();
+        long started = System.nanoTime();
+        ObjectNode config = config();
+        config.with("dataset").put("used", m);
+        AtomicFiles.createDirectories(dir, "run directory");
+        try (dev.ipg.core.io.RunLock lock = dev.ipg.core.io.RunLock.acquire(dir)) {
+            return runLocked(config, prompts, m, started, remote);
+        }
+    }
+
+    /**
+     * Computes prompt {@code i} of the first {@code limit} problems exactly as {@link #run(int)}
+     * does, writing nothing: the work of an executor. {@code baselines} are the driver's, by site number.
+     */
+    public PromptResult computePrompt(int limit, int i, float[][] baselines) {
+        if (executorPrompts == null || executorLimit != limit) {
+            executorPrompts = prompts(limit);
+            executorLimit = limit;
+        }
+        if (i < 0 || i >= executorPrompts.size()) {
+            throw new IpgException("prompt " + i + " is not among the " + executorPrompts.size() + " prompts of the run");
+        }
+        Map<Site, float[]> bySite = new java.util.HashMap<>();
+        for (int s = 0; s < spec.sites().size(); s++) {
+            if (baselines != null && baselines[s] != null) {
+                bySite.put(spec.sites().get(s), baselines[s]);
+            }
+        }
+        return computePrompt(i, executorPrompts.get(i), spec.format().render(data.get(i).question(), tok), bySite);
+    }
+
+    private List<int[]> executorPrompts;
+    private int executorLimit = -1;
+
+    private PromptResult computePrompt(int i, int[] prompt, String promptText, Map<Site, float[]> baselines) {
+        IpgOptions o = spec.options();
+        Problem p = data.get(i);
+        int index = i;
+        IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
+            List<Sample> samples = new ArrayList<>();
+            for (int[] c : comps) {
+                samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
+            }
+            return requireFinite(signal.rewards(samples), index);
+        }, sae);
+        ObjectNode pj = JSON.createObjectNode();
+        pj.put("index", i);
+        pj.put("id", p.id());
+        pj.put("question", p.question());
+        pj.put("gold", p.gold());
+        pj.put("prompt_tokens", prompt.length);
+        ObjectNode bySite = pj.putObject("sites");
+        List<String> names = new ArrayList<>();
+        List<float[]> values = new ArrayList<>();
+        List<long[]> shapes = new ArrayList<>();
+        StringBuilder note = new StringBuilder();
+        for (int s = 0; s < spec.sites().size(); s++) {
+            Site site = spec.sites().get(s);
+            long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
+            IpgEstimator.Result r = est.attribute(prompt, site, baselines.get(site), seed);
+            requireFinite(r, i, site);
+            names.add(name(site));
+            values.add(r.ipg());
+            shapes.add(new long[] {r.ipg().length});
+            names.add(name(site) + "/points");
+            values.add(pointContributions(r));
+            shapes.add(new long[] {r.nodes().size(), r.ipg().length});
+            bySite.set(name(site), promptJson(r));
+            note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
+                    spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
+        }
+        byte[] json;
+        try {
+            json = JSON.writeValueAsBytes(pj);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        return new PromptResult(i, json, names, values, shapes, note.toString());
+    }
+
+    /** Writes a prompt's files: the scores first, the JSON last (a prompt counts as done once its JSON exists). */
+    private void write(PromptResult r) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (int k = 0; k < r.names().size(); k++) {
+            w.add(r.names().get(k), r.values().get(k), r.shapes().get(k), DType.F32);
+        }
+        w.write(dir.resolve("prompts").resolve(name(r.index()) + ".safetensors"));
+        AtomicFiles.write(dir.resolve("prompts").resolve(name(r.index()) + ".json"),
+                ch -> AtomicFiles.writeFully(ch, java.nio.ByteBuffer.wrap(r.json())));
     }
 
     private static String name(int i) {

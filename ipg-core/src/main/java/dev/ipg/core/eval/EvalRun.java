@@ -351,14 +351,130 @@ public final class EvalRun {
 
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
+        return run(limit, null);
+    }
+
+    /**
+     * The generated, scored completions of one block of problems (a batch of
+     * {@link Decoding#batchSize()} problems in dataset order): what an executor returns.
+     *
+     * @param block the block's number
+     * @param lines the completions.jsonl line of each problem of the block, in order
+     * @param nanos the generation time
+     */
+    public record BlockResult(int block, List<String> lines, long nanos) implements java.io.Serializable {
+    }
+
+    /** Evaluates blocks of problems somewhere else (the executors of a cluster); see {@link #run(int, Remote)}. */
+    @FunctionalInterface
+    public interface Remote {
+        /** Computes {@code blocks} with {@link #computeBlock(int, int)}, handing each result to {@code done} on the calling thread. */
+        void compute(List<Integer> blocks, java.util.function.Consumer<BlockResult> done);
+    }
+
+    /**
+     * Runs (or resumes) the evaluation like {@link #run(int)}, with the blocks that hold missing
+     * problems computed by {@code remote} (null: here); everything written is written here.
+     */
+    public Result run(int limit, Remote remote) {
         List<int[]> allPrompts = prompts(limit);
         AtomicFiles.createDirectories(dir, "run directory");
         try (RunLock lock = RunLock.acquire(dir)) {
-            return runLocked(allPrompts);
+            return runLocked(allPrompts, remote);
         }
     }
 
-    private Result runLocked(List<int[]> allPrompts) {
+    /**
+     * Generates and scores block {@code block} of the first {@code limit} problems exactly as
+     * {@link #run(int)} does, writing nothing: the work of an executor.
+     */
+    public BlockResult computeBlock(int limit, int block) {
+        if (executorPrompts == null || executorLimit != limit) {
+            executorPrompts = prompts(limit);
+            executorLimit = limit;
+        }
+        int b = spec.decoding().batchSize();
+        if (block < 0 || (long) block * b >= executorPrompts.size()) {
+            throw new IpgException("block " + block + " is not among the blocks of the " + executorPrompts.size() + " problems");
+        }
+        return block(executorPrompts, block, new Signal.Reflection(spec.reflectionWords()));
+    }
+
+    private List<int[]> executorPrompts;
+    private int executorLimit = -1;
+
+    /** Generates every problem of a block (the batch is the block, whatever is already done) and scores it. */
+    private BlockResult block(List<int[]> allPrompts, int block, Signal.Reflection reflection) {
+        Decoding dec = spec.decoding();
+        int start = block * dec.batchSize();
+        int end = Math.min(allPrompts.size(), start + dec.batchSize());
+        List<int[]> prompts = new ArrayList<>(allPrompts.subList(start, end));
+        List<String> promptTexts = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            promptTexts.add(spec.format().render(data.get(i).question(), tok));
+        }
+        SamplingParams sp = dec.sampling();
+        if (!sp.isGreedy()) {
+            sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
+        }
+        long t0 = System.nanoTime();
+        var comps = new Generator(model).generate(prompts, new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null),
+                spec.steering().hooks(), null);
+        long nanos = System.nanoTime() - t0;
+        List<String> lines = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            var c = comps.get(i - start);
+            Sample sample = Sample.of(data.get(i).id(), promptTexts.get(i - start), c.tokens(), ids -> tok.decode(ids, true),
+                    data.get(i).gold());
+            Item it = score(i, data.get(i), sample, c.tokens(), finish(c.finish()), reflection);
+            lines.add(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8));
+        }
+        return new BlockResult(block, lines, nanos);
+    }
+
+    /**
+     * Takes the problems of a block that are still missing: appends their lines (synced) and
+     * reports them; returns the tokens they generated.
+     */
+    private long take(BlockResult r, Item[] items, Path file) {
+        int start = r.block() * spec.decoding().batchSize();
+        StringBuilder lines = new StringBuilder();
+        List<Item> fresh = new ArrayList<>();
+        long generated = 0;
+        for (int k = 0; k < r.lines().size(); k++) {
+            int i = start + k;
+            if (i >= items.length || items[i] != null) {
+                continue;
+            }
+            Item it = Item.of(Json.parse(r.lines().get(k), "the result of block " + r.block(), false));
+            if (it.index() != i || !it.id().equals(data.get(i).id())) {
+                throw new IpgException("the result of block " + r.block() + " holds problem " + it.index() + " '" + it.id()
+                        + "' where problem " + i + " '" + data.get(i).id() + "' belongs");
+            }
+            items[i] = it;
+            fresh.add(it);
+            generated += it.generatedTokens();
+            lines.append(r.lines().get(k)).append('\n');
+        }
+        if (fresh.isEmpty()) {
+            return 0;
+        }
+        append(file, lines.toString());
+        int correct = 0;
+        int so = 0;
+        for (Item it : items) {
+            if (it != null) {
+                so++;
+                correct += it.correct() ? 1 : 0;
+            }
+        }
+        for (Item it : fresh) {
+            progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+        }
+        return generated;
+    }
+
+    private Result runLocked(List<int[]> allPrompts, Remote remote) {
         int n = allPrompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
@@ -384,56 +500,34 @@ public final class EvalRun {
         Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
         Decoding dec = spec.decoding();
         int b = dec.batchSize();
-        long generated = 0;
-        long genNanos = 0;
+        long[] generated = {0};
+        long[] genNanos = {0};
+        List<Integer> blocks = new ArrayList<>();
         for (int start = 0, block = 0; start < n; start += b, block++) {
-            int end = Math.min(n, start + b);
             boolean missing = false;
-            for (int i = start; i < end; i++) {
+            for (int i = start; i < Math.min(n, start + b); i++) {
                 missing |= items[i] == null;
             }
-            if (!missing) {
-                continue;
+            if (missing) {
+                blocks.add(block);
             }
-            List<int[]> prompts = new ArrayList<>(allPrompts.subList(start, end));
-            List<String> promptTexts = new ArrayList<>();
-            for (int i = start; i < end; i++) {
-                promptTexts.add(spec.format().render(data.get(i).question(), tok));
+        }
+        java.util.function.Consumer<BlockResult> accept = r -> {
+            genNanos[0] += r.nanos();
+            generated[0] += take(r, items, file);
+        };
+        if (remote != null) {
+            if (!blocks.isEmpty()) {
+                remote.compute(blocks, accept);
             }
-            SamplingParams sp = dec.sampling();
-            if (!sp.isGreedy()) {
-                sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
-            }
-            long t0 = System.nanoTime();
-            var comps = new Generator(model).generate(prompts, new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null),
-                    spec.steering().hooks(), null);
-            genNanos += System.nanoTime() - t0;
-            StringBuilder lines = new StringBuilder();
-            List<Item> fresh = new ArrayList<>();
-            for (int i = start; i < end; i++) {
-                if (items[i] != null) {
-                    continue;
-                }
-                var c = comps.get(i - start);
-                generated += c.tokens().length;
-                Sample sample = Sample.of(data.get(i).id(), promptTexts.get(i - start), c.tokens(), ids -> tok.decode(ids, true),
-                        data.get(i).gold());
-                Item it = score(i, data.get(i), sample, c.tokens(), finish(c.finish()), reflection);
-                items[i] = it;
-                fresh.add(it);
-                lines.append(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8)).append('\n');
-            }
-            append(file, lines.toString());
-            int correct = 0;
-            int so = 0;
-            for (Item it : items) {
-                if (it != null) {
-                    so++;
-                    correct += it.correct() ? 1 : 0;
+            for (int i = 0; i < n; i++) {
+                if (items[i] == null) {
+                    throw new IpgException("problem " + i + " of " + dir + " was not evaluated");
                 }
             }
-            for (Item it : fresh) {
-                progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+        } else {
+            for (int block : blocks) {
+                accept.accept(block(allPrompts, block, reflection));
             }
         }
         List<Item> all = List.of(items);
@@ -447,8 +541,8 @@ public final class EvalRun {
         out.set("results", s.json());
         ObjectNode t = out.putObject("timings");
         t.put("wall_s_this_invocation", (System.nanoTime() - started) / 1e9);
-        t.put("generation_s_this_invocation", genNanos / 1e9);
-        t.put("generated_tokens_this_invocation", generated);
+        t.put("generation_s_this_invocation", genNanos[0] / 1e9);
+        t.put("generated_tokens_this_invocation", generated[0]);
         t.put("threads", model.pool().threads());
         t.put("kernels", model.kernels().name());
         Json.write(dir.resolve(SUMMARY), out);
