@@ -94,32 +94,35 @@ public final class SparkScaleOut implements ScaleOut {
         });
     }
 
-    /** The master of a standalone cluster must answer on its port (else Spark retries for a minute and more). */
+    /**
+     * A standalone master (any of a list {@code spark://H1:P1,H2:P2}) must answer on its port; Spark
+     * itself would retry for a minute and more before giving up.
+     */
     static void requireReachable(String master) {
         if (!master.startsWith("spark://")) {
             return;
         }
+        String last = "";
         for (String hostPort : master.substring("spark://".length()).split(",")) {
-            java.net.URI uri;
+            int colon = hostPort.lastIndexOf(':');
+            int port;
             try {
-                uri = new java.net.URI("spark://" + hostPort);
-            } catch (URISyntaxException e) {
-                throw new IpgException("--spark " + master + ": not a master URL (spark://HOST:PORT)");
+                port = colon < 1 ? -1 : Integer.parseInt(hostPort.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                port = -1;
             }
-            if (uri.getHost() == null || uri.getPort() < 0) {
+            if (port < 1 || port > 65535) {
                 throw new IpgException("--spark " + master + ": not a master URL (spark://HOST:PORT)");
             }
             try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(uri.getHost(), uri.getPort()), CONNECT_SECONDS * 1000);
+                s.connect(new InetSocketAddress(hostPort.substring(0, colon), port), CONNECT_SECONDS * 1000);
                 return;
             } catch (IOException e) {
-                if (!hostPort.equals(master.substring(master.lastIndexOf(',') + 1).replace("spark://", ""))) {
-                    continue;
-                }
-                throw new IpgException("--spark " + master + ": the master is unreachable (" + e.getMessage()
-                        + "); is it running, and is the address the one its log announces?");
+                last = e.getMessage();
             }
         }
+        throw new IpgException("--spark " + master + ": the master is unreachable (" + last
+                + "); is it running, and is the address the one its log announces?");
     }
 
     private static void shipClasses(SparkConf conf) {
@@ -170,7 +173,7 @@ public final class SparkScaleOut implements ScaleOut {
                     try {
                         r = jobs.get(k).get();
                     } catch (java.util.concurrent.ExecutionException e) {
-                        throw explain(items.get(k), e.getCause() == null ? e : e.getCause());
+                        throw explain(master, sc.getConf().get("spark.task.maxFailures", "4"), items.get(k), e.getCause() == null ? e : e.getCause());
                     }
                     taken[k] = true;
                     left--;
@@ -196,7 +199,7 @@ public final class SparkScaleOut implements ScaleOut {
     }
 
     /** One clear line for a failed item: the executor's own error, executors lost repeatedly, or Spark's reason. */
-    IpgException explain(int item, Throwable e) {
+    static IpgException explain(String master, String maxFailures, int item, Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof IpgException ie) {
                 return new IpgException(ie.getMessage());
@@ -212,7 +215,7 @@ public final class SparkScaleOut implements ScaleOut {
             String reason = msg.substring(msg.indexOf("ExecutorLostFailure"));
             return new IpgException(String.format(Locale.ROOT, "--spark %s: item %d failed: its executor was lost %s times in a row "
                     + "(last: %s); the finished items are kept, rerun to resume; look at the workers' logs (memory, crashes)", master,
-                    item, sc.getConf().get("spark.task.maxFailures", "4"), firstLine(reason)));
+                    item, maxFailures, firstLine(reason)));
         }
         if (msg.contains("SparkContext was shut down") || msg.contains("cancelled")) {
             return new IpgException("--spark " + master + ": the connection to the cluster ended before item " + item

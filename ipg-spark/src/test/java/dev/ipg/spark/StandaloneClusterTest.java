@@ -122,8 +122,11 @@ class StandaloneClusterTest {
 
         Path plain = tmp.resolve("plain");
         Path cluster = tmp.resolve("cluster");
-        String[] small = {"--limit", "8", "--site", "blocks.1.hook_resid_post", "--samples", "2", "--steps", "2"};
+        String[] small = {"--limit", "8", "--site", "blocks.1.hook_resid_post", "--samples", "2", "--steps", "2", "--max-new-tokens", "30"};
+        long t0 = System.nanoTime();
         SparkRunTest.ok(attribute(plain, small));
+        System.err.printf("single machine: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+        long t1 = System.nanoTime();
         List<String> withCluster = attribute(cluster, small);
         withCluster.addAll(List.of("--spark", master));
         CompletableFuture<SparkRunTest.Run> run = CompletableFuture.supplyAsync(() -> SparkRunTest.ipg(withCluster));
@@ -139,7 +142,9 @@ class StandaloneClusterTest {
         workers[0].destroyForcibly();
         long killedAt = donePrompts(cluster);
 
+        System.err.printf("worker killed after %.1f s with %d prompts done%n", (System.nanoTime() - t1) / 1e9, killedAt);
         SparkRunTest.Run r = run.get(240, TimeUnit.SECONDS);
+        System.err.printf("cluster run: %.1f s%n%s", (System.nanoTime() - t1) / 1e9, r.err());
         assertEquals(0, r.code(), () -> r.err() + r.out());
         assertTrue(killedAt < 8, "killed after " + killedAt);
         assertTrue(r.err().contains("lost"), "the loss of the executor is reported:\n" + r.err());
