@@ -34,6 +34,9 @@ class StandaloneClusterTest {
 
     @AfterEach
     void stopAll() throws InterruptedException {
+        for (String k : List.of("spark.driver.host", "spark.driver.bindAddress", "spark.executor.memory")) {
+            System.clearProperty(k);
+        }
         for (Process p : started) {
             p.descendants().forEach(ProcessHandle::destroyForcibly);
             p.destroyForcibly();
