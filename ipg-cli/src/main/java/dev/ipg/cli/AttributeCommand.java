@@ -13,6 +13,8 @@ import dev.ipg.core.model.Site;
 import dev.ipg.core.sae.Sae;
 import dev.ipg.core.sae.SaeSite;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.run.ProgressListener;
+import dev.ipg.core.run.ScaleOut;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.signal.Signals;
 import dev.ipg.core.tensor.Parallel;
@@ -127,6 +129,9 @@ final class AttributeCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
+    @Option(names = "--spark", paramLabel = "MASTER", description = Cluster.HELP)
+    String spark;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -177,10 +182,19 @@ final class AttributeCommand implements Callable<Integer> {
         }
     }
 
-    @Override
-    public Integer call() {
-        PrintWriter err = spec.commandLine().getErr();
-        PrintWriter outw = spec.commandLine().getOut();
+    /** What a run opens: the engine, the model, the tokenizer, the signal, the SAE, the run. */
+    record Opened(Parallel pool, Transformer model, Tokenizer tok, Signal signal, Sae sae, IpgOptions options, AttributionRun run)
+            implements AutoCloseable {
+        @Override
+        public void close() {
+            try (pool; model; tok; signal) {
+                // closed in reverse order
+            }
+        }
+    }
+
+    /** Checks the options and opens everything the run needs (on the driver, and once per executor JVM with --spark). */
+    Opened open(ProgressListener progress) {
         if (csvRows < 1) {
             throw new IpgException("--csv-rows must be >= 1, got " + csvRows);
         }
@@ -196,13 +210,40 @@ final class AttributeCommand implements Callable<Integer> {
                 .withPath(alphaMin, candidates == null ? Candidates.ALL : candidatesOf(candidates, siteList));
         PromptFormat fmt = format.format();
         Dataset data = format.load(dataset);
-        try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
-             Signal signal = Signals.parse(signalSpec, pool)) {
+        Parallel pool = model.pool();
+        Transformer m = null;
+        Tokenizer tok = null;
+        Signal signal = null;
+        try {
+            m = model.load(pool);
+            tok = Tokenizer.load(model.dir());
+            signal = Signals.parse(signalSpec, pool);
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             Sae sae = saeOptions.given() ? saeOptions.load(m.config(), siteList.size() == 1 ? siteList.getFirst() : null) : null;
-            int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
             var run = new AttributionRun(m, tok, data, signal, new AttributionRun.Spec(siteList, opt, signalSpec, fmt, csvRows), eos, out,
-                    new ProgressBar(err), sae);
+                    progress, sae);
+            return new Opened(pool, m, tok, signal, sae, opt, run);
+        } catch (RuntimeException e) {
+            try (Parallel p = pool; Transformer m0 = m; Tokenizer t0 = tok; Signal s0 = signal) {
+                throw e;
+            }
+        }
+    }
+
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter outw = spec.commandLine().getOut();
+        ProgressBar bar = new ProgressBar(err);
+        try (Opened o = open(bar); ScaleOut cluster = spark == null ? null : Cluster.open(spark, bar)) {
+            Parallel pool = o.pool();
+            Transformer m = o.model();
+            Sae sae = o.sae();
+            IpgOptions opt = o.options();
+            AttributionRun run = o.run();
+            List<Site> siteList = parseSites(sites);
+            Dataset data = format.load(dataset);
+            int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
             run.check(limit); // bad input is reported before the run is announced
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s policy gradient, %s sampling%s%s, "
                             + "%d threads, %s]%n",
@@ -213,7 +254,28 @@ final class AttributeCommand implements Callable<Integer> {
             if (sae != null) {
                 err.println("[IPG-SAE: the components at " + sae.site() + " are the " + sae.dSae() + " latents of " + sae + "]");
             }
-            JsonNode result = run.run(limit);
+            JsonNode result;
+            if (cluster == null) {
+                result = run.run(limit);
+            } else {
+                Cluster.Job job = Cluster.job(spec);
+                int lim = limit;
+                Cluster.share(job, o);
+                try {
+                    result = run.run(limit, (missing, baselines, done) -> cluster.run(missing, i -> {
+                        Opened e = Cluster.cached(job, () -> {
+                            AttributeCommand c = (AttributeCommand) Cluster.parse(job);
+                            Cluster.requireModel(c.model.model);
+                            return c.open(ProgressListener.NONE);
+                        });
+                        synchronized (e) {
+                            return e.run().computePrompt(lim, i, baselines);
+                        }
+                    }, done));
+                } finally {
+                    Cluster.unshare(job);
+                }
+            }
             for (Site s : siteList) {
                 String n = sae != null && sae.site().equals(s) ? sae.name(SaeSite.Point.ACTS_POST) : s.toString();
                 JsonNode c = result.path("completeness").path(n);

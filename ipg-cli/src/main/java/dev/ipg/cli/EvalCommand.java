@@ -6,6 +6,8 @@ import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.eval.SupportOverlap;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.run.ProgressListener;
+import dev.ipg.core.run.ScaleOut;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.steer.Steering;
 import dev.ipg.core.tensor.Parallel;
@@ -78,6 +80,9 @@ final class EvalCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
+    @Option(names = "--spark", paramLabel = "MASTER", description = Cluster.HELP)
+    String spark;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -90,6 +95,44 @@ final class EvalCommand implements Callable<Integer> {
                         s.thinkBlocks().getOrDefault("none", 0), s.meanThinkingTokens(), s.meanAnswerTokens()));
     }
 
+    /** What an evaluation opens: the engine, the model, the tokenizer, the run. */
+    record Opened(Parallel pool, Transformer model, Tokenizer tok, EvalRun run) implements AutoCloseable {
+        @Override
+        public void close() {
+            try (pool; model; tok) {
+                // closed in reverse order
+            }
+        }
+    }
+
+    /** The decoding the options ask for. */
+    EvalRun.Decoding decoding() {
+        return new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
+    }
+
+    /** Opens the model and the evaluation (on the driver, and once per executor JVM with --spark). */
+    Opened open(Dataset data, Steering steering, ProgressListener progress) {
+        Parallel pool = model.pool();
+        Transformer m = null;
+        Tokenizer tok = null;
+        try {
+            m = model.load(pool);
+            tok = Tokenizer.load(model.dir());
+            var es = new EvalRun.Spec(fmt.format(), decoding(), steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
+            var run = new EvalRun(m, tok, data, es, DatasetFormatOptions.eos(m, tok, model.dir()), out, progress);
+            return new Opened(pool, m, tok, run);
+        } catch (RuntimeException e) {
+            try (Parallel p = pool; Transformer m0 = m; Tokenizer t0 = tok) {
+                throw e;
+            }
+        }
+    }
+
+    /** The steering the options ask for. */
+    Steering steering() {
+        return saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -97,21 +140,42 @@ final class EvalCommand implements Callable<Integer> {
         if (limit < 0) {
             throw new IpgException("--limit must be >= 0, got " + limit);
         }
-        var decoding = new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
+        var decoding = decoding();
         Dataset data = fmt.load(dataset);
-        Steering steering = saeOptions.given() ? Steering.parse(intervention, saeOptions.load(null)) : Steering.parse(intervention);
+        Steering steering = steering();
         if (steering instanceof Steering.Scale sc && sc.scores() != null) {
             sc.scores().constantWarning().ifPresent(w -> err.println("[warning: " + w + "]"));
             SupportOverlap.withEvaluation(sc.scores(), data, limit).ifPresent(w -> err.println("[warning: " + w + "]"));
         }
-        try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
-            var es = new EvalRun.Spec(fmt.format(), decoding, steering, words == null ? Signal.Reflection.DEFAULT_WORDS : words);
+        ProgressBar bar = new ProgressBar(err);
+        try (Opened o = open(data, steering, bar); ScaleOut cluster = spark == null ? null : Cluster.open(spark, bar)) {
             int used = limit > 0 ? Math.min(limit, data.size()) : data.size();
-            var run = new EvalRun(m, tok, data, es, DatasetFormatOptions.eos(m, tok, model.dir()), out, new ProgressBar(err));
+            var run = o.run();
             run.prepare(limit);
             err.printf(Locale.ROOT, "[evaluating %d problems of %s: %s; intervention %s; %d threads, %s]%n", used, dataset.getFileName(),
-                    decoding.describe(), steering.describe(), pool.threads(), m.kernels().name());
-            var r = run.run(limit);
+                    decoding.describe(), steering.describe(), o.pool().threads(), o.model().kernels().name());
+            EvalRun.Result r;
+            if (cluster == null) {
+                r = run.run(limit);
+            } else {
+                Cluster.Job job = Cluster.job(spec);
+                int lim = limit;
+                Cluster.share(job, o);
+                try {
+                    r = run.run(limit, (blocks, done) -> cluster.run(blocks, b -> {
+                        Opened e = Cluster.cached(job, () -> {
+                            EvalCommand c = (EvalCommand) Cluster.parse(job);
+                            Cluster.requireModel(c.model.model);
+                            return c.open(c.fmt.load(c.dataset), c.steering(), ProgressListener.NONE);
+                        });
+                        synchronized (e) {
+                            return e.run().computeBlock(lim, b);
+                        }
+                    }, done));
+                } finally {
+                    Cluster.unshare(job);
+                }
+            }
             outw.println(describe(r.summary()));
             outw.println("wrote " + out.resolve(EvalRun.COMPLETIONS) + ", " + out.resolve(EvalRun.SUMMARY));
         }

@@ -36,15 +36,18 @@ import dev.ipg.core.signal.Sample;
 import dev.ipg.core.signal.Signal;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tokenize.Tokenizer;
+import java.io.Serializable;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 
 /**
  * An attribution run over a support set: IPG of every prompt at every site, persisted prompt by
@@ -209,11 +212,26 @@ public final class AttributionRun {
         ObjectNode config = config();
         config.with("dataset").put("used", m);
         try (RunLock lock = RunDirectory.lock(dir)) {
-            return runLocked(config, prompts, m, started);
+            return runLocked(config, prompts, m, started, null);
         }
     }
 
-    private JsonNode runLocked(ObjectNode config, List<int[]> prompts, int m, long started) {
+    /**
+     * Runs (or resumes) the attribution like {@link #run(int)}, with the prompts still missing
+     * computed by {@code remote}; everything written is written here, by the driver.
+     */
+    public JsonNode run(int limit, Remote remote) {
+        List<int[]> prompts = prompts(limit);
+        int m = prompts.size();
+        long started = System.nanoTime();
+        ObjectNode config = config();
+        config.with("dataset").put("used", m);
+        try (RunLock lock = RunDirectory.lock(dir)) {
+            return runLocked(config, prompts, m, started, remote);
+        }
+    }
+
+    private JsonNode runLocked(ObjectNode config, List<int[]> prompts, int m, long started, Remote remote) {
         prepareDirectory(config);
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < m; i++) {
@@ -221,43 +239,139 @@ public final class AttributionRun {
             texts.add(spec.format().render(p.question(), tok));
         }
         Map<Site, float[]> baselines = baselines(prompts);
-        IpgOptions o = spec.options();
         RunDirectory.start(progress, "prompts", m, this::isDone);
+        if (remote != null) {
+            List<Integer> missing = new ArrayList<>();
+            for (int i = 0; i < m; i++) {
+                if (!isDone(i)) {
+                    missing.add(i);
+                }
+            }
+            float[][] bySiteNumber = new float[spec.sites().size()][];
+            for (int s = 0; s < bySiteNumber.length; s++) {
+                bySiteNumber[s] = baselines.get(spec.sites().get(s));
+            }
+            if (!missing.isEmpty()) {
+                remote.compute(missing, bySiteNumber, r -> {
+                    write(r);
+                    progress.advance(r.note());
+                });
+            }
+            for (int i = 0; i < m; i++) {
+                if (!isDone(i)) {
+                    throw new IpgException("prompt " + i + " of " + dir + " was not computed");
+                }
+            }
+            return aggregate(config, m, (System.nanoTime() - started) / 1e9);
+        }
         for (int i = 0; i < m; i++) {
             if (isDone(i)) {
                 continue;
             }
-            Problem p = data.get(i);
-            String promptText = texts.get(i);
-            int index = i;
-            IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
-                List<Sample> samples = new ArrayList<>();
-                for (int[] c : comps) {
-                    samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
-                }
-                return requireFinite(signal.rewards(samples), index);
-            }, sae);
-            Map<String, SiteResult> bySite = new LinkedHashMap<>();
-            SafetensorsWriter w = new SafetensorsWriter();
-            StringBuilder note = new StringBuilder();
-            for (int s = 0; s < spec.sites().size(); s++) {
-                Site site = spec.sites().get(s);
-                long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
-                IpgEstimator.Result r = est.attribute(prompts.get(i), site, baselines.get(site), seed);
-                requireFinite(r, i, site);
-                w.add(name(site), r.ipg(), new long[] {r.ipg().length}, DType.F32);
-                w.add(name(site) + "/points", pointContributions(r), new long[] {r.nodes().size(), r.ipg().length}, DType.F32);
-                bySite.put(name(site), siteResult(r));
-                note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
-                        spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
-            }
-            // the scores first, the JSON last: a prompt counts as done once its JSON exists
-            w.write(dir.resolve("prompts").resolve(name(i) + ".safetensors"));
-            RunFiles.write(dir.resolve("prompts").resolve(name(i) + ".json"),
-                    new PromptFile(i, p.id(), p.question(), p.gold(), prompts.get(i).length, bySite));
-            progress.advance(note.toString());
+            PromptResult r = computePrompt(i, prompts.get(i), texts.get(i), baselines);
+            write(r);
+            progress.advance(r.note());
         }
         return aggregate(config, m, (System.nanoTime() - started) / 1e9);
+    }
+
+    /**
+     * One prompt's results as written into {@code RUN_DIR/prompts} (the scores, then the JSON,
+     * which marks the prompt done): what an executor returns to the driver.
+     *
+     * @param file    {@code NNNNN.json}
+     * @param names   the tensors of {@code NNNNN.safetensors}, in order
+     * @param values  their values
+     * @param shapes  their shapes
+     * @param note    the short status shown in the progress line
+     */
+    public record PromptResult(PromptFile file, List<String> names, List<float[]> values, List<long[]> shapes, String note)
+            implements Serializable {
+
+        /** The prompt's position in the support set. */
+        public int index() {
+            return file.index();
+        }
+    }
+
+    /** Computes the prompt work somewhere else (the executors of a cluster); see {@link #run(int, Remote)}. */
+    @FunctionalInterface
+    public interface Remote {
+        /**
+         * Computes the prompts {@code missing} with {@link #computePrompt(int, int, float[][])} and
+         * hands each result to {@code done} on the calling thread.
+         *
+         * @param baselines the baseline of each site by site number (null: zero)
+         */
+        void compute(List<Integer> missing, float[][] baselines, Consumer<PromptResult> done);
+    }
+
+    /**
+     * Computes prompt {@code i} of the first {@code limit} problems exactly as {@link #run(int)}
+     * does, writing nothing: the work of an executor. {@code baselines} are the driver's, by site number.
+     */
+    public PromptResult computePrompt(int limit, int i, float[][] baselines) {
+        if (executorPrompts == null || executorLimit != limit) {
+            executorPrompts = prompts(limit);
+            executorLimit = limit;
+        }
+        if (i < 0 || i >= executorPrompts.size()) {
+            throw new IpgException("prompt " + i + " is not among the " + executorPrompts.size() + " prompts of the run");
+        }
+        Map<Site, float[]> bySite = new HashMap<>();
+        for (int s = 0; s < spec.sites().size(); s++) {
+            if (baselines != null && baselines[s] != null) {
+                bySite.put(spec.sites().get(s), baselines[s]);
+            }
+        }
+        return computePrompt(i, executorPrompts.get(i), spec.format().render(data.get(i).question(), tok), bySite);
+    }
+
+    private List<int[]> executorPrompts;
+    private int executorLimit = -1;
+
+    private PromptResult computePrompt(int i, int[] prompt, String promptText, Map<Site, float[]> baselines) {
+        IpgOptions o = spec.options();
+        Problem p = data.get(i);
+        IpgEstimator est = new IpgEstimator(model, o, eos, comps -> {
+            List<Sample> samples = new ArrayList<>();
+            for (int[] c : comps) {
+                samples.add(Sample.of(p.id(), promptText, c, ids -> tok.decode(ids, true), p.gold()));
+            }
+            return requireFinite(signal.rewards(samples), i);
+        }, sae);
+        Map<String, SiteResult> bySite = new LinkedHashMap<>();
+        List<String> names = new ArrayList<>();
+        List<float[]> values = new ArrayList<>();
+        List<long[]> shapes = new ArrayList<>();
+        StringBuilder note = new StringBuilder();
+        for (int s = 0; s < spec.sites().size(); s++) {
+            Site site = spec.sites().get(s);
+            long seed = Seeds.forPrompt(o.seed(), o.streams(), i, s);
+            IpgEstimator.Result r = est.attribute(prompt, site, baselines.get(site), seed);
+            requireFinite(r, i, site);
+            names.add(name(site));
+            values.add(r.ipg());
+            shapes.add(new long[] {r.ipg().length});
+            names.add(name(site) + "/points");
+            values.add(pointContributions(r));
+            shapes.add(new long[] {r.nodes().size(), r.ipg().length});
+            bySite.put(name(site), siteResult(r));
+            note.append(note.isEmpty() ? "" : "; ").append(String.format(Locale.ROOT, "%sJ(1)=%.2f J(0)=%.2f",
+                    spec.sites().size() > 1 ? "L" + site.layer() + " " : "", r.jbar1(), r.jbar0()));
+        }
+        PromptFile file = new PromptFile(i, p.id(), p.question(), p.gold(), prompt.length, bySite);
+        return new PromptResult(file, names, values, shapes, note.toString());
+    }
+
+    /** Writes a prompt's files: the scores first, the JSON last (a prompt counts as done once its JSON exists). */
+    private void write(PromptResult r) {
+        SafetensorsWriter w = new SafetensorsWriter();
+        for (int k = 0; k < r.names().size(); k++) {
+            w.add(r.names().get(k), r.values().get(k), r.shapes().get(k), DType.F32);
+        }
+        w.write(dir.resolve("prompts").resolve(name(r.index()) + ".safetensors"));
+        RunFiles.write(dir.resolve("prompts").resolve(name(r.index()) + ".json"), r.file());
     }
 
     private static String name(int i) {

@@ -32,6 +32,7 @@ import dev.ipg.core.signal.Thinking;
 import dev.ipg.core.steer.Steering;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.io.IOException;
+import java.io.Serializable;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -40,6 +41,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -325,13 +327,58 @@ public final class EvalRun {
 
     /** Runs (or resumes) the evaluation of the first {@code limit} problems (0: all). */
     public Result run(int limit) {
+        return run(limit, null);
+    }
+
+    /**
+     * The generated, scored completions of one block of problems (a batch of
+     * {@link Decoding#batchSize()} problems in dataset order): what an executor returns.
+     *
+     * @param block the block's number
+     * @param lines the completions.jsonl line of each problem of the block, in order
+     * @param nanos the generation time
+     */
+    public record BlockResult(int block, List<String> lines, long nanos) implements Serializable {
+    }
+
+    /** Evaluates blocks of problems somewhere else (the executors of a cluster); see {@link #run(int, Remote)}. */
+    @FunctionalInterface
+    public interface Remote {
+        /** Computes {@code blocks} with {@link #computeBlock(int, int)}, handing each result to {@code done} on the calling thread. */
+        void compute(List<Integer> blocks, Consumer<BlockResult> done);
+    }
+
+    /**
+     * Runs (or resumes) the evaluation like {@link #run(int)}, with the blocks that hold missing
+     * problems computed by {@code remote} (null: here); everything written is written here.
+     */
+    public Result run(int limit, Remote remote) {
         List<int[]> allPrompts = prompts(limit);
         try (RunLock lock = RunDirectory.lock(dir)) {
-            return runLocked(allPrompts);
+            return runLocked(allPrompts, remote);
         }
     }
 
-    private Result runLocked(List<int[]> allPrompts) {
+    /**
+     * Generates and scores block {@code block} of the first {@code limit} problems exactly as
+     * {@link #run(int)} does, writing nothing: the work of an executor.
+     */
+    public BlockResult computeBlock(int limit, int block) {
+        if (executorPrompts == null || executorLimit != limit) {
+            executorPrompts = prompts(limit);
+            executorLimit = limit;
+        }
+        int b = spec.decoding().batchSize();
+        if (block < 0 || (long) block * b >= executorPrompts.size()) {
+            throw new IpgException("block " + block + " is not among the blocks of the " + executorPrompts.size() + " problems");
+        }
+        return block(executorPrompts, block, new Signal.Reflection(spec.reflectionWords()));
+    }
+
+    private List<int[]> executorPrompts;
+    private int executorLimit = -1;
+
+    private Result runLocked(List<int[]> allPrompts, Remote remote) {
         int n = allPrompts.size();
         long started = System.nanoTime();
         ObjectNode config = config();
@@ -340,9 +387,24 @@ public final class EvalRun {
         RunDirectory.start(progress, "problems", n, i -> items[i] != null);
         Signal.Reflection reflection = new Signal.Reflection(spec.reflectionWords());
         Work work = new Work();
-        int b = spec.decoding().batchSize();
-        for (int start = 0, block = 0; start < n; start += b, block++) {
-            generateBlock(allPrompts, start, Math.min(n, start + b), block, items, reflection, work);
+        List<Integer> blocks = missingBlocks(items);
+        Consumer<BlockResult> accept = r -> {
+            work.generationNanos += r.nanos();
+            work.generatedTokens += take(r, items);
+        };
+        if (remote != null) {
+            if (!blocks.isEmpty()) {
+                remote.compute(blocks, accept);
+            }
+            for (int i = 0; i < n; i++) {
+                if (items[i] == null) {
+                    throw new IpgException("problem " + i + " of " + dir + " was not evaluated");
+                }
+            }
+        } else {
+            for (int block : blocks) {
+                accept.accept(block(allPrompts, block, reflection));
+            }
         }
         List<Item> all = List.of(items);
         Summary s = summarize(all);
@@ -353,6 +415,91 @@ public final class EvalRun {
         ObjectNode out = (ObjectNode) RunFiles.tree(file);
         Json.write(dir.resolve(SUMMARY), out);
         return new Result(s, all, out);
+    }
+
+    /** The numbers of the blocks ({@link Decoding#batchSize()} problems each) that hold a missing problem. */
+    private List<Integer> missingBlocks(Item[] items) {
+        int b = spec.decoding().batchSize();
+        List<Integer> blocks = new ArrayList<>();
+        for (int start = 0, block = 0; start < items.length; start += b, block++) {
+            for (int i = start; i < Math.min(items.length, start + b); i++) {
+                if (items[i] == null) {
+                    blocks.add(block);
+                    break;
+                }
+            }
+        }
+        return blocks;
+    }
+
+    /**
+     * Generates every problem of a block (the batch is the block, whatever is already done; block
+     * number {@code block} seeds sampled decoding) and scores it.
+     */
+    private BlockResult block(List<int[]> allPrompts, int block, Signal.Reflection reflection) {
+        Decoding dec = spec.decoding();
+        int start = block * dec.batchSize();
+        int end = Math.min(allPrompts.size(), start + dec.batchSize());
+        SamplingParams sp = dec.sampling();
+        if (!sp.isGreedy()) {
+            sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
+        }
+        long t0 = System.nanoTime();
+        var comps = new Generator(model).generate(new ArrayList<>(allPrompts.subList(start, end)),
+                new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null), spec.steering().hooks(), null);
+        long nanos = System.nanoTime() - t0;
+        List<String> lines = new ArrayList<>();
+        for (int i = start; i < end; i++) {
+            var c = comps.get(i - start);
+            Problem p = data.get(i);
+            Sample sample = Sample.of(p.id(), spec.format().render(p.question(), tok), c.tokens(), ids -> tok.decode(ids, true),
+                    p.gold());
+            Item it = score(i, p, sample, c.tokens(), finish(c.finish()), reflection);
+            lines.add(new String(Json.toBytes(it.json()), StandardCharsets.UTF_8));
+        }
+        return new BlockResult(block, lines, nanos);
+    }
+
+    /**
+     * Takes the problems of a block that are still missing: appends their lines to the completions
+     * file and reports them; returns the tokens they generated.
+     */
+    private long take(BlockResult r, Item[] items) {
+        int start = r.block() * spec.decoding().batchSize();
+        StringBuilder lines = new StringBuilder();
+        int fresh = 0;
+        long generated = 0;
+        for (int k = 0; k < r.lines().size(); k++) {
+            int i = start + k;
+            if (i >= items.length || items[i] != null) {
+                continue;
+            }
+            Item it = Item.of(Json.parse(r.lines().get(k), "the result of block " + r.block(), false));
+            if (it.index() != i || !it.id().equals(data.get(i).id())) {
+                throw new IpgException("the result of block " + r.block() + " holds problem " + it.index() + " '" + it.id()
+                        + "' where problem " + i + " '" + data.get(i).id() + "' belongs");
+            }
+            items[i] = it;
+            fresh++;
+            generated += it.generatedTokens();
+            lines.append(r.lines().get(k)).append('\n');
+        }
+        if (fresh == 0) {
+            return 0;
+        }
+        append(dir.resolve(COMPLETIONS), lines.toString());
+        int correct = 0;
+        int so = 0;
+        for (Item it : items) {
+            if (it != null) {
+                so++;
+                correct += it.correct() ? 1 : 0;
+            }
+        }
+        for (int k = 0; k < fresh; k++) {
+            progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
+        }
+        return generated;
     }
 
     /** What this invocation generated. */
@@ -376,57 +523,6 @@ public final class EvalRun {
             items[it.index()] = it;
         }
         return items;
-    }
-
-    /**
-     * Generates the missing items of the block [start, end) (block number {@code block}, which
-     * seeds sampled decoding), appends them to the completions file and reports progress.
-     */
-    private void generateBlock(List<int[]> allPrompts, int start, int end, int block, Item[] items, Signal.Reflection reflection,
-                               Work work) {
-        boolean missing = false;
-        for (int i = start; i < end; i++) {
-            missing |= items[i] == null;
-        }
-        if (!missing) {
-            return;
-        }
-        Decoding dec = spec.decoding();
-        SamplingParams sp = dec.sampling();
-        if (!sp.isGreedy()) {
-            sp = new SamplingParams(sp.temperature(), sp.topK(), sp.topP(), Seeds.derive(sp.seed(), block));
-        }
-        long t0 = System.nanoTime();
-        var comps = new Generator(model).generate(new ArrayList<>(allPrompts.subList(start, end)),
-                new Generator.Options(sp, dec.maxNewTokens(), eos, List.of(), null), spec.steering().hooks(), null);
-        work.generationNanos += System.nanoTime() - t0;
-        StringBuilder lines = new StringBuilder();
-        int fresh = 0;
-        for (int i = start; i < end; i++) {
-            if (items[i] != null) {
-                continue;
-            }
-            var c = comps.get(i - start);
-            work.generatedTokens += c.tokens().length;
-            Problem p = data.get(i);
-            Sample sample = Sample.of(p.id(), spec.format().render(p.question(), tok), c.tokens(), ids -> tok.decode(ids, true),
-                    p.gold());
-            items[i] = score(i, p, sample, c.tokens(), finish(c.finish()), reflection);
-            fresh++;
-            lines.append(new String(Json.toBytes(items[i].json()), StandardCharsets.UTF_8)).append('\n');
-        }
-        append(dir.resolve(COMPLETIONS), lines.toString());
-        int correct = 0;
-        int so = 0;
-        for (Item it : items) {
-            if (it != null) {
-                so++;
-                correct += it.correct() ? 1 : 0;
-            }
-        }
-        for (int k = 0; k < fresh; k++) {
-            progress.advance(String.format(Locale.ROOT, "accuracy so far %d/%d", correct, so));
-        }
     }
 
     /** Scores one completion of problem {@code p} whose prompt is unknown (taken as not opening a think block). */

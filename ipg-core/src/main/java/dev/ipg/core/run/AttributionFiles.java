@@ -1,5 +1,6 @@
 package dev.ipg.core.run;
 
+import java.io.Serializable;
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -38,7 +39,7 @@ public final class AttributionFiles {
      * @param sites        the results by site name, in the run's order of sites
      */
     public record PromptFile(int index, String id, String question, String gold, @JsonProperty("prompt_tokens") int promptTokens,
-                             Map<String, SiteResult> sites) {
+                             Map<String, SiteResult> sites) implements Serializable {
         public PromptFile {
             if (sites == null) {
                 throw new IllegalArgumentException("no 'sites'");
@@ -67,7 +68,7 @@ public final class AttributionFiles {
                              @JsonProperty("rewards_alpha0") double[] rewardsAlpha0,
                              @JsonProperty("rewards_alpha1") double[] rewardsAlpha1, PromptTimings timings,
                              @JsonProperty("generated_tokens") long generatedTokens,
-                             @JsonProperty("completions_last_point") List<Completion> completionsLastPoint) {
+                             @JsonProperty("completions_last_point") List<Completion> completionsLastPoint) implements Serializable {
         public SiteResult {
             if (completeness == null || curve == null) {
                 throw new IllegalArgumentException(completeness == null ? "no 'completeness'" : "no 'curve'");
@@ -114,7 +115,7 @@ public final class AttributionFiles {
      */
     public record PromptCompleteness(@JsonProperty("alpha_start") double alphaStart, @JsonProperty("sum_ipg") double sumIpg,
                                      @JsonProperty("jbar1_minus_jbar0") double delta,
-                                     @JsonProperty("jbar_alpha1_minus_jbar0") double firstStep, double jbar0, double jbar1) {
+                                     @JsonProperty("jbar_alpha1_minus_jbar0") double firstStep, double jbar0, double jbar1) implements Serializable {
     }
 
     /**
@@ -130,7 +131,7 @@ public final class AttributionFiles {
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record CurvePoint(double alpha, Double weight, double jbar, double contribution, double[] rewards, double[] advantages,
-                             @JsonProperty("importance_weights") double[] importanceWeights) {
+                             @JsonProperty("importance_weights") double[] importanceWeights) implements Serializable {
         public CurvePoint {
             rewards = rewards == null ? new double[0] : rewards;
         }
@@ -141,11 +142,11 @@ public final class AttributionFiles {
     }
 
     /** Time spent on one prompt at one site. */
-    public record PromptTimings(@JsonProperty("sampling_s") double samplingSeconds, @JsonProperty("backward_s") double backwardSeconds) {
+    public record PromptTimings(@JsonProperty("sampling_s") double samplingSeconds, @JsonProperty("backward_s") double backwardSeconds) implements Serializable {
     }
 
     /** A scored completion: its text (special tokens skipped), length and reward. */
-    public record Completion(String text, int tokens, double reward) {
+    public record Completion(String text, int tokens, double reward) implements Serializable {
     }
 
     /**

@@ -7,7 +7,8 @@
  * {@link dev.ipg.core.run.RunFiles}, the per-component statistics and {@code top.csv}
  * ({@link dev.ipg.core.run.ComponentStats}), the completeness check
  * ({@link dev.ipg.core.run.CompletenessCheck}), the derivation of per-item random seeds and the
- * progress listener long runs report to. Depends only on {@code data}, {@code io}, {@code model}
+ * progress listener long runs report to, and the {@link dev.ipg.core.run.ScaleOut} seam through which
+ * a run's items are computed on a cluster (found with ServiceLoader). Depends only on {@code data}, {@code io}, {@code model}
  * and Jackson; attribution, evaluation, the comparison and the report build on it.
  */
 package dev.ipg.core.run;
