@@ -444,7 +444,7 @@ public final class Trainer {
      * {@code ablated}: the ablation's columns are zeroed for the pass and restored after it, and
      * take no gradient from it.
      */
-    private void addAblatedGradients(ReverseMode rm, List<Trajectory> ablated, Map<String, float[]> grads) {
+    void addAblatedGradients(ReverseMode rm, List<Trajectory> ablated, Map<String, float[]> grads) {
         var t = weights.tensors().get(ablation.tensor());
         float[] w = t.values();
         int rows = Math.toIntExact(t.shape()[0]);
