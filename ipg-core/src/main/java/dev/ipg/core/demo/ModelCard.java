@@ -105,7 +105,8 @@ final class ModelCard {
                         + "and does not depend on the thread count; other kernels round differently and give a slightly "
                         + "different model%n%n",
                 o.seed(), trained, o.batchSize(), o.examples(),
-                o.trainSize() == 0 ? "once" : String.format(Locale.ROOT, "%.1f times", (double) o.steps() * o.batchSize() / o.examples()),
+                trained < o.steps() ? String.format(Locale.ROOT, "at most once: %d of them seen", (long) trained * o.batchSize())
+                        : o.trainSize() == 0 ? "once" : String.format(Locale.ROOT, "%.1f times", (double) o.steps() * o.batchSize() / o.examples()),
                 tr.tokens(), o.weightDecay(), o.peakLr(), o.warmup(), o.minLr(), o.clipNorm(),
                 curve.isEmpty() ? 0.0 : curve.getLast().tokensPerSecond(), duration(r.wallSeconds()),
                 r.machine()));
