@@ -35,7 +35,7 @@ final class TrainDemoCommand implements Callable<Integer> {
                     + "(models/ipg-planted): 2 to 5 operations, a step re-checked exactly when its result is 50 or more, "
                     + "8 neurons of blocks.2.mlp.hook_post trained to carry that decision, 2400 scheduled steps with an "
                     + "evaluation every 100 and early stopping at 68 %% greedy probe accuracy; its dev split and planted.json "
-                    + "are written too. The defaults shown below are the standard recipe's; an option given explicitly "
+                    + "are written too. The defaults shown with the other options are the standard recipe's; an option given explicitly "
                     + "overrides either recipe (default: ${DEFAULT-VALUE}).")
     String recipe;
 
