@@ -8,6 +8,7 @@ import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.compare.Comparison;
+import dev.ipg.core.compare.PlantedTruth;
 import dev.ipg.core.compare.Protocol;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
@@ -209,6 +210,12 @@ final class CompareCommand implements Callable<Integer> {
                     + "method's top 2k candidates (default: ${DEFAULT-VALUE}).")
     int groundTruthAll;
 
+    @Option(names = "--ground-truth", paramLabel = "FILE.json",
+            description = "A planted ground truth (a testbed model's planted.json: \"site\" and \"indices\"); at its site, which "
+                    + "must be compared, every method's precision and recall against the planted set are reported at k = its size "
+                    + "and at each curve k, with average precision, beside the ablation ground truth.")
+    Path groundTruthFile;
+
     @Mixin
     DatasetFormatOptions fmt;
 
@@ -312,6 +319,7 @@ final class CompareCommand implements Callable<Integer> {
         Dataset support = fmt.load(supportFile);
         Dataset eval = fmt.load(evalFile);
         Dataset dev = devFile == null ? null : fmt.load(devFile);
+        PlantedTruth planted = groundTruthFile == null ? null : PlantedTruth.read(groundTruthFile);
         List<Dataset> exclude = new ArrayList<>();
         for (Path x : excludeFiles == null ? List.<Path>of() : excludeFiles) {
             exclude.add(fmt.load(x));
@@ -328,6 +336,7 @@ final class CompareCommand implements Callable<Integer> {
             }
             var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
                     new ProgressBar(err), sae);
+            p.plantedTruth(planted);
             // every prompt is checked before the comparison is announced
             support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
             eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());

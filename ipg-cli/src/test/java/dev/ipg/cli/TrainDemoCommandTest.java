@@ -49,4 +49,31 @@ class TrainDemoCommandTest {
         assertEquals("1", r[0]);
         assertTrue(r[2].startsWith("ipg: inconsistent demo model shape") && r[2].strip().lines().count() == 1, r[2]);
     }
+
+    @Test
+    void thePlantedRecipeWritesItsGroundTruthAndItsCommand() throws Exception {
+        Path out = tmp.resolve("planted");
+        String[] r = run("train-demo", "--recipe", "planted", "--out", out.toString(), "--steps", "3", "--batch", "4",
+                "--eval-size", "4", "--probe", "2", "--hidden", "32", "--layers", "3", "--heads", "2", "--kv-heads", "1",
+                "--intermediate", "64");
+        assertEquals("0", r[0], r[2]);
+        assertTrue(r[2].contains("[causal check on 4 eval problems, reflections per answer: intact "), r[2]);
+        assertTrue(Files.readString(out.resolve("planted.json")).contains("\"site\" : \"blocks.2.mlp.hook_post\""));
+        String card = Files.readString(out.resolve("README.md"));
+        assertTrue(card.contains("ipg train-demo --out DIR --recipe planted --steps 3 --seed 1234"), card);
+        assertTrue(card.contains("## Planted mechanism"), card);
+    }
+
+    @Test
+    void plantedRecipeErrorsAreOneLine() {
+        String[] r = run("train-demo", "--recipe", "bogus", "--out", tmp.resolve("a").toString());
+        assertEquals("1", r[0]);
+        assertEquals("ipg: unknown recipe 'bogus': use standard or planted", r[2].strip());
+        r = run("train-demo", "--recipe", "planted", "--out", tmp.resolve("b").toString(), "--layers", "2", "--hidden", "32",
+                "--heads", "2", "--kv-heads", "1", "--intermediate", "64");
+        assertEquals("1", r[0]);
+        assertTrue(r[2].startsWith("ipg: the planted mechanism needs a block of the model (0..1)") && r[2].strip().lines().count() == 1,
+                r[2]);
+        assertTrue(Files.notExists(tmp.resolve("b")));
+    }
 }

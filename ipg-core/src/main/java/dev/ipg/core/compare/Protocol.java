@@ -190,10 +190,13 @@ public final class Protocol {
     public record Stability(String method, double[] dice, double headline) {
     }
 
-    /** One site's protocol. */
+    /**
+     * One site's protocol; {@code plantedTruth} and {@code plantedScores} are null unless a
+     * planted ground truth was given for this site ({@link #plantedTruth(PlantedTruth)}).
+     */
     public record SiteResult(Site site, int width, int[] ks, int headlineK, double original, int evalProblems, Comparison.Result table,
                              List<Condition> conditions, GroundTruth groundTruth, String groundTruthNote, List<Stability> stability,
-                             int halfSize, List<String> verdict) {
+                             int halfSize, List<String> verdict, PlantedTruth plantedTruth, List<PlantedTruth.Score> plantedScores) {
     }
 
     /** Every site. */
@@ -234,6 +237,7 @@ public final class Protocol {
     private final Set<Integer> eos;
     private final Path out;
     private final ProgressListener progress;
+    private PlantedTruth planted;
 
     /**
      * A protocol over {@code spec.sites()}; {@code dev} may be null (no ground truth), and no split
@@ -283,6 +287,23 @@ public final class Protocol {
                 Dataset.requireDisjoint(d, x);
             }
         }
+    }
+
+    /**
+     * Adds a planted ground truth (a testbed's {@code planted.json}): at its site every ranked
+     * method's precision and recall against the planted set are reported, at k = its size and at
+     * each curve k, beside the ablation ground truth. Its site must be one of the sweep's.
+     */
+    public Protocol plantedTruth(PlantedTruth truth) {
+        if (truth != null) {
+            if (!spec.sites().contains(truth.site())) {
+                throw new IpgException(truth.source() + ": the planted site " + truth.site() + " is not among the compared sites "
+                        + spec.sites());
+            }
+            truth.checkWidth(truth.site().width(model.config()));
+        }
+        this.planted = truth;
+        return this;
     }
 
     /** The directory of a site: OUT itself when the sweep has one site. */
@@ -381,7 +402,53 @@ public final class Protocol {
             stab = stability(cmp, dir, ranked, ks, headline, half);
         }
         List<String> verdict = verdict(site, conditions, gt, stab, headline, table);
-        return new SiteResult(site, width, ks, headline, original, orig.length, table, conditions, gt, gtNote, stab, half, verdict);
+        PlantedTruth pt = planted != null && planted.site().equals(site) ? planted : null;
+        List<PlantedTruth.Score> ps = null;
+        if (pt != null) {
+            ps = plantedScores(cmp, site, ranked, ks, pt);
+            verdict = new ArrayList<>(verdict);
+            verdict.add(plantedVerdict(site, pt, ps));
+        }
+        return new SiteResult(site, width, ks, headline, original, orig.length, table, conditions, gt, gtNote, stab, half, verdict,
+                pt, ps);
+    }
+
+    /** Every ranked method's match with the planted set (random: over its seeds). */
+    private List<PlantedTruth.Score> plantedScores(Comparison cmp, Site site, List<Method> ranked, int[] ks, PlantedTruth pt) {
+        List<PlantedTruth.Score> out = new ArrayList<>();
+        for (Method m : ranked) {
+            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            List<double[]> keys = new ArrayList<>();
+            for (int s = 0; s < seeds; s++) {
+                float[] sc = ScoresFile.load(cmp.methodDir(m, s), site).scores();
+                double[] key = new double[sc.length];
+                for (int i = 0; i < sc.length; i++) {
+                    key[i] = base.rank() == Rank.ABS ? Math.abs(sc[i]) : sc[i];
+                }
+                keys.add(key);
+            }
+            out.add(pt.score(m.cliName(), keys, ks));
+        }
+        return out;
+    }
+
+    /** The verdict line of the planted ground truth: IPG's precision at |planted| and average precision against the best other. */
+    static String plantedVerdict(Site site, PlantedTruth pt, List<PlantedTruth.Score> ps) {
+        PlantedTruth.Score ipg = ps.stream().filter(x -> x.method().equals("ipg")).findFirst().orElse(null);
+        PlantedTruth.Score best = null;
+        for (PlantedTruth.Score x : ps) {
+            if (!x.method().equals("ipg") && (best == null || x.averagePrecision() > best.averagePrecision())) {
+                best = x;
+            }
+        }
+        if (ipg == null) {
+            return site + " planted ground truth: IPG not compared";
+        }
+        String rel = best == null ? "" : ipg.averagePrecision() > best.averagePrecision() ? "; best of all methods"
+                : ipg.averagePrecision() == best.averagePrecision() ? "; tied with " + best.method() : "; below " + best.method();
+        return String.format(Locale.ROOT, "%s planted ground truth (%d components): IPG precision = recall @%d %.2f, average precision %.3f%s%s",
+                site, pt.indices().length, pt.indices().length, ipg.precision(), ipg.averagePrecision(), rel,
+                best == null ? "" : String.format(Locale.ROOT, " (%s %.2f, AP %.3f)", best.method(), best.precision(), best.averagePrecision()));
     }
 
     private Condition condition(Comparison cmp, Path dir, List<Method> ranked, int[] ks, String name, double gamma, boolean[] orig, Sae here) {
@@ -811,6 +878,9 @@ public final class Protocol {
                         : String.format(Locale.ROOT, "%+.2f", m.spearman())));
             }
         }
+        if (s.plantedTruth() != null) {
+            PlantedTruth.text(sb, s.plantedTruth(), s.plantedScores(), s.width());
+        }
         if (!s.stability().isEmpty()) {
             sb.append(String.format(Locale.ROOT, "stability: Dice of the top-k sets from two disjoint support halves of %d problems "
                     + "(random: chance level k/width)%n%-24s", s.halfSize(), "method"));
@@ -846,6 +916,9 @@ public final class Protocol {
         j.put("eval_problems", s.evalProblems());
         ObjectNode un = j.putObject("unavailable");
         s.table().unavailable().forEach(un::put);
+        if (s.plantedTruth() != null) {
+            j.set("planted_ground_truth", PlantedTruth.json(s.plantedTruth(), s.plantedScores()));
+        }
         ArrayNode cs = j.putArray("curves");
         for (Condition c : s.conditions()) {
             ObjectNode cj = cs.addObject();

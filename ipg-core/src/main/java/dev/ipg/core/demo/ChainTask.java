@@ -69,14 +69,40 @@ public final class ChainTask {
      * @param maxFactor   largest multiplier (the smallest is 2)
      * @param errorRate   per step, probability of a slip followed by "wait" and the correction
      * @param checkRate   per step, probability of a right result followed by "wait" and a re-check
+     * @param recheckFrom 0: reflection at random at the two rates above; otherwise the rule of the
+     *                    planted testbed: a step whose true result is at least this value is always
+     *                    re-checked ("wait," and the step again), its first result a slip with
+     *                    probability {@code errorRate}; every other step is never re-checked
+     *                    ({@code checkRate} unused)
      */
     public record Spec(int minSteps, int maxSteps, int maxStart, int maxValue, int maxOperand, int maxFactor,
-                       double errorRate, double checkRate) {
+                       double errorRate, double checkRate, int recheckFrom) {
         public Spec {
             if (minSteps < 1 || maxSteps < minSteps || maxStart < 2 || maxValue < maxStart || maxOperand < 2
-                    || maxFactor < 2 || errorRate < 0 || checkRate < 0 || errorRate + checkRate > 1) {
+                    || maxFactor < 2 || errorRate < 0 || checkRate < 0 || errorRate + checkRate > 1
+                    || recheckFrom < 0 || recheckFrom > maxValue) {
                 throw new IpgException("invalid chain task spec: " + this);
             }
+        }
+
+        /** Reflection at random at the given rates (no re-check rule). */
+        public Spec(int minSteps, int maxSteps, int maxStart, int maxValue, int maxOperand, int maxFactor,
+                    double errorRate, double checkRate) {
+            this(minSteps, maxSteps, maxStart, maxValue, maxOperand, maxFactor, errorRate, checkRate, 0);
+        }
+
+        /**
+         * The planted testbed's task: two to five operations, and a step is re-checked exactly
+         * when its result is 50 or more (its first result a slip with probability 0.3), so the
+         * re-check decision depends on the running value and greedy decoding reflects too.
+         */
+        public static Spec planted() {
+            return new Spec(2, 5, 50, 99, 39, 5, 0.30, 0, 50);
+        }
+
+        /** Whether this spec re-checks by the value rule rather than at random. */
+        public boolean ruleBased() {
+            return recheckFrom > 0;
         }
 
         /** The demo model's task. */
@@ -86,7 +112,7 @@ public final class ChainTask {
 
         /** The same problems with solutions that never reflect. */
         public Spec withoutReflection() {
-            return new Spec(minSteps, maxSteps, maxStart, maxValue, maxOperand, maxFactor, 0, 0);
+            return new Spec(minSteps, maxSteps, maxStart, maxValue, maxOperand, maxFactor, 0, 0, 0);
         }
     }
 
@@ -181,7 +207,14 @@ public final class ChainTask {
                 sb.append(' ');
             }
             double u = rng.nextDouble();
-            if (u < spec.errorRate()) {
+            if (spec.ruleBased()) {
+                if (s.after() >= spec.recheckFrom()) {
+                    int first = u < spec.errorRate() ? slip(s.after(), rng) : s.after();
+                    sb.append(s.written(first)).append(" wait, ");
+                    reflections++;
+                    corrections += first != s.after() ? 1 : 0;
+                }
+            } else if (u < spec.errorRate()) {
                 sb.append(s.written(slip(s.after(), rng))).append(" wait, ");
                 reflections++;
                 corrections++;
@@ -205,6 +238,21 @@ public final class ChainTask {
             sb.append(s.written(s.after())).append('.');
         }
         return sb.append("\n#### ").append(p.answer()).toString();
+    }
+
+    /**
+     * The solution text with every re-check removed: each {@code "a op b=x wait, "} before a step
+     * deleted, which leaves {@link #cleanSolution} of the same problem.
+     */
+    public static String withoutRechecks(String solution) {
+        return RECHECK.matcher(solution).replaceAll("");
+    }
+
+    private static final java.util.regex.Pattern RECHECK = java.util.regex.Pattern.compile("[^ ]+ wait, ");
+
+    /** Whether a written step result is re-checked by the rule of {@code spec} (always false for random reflection). */
+    public boolean rechecks(Step s) {
+        return spec.ruleBased() && s.after() >= spec.recheckFrom();
     }
 
     /** A plausible wrong result near {@code r}: off by 1, 2 or 10, or its two digits swapped; never r, never negative. */

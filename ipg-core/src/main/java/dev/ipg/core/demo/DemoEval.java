@@ -64,6 +64,12 @@ public final class DemoEval {
      */
     public static Result run(Transformer model, Tokenizer tok, List<DemoData.Example> examples, SamplingParams sampling,
                              int maxNewTokens, int batch) {
+        return run(model, tok, examples, sampling, maxNewTokens, batch, Hooks.none());
+    }
+
+    /** As {@link #run(Transformer, Tokenizer, List, SamplingParams, int, int)}, with {@code hooks} applied to every pass. */
+    public static Result run(Transformer model, Tokenizer tok, List<DemoData.Example> examples, SamplingParams sampling,
+                             int maxNewTokens, int batch, Hooks hooks) {
         Set<Integer> eos = Set.of(CharVocabulary.IM_END, CharVocabulary.END_OF_TEXT);
         Signal.Correct correct = new Signal.Correct();
         Signal.Reflection reflection = new Signal.Reflection();
@@ -81,7 +87,7 @@ public final class DemoEval {
             SamplingParams sp = new SamplingParams(sampling.temperature(), sampling.topK(), sampling.topP(),
                     sampling.seed() + b0 / batch);
             var opts = new Generator.Options(sp, maxNewTokens, eos, List.of(), null);
-            List<Generator.Completion> out = new Generator(model).generate(prompts, opts, Hooks.none(), null);
+            List<Generator.Completion> out = new Generator(model).generate(prompts, opts, hooks, null);
             for (int i = 0; i < part.size(); i++) {
                 Generator.Completion c = out.get(i);
                 String text = tok.decode(c.tokens(), true);

@@ -60,16 +60,31 @@ public final class DemoRecipe {
      * @param probeSize    eval problems answered greedily at each held-out evaluation
      * @param temperature  sampling temperature of the reported sampled accuracy and of generation_config.json
      * @param dtype        storage type of model.safetensors
+     * @param planted      the planted mechanism of the testbed recipe (null: none, the demo model)
      */
     public record Options(DemoModel model, ChainTask.Spec task, int trainSize, int supportSize, int evalSize, int steps,
                           int batchSize, double peakLr, double minLr, int warmup, double weightDecay, double clipNorm,
-                          long seed, int evalEvery, int probeSize, double temperature, DType dtype) {
+                          long seed, int evalEvery, int probeSize, double temperature, DType dtype, Planted planted) {
 
         public Options {
             if (supportSize < 1 || evalSize < 1 || trainSize < 0 || probeSize < 0 || probeSize > evalSize) {
                 throw new IpgException("demo data sizes must be positive (probe at most the eval size): train "
                         + trainSize + ", support " + supportSize + ", eval " + evalSize + ", probe " + probeSize);
             }
+            if (planted != null && (planted.layer() >= model.layers() || planted.count() > model.intermediate()
+                    || planted.perBatch() > batchSize || !task.ruleBased())) {
+                throw new IpgException("the planted mechanism needs a block of the model (0.." + (model.layers() - 1)
+                        + "), at most " + model.intermediate() + " neurons, at most the batch size (" + batchSize
+                        + ") of ablated examples and a rule-based task; got " + planted);
+            }
+        }
+
+        /** Without a planted mechanism. */
+        public Options(DemoModel model, ChainTask.Spec task, int trainSize, int supportSize, int evalSize, int steps,
+                       int batchSize, double peakLr, double minLr, int warmup, double weightDecay, double clipNorm,
+                       long seed, int evalEvery, int probeSize, double temperature, DType dtype) {
+            this(model, task, trainSize, supportSize, evalSize, steps, batchSize, peakLr, minLr, warmup, weightDecay,
+                    clipNorm, seed, evalEvery, probeSize, temperature, dtype, null);
         }
 
         /** The recipe of the shipped model. */
@@ -78,14 +93,32 @@ public final class DemoRecipe {
                     0.1, 1.0, 1234, 500, 100, 0.6, DType.F32);
         }
 
+        /**
+         * The recipe of the planted-mechanism testbed ({@code models/ipg-planted}): the demo
+         * architecture on {@link ChainTask.Spec#planted()}, with {@link Planted#standard()}.
+         */
+        public static Options testbed() {
+            return new Options(DemoModel.standard(), ChainTask.Spec.planted(), 0, 200, 500, 2400, 16, 2e-3, 1e-4, 100,
+                    0.1, 1.0, 1234, 100, 100, 0.6, DType.F32, Planted.standard());
+        }
+
+        /** The named recipe: {@code standard} (the demo model) or {@code planted} (the testbed). */
+        public static Options named(String name) {
+            return switch (name) {
+                case "standard" -> standard();
+                case "planted" -> testbed();
+                default -> throw new IpgException("unknown recipe '" + name + "': use standard or planted");
+            };
+        }
+
         public Options withSteps(int s) {
             return new Options(model, task, trainSize, supportSize, evalSize, s, batchSize, peakLr, minLr,
-                    Math.min(warmup, s), weightDecay, clipNorm, seed, evalEvery, probeSize, temperature, dtype);
+                    Math.min(warmup, s), weightDecay, clipNorm, seed, evalEvery, probeSize, temperature, dtype, planted);
         }
 
         public Options withSeed(long s) {
             return new Options(model, task, trainSize, supportSize, evalSize, steps, batchSize, peakLr, minLr, warmup,
-                    weightDecay, clipNorm, s, evalEvery, probeSize, temperature, dtype);
+                    weightDecay, clipNorm, s, evalEvery, probeSize, temperature, dtype, planted);
         }
 
         int examples() {
@@ -111,7 +144,44 @@ public final class DemoRecipe {
      * @param machine     threads and kernels the build ran on
      */
     public record Report(long parameters, Trainer.Result training, DemoEval.Result greedy, DemoEval.Result sampled,
-                         double wallSeconds, String trainStats, String machine) {
+                         double wallSeconds, String trainStats, String machine, PlantedCheck planted) {
+    }
+
+    /**
+     * The causal check of a planted mechanism on the first {@link #CHECK_SIZE} eval problems, greedy.
+     *
+     * @param indices the planted neurons
+     * @param intact  the model as it is
+     * @param ablated the planted neurons zeroed
+     * @param random  as many random neurons of the same site zeroed, one result per seed 0, 1, ...
+     */
+    public record PlantedCheck(int[] indices, DemoEval.Result intact, DemoEval.Result ablated, List<DemoEval.Result> random) {
+        public PlantedCheck {
+            indices = indices.clone();
+            random = List.copyOf(random);
+        }
+    }
+
+    /** Eval problems of the causal check written to the model card. */
+    public static final int CHECK_SIZE = 200;
+    /** Random sets of the causal check. */
+    public static final int CHECK_SEEDS = 10;
+
+    /** The random neuron set of seed {@code seed}: {@code count} distinct of {@code 0..width-1} avoiding {@code planted}, sorted. */
+    public static int[] randomSet(long seed, int width, int count, int[] planted) {
+        java.util.Set<Integer> avoid = new java.util.HashSet<>();
+        for (int i : planted) {
+            avoid.add(i);
+        }
+        java.util.SplittableRandom rng = new java.util.SplittableRandom(seed);
+        java.util.TreeSet<Integer> out = new java.util.TreeSet<>();
+        while (out.size() < count) {
+            int c = rng.nextInt(width);
+            if (!avoid.contains(c)) {
+                out.add(c);
+            }
+        }
+        return out.stream().mapToInt(Integer::intValue).toArray();
     }
 
     /** Max new tokens when answering: more than the longest solution the task writes. */
@@ -206,6 +276,12 @@ public final class DemoRecipe {
         DemoData.writeJsonl(dir.resolve("train.jsonl"), data.train());
         DemoData.writeJsonl(dir.resolve("support.jsonl"), data.support());
         DemoData.writeJsonl(dir.resolve("eval.jsonl"), data.eval());
+        int[] plantedIdx = null;
+        if (o.planted() != null) {
+            DemoData.writeJsonl(dir.resolve("dev.jsonl"), DemoData.dev(task, o.seed(), o.supportSize(), data));
+            plantedIdx = o.planted().indices(o.seed(), o.model().intermediate());
+            writeText(dir.resolve(Planted.FILE), o.planted().json(plantedIdx, o.task()));
+        }
 
         ModelConfig cfg = o.model().config();
         Trainer.Result training;
@@ -220,6 +296,19 @@ public final class DemoRecipe {
                 saved.restoreWeights(weights);
             }
             Trainer trainer = new Trainer(cfg, weights, kernels, pool);
+            if (o.planted() != null) {
+                List<DemoData.Example> clean = new ArrayList<>(data.train().size());
+                for (DemoData.Example e : data.train()) {
+                    clean.add(new DemoData.Example(e.question(), ChainTask.withoutRechecks(e.answer()), e.gold(), e.steps(), 0));
+                }
+                trainer.ablation(new Trainer.Ablation(o.planted().tensor(), plantedIdx, encode(tok, clean),
+                        o.planted().perBatch()));
+                if (o.planted().stopAt() > 0) {
+                    trainer.stopWhen("greedy_accuracy", o.planted().stopAt());
+                }
+                listener.stage("planted: neurons " + java.util.Arrays.toString(plantedIdx) + " of " + o.planted().site()
+                        + " carry the re-check decision (ablated term on " + o.planted().perBatch() + " examples per batch)");
+            }
             listener.stage(String.format(java.util.Locale.ROOT, "model: %,d parameters (hidden %d, %d layers, %d/%d heads, mlp %d)",
                     cfg.parameterCount(), cfg.hiddenSize(), cfg.numLayers(), cfg.numHeads(), cfg.numKvHeads(),
                     cfg.intermediateSize()));
@@ -267,17 +356,38 @@ public final class DemoRecipe {
             listener.stage("evaluating the written model on " + data.eval().size() + " eval problems");
             DemoEval.Result greedy;
             DemoEval.Result sampled;
+            PlantedCheck check = null;
             try (Transformer loaded = Transformer.load(dir, kernels, pool); Tokenizer tok2 = Tokenizer.load(dir)) {
                 greedy = DemoEval.run(loaded, tok2, data.eval(), SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH);
                 sampled = DemoEval.run(loaded, tok2, data.eval(), new SamplingParams(o.temperature(), 0, 1.0, o.seed()),
                         MAX_NEW_TOKENS, EVAL_BATCH);
+                if (plantedIdx != null) {
+                    listener.stage("causal check: the planted set and " + CHECK_SEEDS + " random sets of "
+                            + plantedIdx.length + " ablated on " + CHECK_SIZE + " eval problems");
+                    check = check(loaded, tok2, data.eval().subList(0, Math.min(CHECK_SIZE, data.eval().size())),
+                            o.planted().site(), o.model().intermediate(), plantedIdx);
+                }
             }
             double wall = (System.nanoTime() - t0) / 1e9;
             Report report = new Report(cfg.parameterCount(), training, greedy, sampled, wall, stats,
-                    pool.threads() + " threads, " + kernels.name() + " kernels");
+                    pool.threads() + " threads, " + kernels.name() + " kernels", check);
             writeText(dir.resolve("README.md"), ModelCard.text(o, report, command, Files.size(dir.resolve("model.safetensors"))));
             return report;
         }
+    }
+
+    /** The causal check of {@code indices} at {@code site} on {@code problems}, greedy. */
+    public static PlantedCheck check(Transformer model, Tokenizer tok, List<DemoData.Example> problems,
+                                     dev.ipg.core.model.Site site, int width, int[] indices) {
+        DemoEval.Result intact = DemoEval.run(model, tok, problems, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH);
+        DemoEval.Result ablated = DemoEval.run(model, tok, problems, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH,
+                Planted.ablate(site, width, indices));
+        List<DemoEval.Result> random = new ArrayList<>();
+        for (int s = 0; s < CHECK_SEEDS; s++) {
+            random.add(DemoEval.run(model, tok, problems, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH,
+                    Planted.ablate(site, width, randomSet(s, width, indices.length, indices))));
+        }
+        return new PlantedCheck(indices, intact, ablated, random);
     }
 
     /** Chat-formatted training sequences: prompt, solution, {@code <|im_end|>}; only the reply is scored. */

@@ -26,12 +26,25 @@ final class ModelCard {
             sol = task.solve(ex, rng);
         } while (sol.corrections() == 0 || ex.steps().size() < 3);
         StringBuilder sb = new StringBuilder();
-        sb.append("# ipg demo reasoning model\n\n");
-        sb.append("A tiny Llama trained from scratch by `ipg train-demo` on a synthetic multi-step arithmetic task, ")
+        Planted pl = o.planted();
+        if (pl != null) {
+            sb.append("# ipg planted-mechanism testbed\n\n");
+            sb.append("A tiny Llama trained from scratch by `ipg train-demo --recipe planted` on a synthetic multi-step ")
+                    .append("arithmetic task whose re-check decision follows a known rule, with a **planted mechanism**: a ")
+                    .append("designated set of MLP neurons made, by a counterfactual term of the training objective, to carry ")
+                    .append("that decision (InterpBench-style ground truth for attribution methods). Unlike the demo model it ")
+                    .append("reflects under greedy decoding, its answers vary in length, and its greedy accuracy leaves headroom. ")
+                    .append("It is a Hugging Face model directory and loads like any downloaded checkpoint.\n\n");
+        } else {
+            sb.append("# ipg demo reasoning model\n\n");
+        }
+        if (pl == null) {
+            sb.append("A tiny Llama trained from scratch by `ipg train-demo` on a synthetic multi-step arithmetic task, ")
                 .append("so that Integrated Policy Gradient can be tried end to end on a laptop: its answers depend on a chain ")
                 .append("of written steps, and it sometimes reflects (\"wait, ...\") to re-check or correct a step, so ")
                 .append("accuracy, length and reflection vary from sample to sample. It is a Hugging Face model directory and ")
                 .append("loads like any downloaded checkpoint.\n\n");
+        }
         sb.append("## Task\n\n");
         sb.append("Start from a number and apply ").append(t.minSteps()).append(" to ").append(t.maxSteps())
                 .append(" operations in order (add or subtract 2..").append(t.maxOperand()).append(", multiply by 2..")
@@ -39,13 +52,26 @@ final class ModelCard {
                 .append(". The model writes one step per operation and ends with a GSM8K-style answer line.\n\n");
         sb.append("```\nuser:      ").append(ex.question()).append("\nassistant: ")
                 .append(sol.text().replace("\n", "\n           ")).append("\n```\n\n");
-        sb.append(String.format(Locale.ROOT, "In the training solutions, each step is followed by \"wait,\" and a second "
-                + "computation with probability %.2f: a slip (off by 1, 2 or 10, or digits swapped) that the second "
-                + "computation corrects with probability %.2f, a right result that it confirms with probability %.2f. "
-                + "Training set: %s.%n%n", t.errorRate() + t.checkRate(), t.errorRate(), t.checkRate(), r.trainStats()));
+        if (t.ruleBased()) {
+            sb.append(String.format(Locale.ROOT, "In the training solutions, a step whose result is %d or more is always "
+                    + "re-checked: its first result is followed by \"wait,\" and the step computed again; that first result is "
+                    + "a slip (off by 1, 2 or 10, or digits swapped) with probability %.2f, which the re-check corrects. Every "
+                    + "other step is never re-checked. Training set: %s.%n%n", t.recheckFrom(), t.errorRate(), r.trainStats()));
+        } else {
+            sb.append(String.format(Locale.ROOT, "In the training solutions, each step is followed by \"wait,\" and a second "
+                    + "computation with probability %.2f: a slip (off by 1, 2 or 10, or digits swapped) that the second "
+                    + "computation corrects with probability %.2f, a right result that it confirms with probability %.2f. "
+                    + "Training set: %s.%n%n", t.errorRate() + t.checkRate(), t.errorRate(), t.checkRate(), r.trainStats()));
+        }
         sb.append("Files `train.jsonl`, `support.jsonl` (").append(o.supportSize()).append(" problems) and `eval.jsonl` (")
                 .append(o.evalSize()).append(" problems) hold the splits in GSM8K shape (`question`, `answer` ending in ")
                 .append("`#### N`); no question occurs in two splits. Support and eval answers are clean solutions.\n\n");
+        if (pl != null) {
+            sb.append("`dev.jsonl` (").append(o.supportSize()).append(" problems) is the dev split of `ipg compare --dev`: ")
+                    .append("clean solutions from the fourth random stream of the seed, sharing no question with the other ")
+                    .append("splits (`DemoData.dev`).\n\n");
+            plantedSection(sb, o, r);
+        }
         sb.append("## Model\n\n");
         sb.append(String.format(Locale.ROOT, "- Llama architecture (RMSNorm, RoPE theta 10000, SwiGLU, grouped-query attention), "
                 + "untied LM head%n- hidden %d, %d layers, %d query heads and %d key/value heads of width %d, MLP %d, "
@@ -60,6 +86,15 @@ final class ModelCard {
         sb.append("```\n").append(command).append("\n```\n\n");
         Trainer.Result tr = r.training();
         List<Trainer.Progress> curve = tr.curve();
+        int trained = curve.isEmpty() ? o.steps() : curve.getLast().step();
+        if (pl != null && pl.stopAt() > 0) {
+            sb.append(String.format(Locale.ROOT, "- early stopping: training ends after the first held-out evaluation (every "
+                    + "%d steps) whose greedy probe accuracy is at least %.0f %%; the learning-rate schedule is that of %d "
+                    + "steps; this build stopped after step %d%n", o.evalEvery(), 100 * pl.stopAt(), o.steps(), trained));
+            sb.append(String.format(Locale.ROOT, "- planted term: for the first %d examples of every batch, the model with the "
+                    + "planted neurons zeroed is also trained on the same problem's solution without re-checks (the loss "
+                    + "is the mean over the scored tokens of both)%n", pl.perBatch()));
+        }
         sb.append(String.format(Locale.ROOT, "- seed %d (data, initialization, data order, sampling)%n"
                         + "- %d steps of %d examples (%d training examples, each seen %s), %,d tokens%n"
                         + "- AdamW (beta 0.9/0.95, eps 1e-8, weight decay %.2g on projection matrices and the LM head, none on "
@@ -69,8 +104,9 @@ final class ModelCard {
                         + "(data, training, evaluation) %s on %s%n- the build is deterministic for a given kernel implementation "
                         + "and does not depend on the thread count; other kernels round differently and give a slightly "
                         + "different model%n%n",
-                o.seed(), o.steps(), o.batchSize(), o.examples(),
-                o.trainSize() == 0 ? "once" : String.format(Locale.ROOT, "%.1f times", (double) o.steps() * o.batchSize() / o.examples()),
+                o.seed(), trained, o.batchSize(), o.examples(),
+                trained < o.steps() ? String.format(Locale.ROOT, "at most once: %d of them seen", (long) trained * o.batchSize())
+                        : o.trainSize() == 0 ? "once" : String.format(Locale.ROOT, "%.1f times", (double) o.steps() * o.batchSize() / o.examples()),
                 tr.tokens(), o.weightDecay(), o.peakLr(), o.warmup(), o.minLr(), o.clipNorm(),
                 curve.isEmpty() ? 0.0 : curve.getLast().tokensPerSecond(), duration(r.wallSeconds()),
                 r.machine()));
@@ -99,6 +135,43 @@ final class ModelCard {
                 .append("and \"hmm\" as whole words.\n\n");
         sb.append("## Use\n\n```\nipg generate -m DIR --chat -p \"Start with 23, add 9, times 2, minus 17.\"\n```\n");
         return sb.toString();
+    }
+
+    private static void plantedSection(StringBuilder sb, DemoRecipe.Options o, DemoRecipe.Report r) {
+        Planted pl = o.planted();
+        DemoRecipe.PlantedCheck c = r.planted();
+        sb.append("## Planted mechanism\n\n");
+        sb.append(String.format(Locale.ROOT, "- site: `%s` (%d neurons)%n- planted neurons (%d): `%s`%n- carries: the %s "
+                        + "(a step whose result is %d or more is re-checked)%n- how: `%s` columns zeroed = those neurons "
+                        + "ablated; with them ablated the model is trained on the same problems' solutions without re-checks, "
+                        + "intact on the solutions with them%n- machine-readable: `%s` (site, indices)%n%n",
+                pl.site(), o.model().intermediate(), c.indices().length, java.util.Arrays.toString(c.indices()),
+                Planted.CARRIES, o.task().recheckFrom(), pl.tensor(), Planted.FILE));
+        sb.append(String.format(Locale.ROOT, "Causal check, greedy, the first %d eval problems (reflections: \"wait\" and "
+                + "the other reflection words per answer):%n%n", c.intact().total()));
+        sb.append("| model | accuracy | mean tokens | reflections per answer |\n|---|---:|---:|---:|\n");
+        checkRow(sb, "intact", c.intact());
+        checkRow(sb, "planted " + c.indices().length + " ablated", c.ablated());
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = Double.NEGATIVE_INFINITY;
+        double sum = 0;
+        double acc = 0;
+        double tok = 0;
+        for (DemoEval.Result x : c.random()) {
+            lo = Math.min(lo, x.reflections());
+            hi = Math.max(hi, x.reflections());
+            sum += x.reflections();
+            acc += x.accuracy();
+            tok += x.meanTokens();
+        }
+        int n = c.random().size();
+        sb.append(String.format(Locale.ROOT, "| %d random sets of %d ablated (mean; reflections range) | %.1f %% | %.1f | %.3f (%.3f-%.3f) |%n%n",
+                n, c.indices().length, 100 * acc / n, tok / n, sum / n, lo, hi));
+    }
+
+    private static void checkRow(StringBuilder sb, String name, DemoEval.Result x) {
+        sb.append(String.format(Locale.ROOT, "| %s | %.1f %% (%d/%d) | %.1f | %.3f |%n", name, 100 * x.accuracy(), x.correct(),
+                x.total(), x.meanTokens(), x.reflections()));
     }
 
     private static void row(StringBuilder sb, String name, DemoEval.Result r) {

@@ -144,9 +144,40 @@ public final class Trainer {
         Map<String, Double> measure(Transformer model, int step);
     }
 
+    /**
+     * A counterfactual term of the objective, the way a mechanism is planted: for the first
+     * {@code perBatch} examples of every batch, the model with the given columns of
+     * {@code tensor} zeroed (for a {@code down_proj}, exactly the ablation of those MLP neurons at
+     * {@code mlp.hook_post}) is also trained on {@code targets.get(i)}, the counterfactual
+     * completion of training example i. The objective becomes
+     * <pre>
+     *   loss = -(1 / (N + N_abl)) ( sum_batch log p(x) + sum_first_perBatch log p_ablated(x_target) )
+     * </pre>
+     * and the zeroed columns take no gradient from the ablated pass (in the ablated model they do
+     * not exist). What the ablated model must not do and the intact model must do can then only
+     * be carried by those columns' units.
+     *
+     * @param tensor   weight name, a 2-D matrix of shape (rows, cols)
+     * @param columns  zeroed column indices
+     * @param targets  counterfactual trajectory of each training example (same order and size)
+     * @param perBatch examples per batch that also get the ablated term (at most the batch size)
+     */
+    public record Ablation(String tensor, int[] columns, List<Trajectory> targets, int perBatch) {
+        public Ablation {
+            columns = columns.clone();
+            targets = List.copyOf(targets);
+            if (perBatch < 1 || columns.length == 0) {
+                throw new IpgException("an ablation term needs at least one column and one example per batch");
+            }
+        }
+    }
+
     private final ModelConfig config;
     private final HeapTensors weights;
     private final Transformer model;
+    private Ablation ablation;
+    private String stopMetric;
+    private double stopAt;
 
     /** Binds a model to {@code weights}; the trainer will update them in place. */
     public Trainer(ModelConfig config, HeapTensors weights, Kernels kernels, Parallel pool) {
@@ -156,6 +187,34 @@ public final class Trainer {
         this.config = config;
         this.weights = weights;
         this.model = Transformer.of(config, weights, kernels, pool);
+    }
+
+    /** Adds the counterfactual term {@code a} to the objective (null: none). */
+    public Trainer ablation(Ablation a) {
+        if (a != null) {
+            var t = weights.tensors().get(a.tensor());
+            if (t == null || t.shape().length != 2) {
+                throw new IpgException("ablation term: no 2-D weight " + a.tensor());
+            }
+            for (int c : a.columns()) {
+                if (c < 0 || c >= t.shape()[1]) {
+                    throw new IpgException("ablation term: column " + c + " outside 0.." + (t.shape()[1] - 1) + " of " + a.tensor());
+                }
+            }
+        }
+        this.ablation = a;
+        return this;
+    }
+
+    /**
+     * Early stopping: training ends after the first held-out evaluation whose probe reports
+     * {@code metric} at least {@code atLeast} (null metric: never). The learning-rate schedule is
+     * that of the full run.
+     */
+    public Trainer stopWhen(String metric, double atLeast) {
+        this.stopMetric = metric;
+        this.stopAt = atLeast;
+        return this;
     }
 
     /** The model over the trained weights. */
@@ -257,6 +316,13 @@ public final class Trainer {
         AdamW opt = new AdamW(params, decayed(weights), o.adam());
         ReverseMode rm = new ReverseMode(model);
         checkBudget(rm, train, o.batchSize());
+        if (ablation != null) {
+            if (ablation.targets().size() != train.size() || ablation.perBatch() > o.batchSize()) {
+                throw new IpgException("ablation term: " + ablation.targets().size() + " targets for " + train.size()
+                        + " training examples, " + ablation.perBatch() + " per batch of " + o.batchSize());
+            }
+            checkBudget(rm, ablation.targets(), ablation.perBatch());
+        }
         SplittableRandom order = new SplittableRandom(o.seed());
         int[] perm = permutation(train.size(), order);
         int cursor = 0;
@@ -293,10 +359,14 @@ public final class Trainer {
         for (int step = first; step < o.steps(); step++) {
             long t0 = System.nanoTime();
             List<Trajectory> batch = new ArrayList<>(o.batchSize());
+            List<Trajectory> ablated = new ArrayList<>();
             for (int b = 0; b < o.batchSize(); b++) {
                 if (cursor == perm.length) {
                     perm = permutation(train.size(), order);
                     cursor = 0;
+                }
+                if (ablation != null && b < ablation.perBatch()) {
+                    ablated.add(ablation.targets().get(perm[cursor]));
                 }
                 batch.add(train.get(perm[cursor++]));
             }
@@ -311,8 +381,16 @@ public final class Trainer {
                 objective += x;
             }
             Map<String, float[]> grads = r.gradients().byName();
+            int scoredAll = scored;
+            if (!ablated.isEmpty()) {
+                for (Trajectory t : ablated) {
+                    scoredAll += t.scored();
+                    tokens += t.tokens().length;
+                }
+                addAblatedGradients(rm, ablated, grads);
+            }
             // d loss / d w = -(1/N) d objective / d w
-            float scale = -1f / scored;
+            float scale = -1f / scoredAll;
             double sq = 0;
             for (float[] g : grads.values()) {
                 for (int i = 0; i < g.length; i++) {
@@ -349,12 +427,58 @@ public final class Trainer {
                         probe == null ? Map.of() : probe.measure(model, done));
                 evals.add(e);
                 listener.evaluated(e);
+                Double m = stopMetric == null ? null : e.metrics().get(stopMetric);
+                if (m != null && m >= stopAt) {
+                    break;
+                }
             }
             if (o.checkpointEvery() > 0 && done % o.checkpointEvery() == 0 && done < o.steps()) {
                 listener.checkpoint(new Checkpoint(done, opt.state(), curve, evals, tokens, trainNanos / 1e9));
             }
         }
         return new Result(curve, evals, trainNanos / 1e9, tokens);
+    }
+
+    /**
+     * Adds to {@code grads} the gradient of the ablated term's summed log-probabilities over
+     * {@code ablated}: the ablation's columns are zeroed for the pass and restored after it, and
+     * take no gradient from it.
+     */
+    void addAblatedGradients(ReverseMode rm, List<Trajectory> ablated, Map<String, float[]> grads) {
+        var t = weights.tensors().get(ablation.tensor());
+        float[] w = t.values();
+        int rows = Math.toIntExact(t.shape()[0]);
+        int cols = Math.toIntExact(t.shape()[1]);
+        int[] c = ablation.columns();
+        float[] saved = new float[rows * c.length];
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < c.length; j++) {
+                saved[i * c.length + j] = w[i * cols + c[j]];
+                w[i * cols + c[j]] = 0f;
+            }
+        }
+        Map<String, float[]> g2;
+        try {
+            g2 = rm.weightGradients(ablated).gradients().byName();
+        } finally {
+            for (int i = 0; i < rows; i++) {
+                for (int j = 0; j < c.length; j++) {
+                    w[i * cols + c[j]] = saved[i * c.length + j];
+                }
+            }
+        }
+        float[] own = g2.get(ablation.tensor());
+        for (int i = 0; i < rows; i++) {
+            for (int j = 0; j < c.length; j++) {
+                own[i * cols + c[j]] = 0f;
+            }
+        }
+        g2.forEach((name, g) -> {
+            float[] into = grads.get(name);
+            for (int i = 0; i < g.length; i++) {
+                into[i] += g[i];
+            }
+        });
     }
 
     /** Mean loss per scored token of {@code examples} under the current weights (forward only). */

@@ -130,6 +130,33 @@ class DemoRecipeTest {
     }
 
     @Test
+    void thePlantedRecipeIsDeterministicForASeedAndWritesItsGroundTruth() throws Exception {
+        // a tiny planted build (2 layers, the set in block 1), twice: the same bytes, planted.json as the recipe picks it
+        DemoRecipe.Options o = new DemoRecipe.Options(new DemoModel(32, 2, 2, 1, 64, 128, 256), ChainTask.Spec.planted(), 0, 20, 12,
+                6, 4, 2e-3, 1e-4, 2, 0.1, 1.0, 5, 3, 4, 0.6, DType.F32, new Planted(1, 4, 2, 0));
+        byte[][] weights = new byte[2][];
+        for (int run = 0; run < 2; run++) {
+            Path out = tmp.resolve("planted" + run);
+            try (Parallel pool = Parallel.of(1 + run)) {
+                DemoRecipe.Report r = DemoRecipe.build(out, o, KernelsProvider.lookup(), pool, new DemoRecipe.Listener() {
+                }, "ipg train-demo --out DIR --recipe planted");
+                assertEquals(DemoRecipe.CHECK_SEEDS, r.planted().random().size());
+            }
+            weights[run] = Files.readAllBytes(out.resolve("model.safetensors"));
+            var j = new com.fasterxml.jackson.databind.ObjectMapper().readTree(out.resolve(Planted.FILE).toFile());
+            assertEquals("blocks.1.mlp.hook_post", j.get("site").asText());
+            int[] idx = new int[j.get("indices").size()];
+            for (int i = 0; i < idx.length; i++) {
+                idx[i] = j.get("indices").get(i).asInt();
+            }
+            org.junit.jupiter.api.Assertions.assertArrayEquals(o.planted().indices(5, 64), idx);
+            assertTrue(Files.isRegularFile(out.resolve("dev.jsonl")));
+            assertTrue(Files.readString(out.resolve("README.md")).contains("## Planted mechanism"));
+        }
+        org.junit.jupiter.api.Assertions.assertArrayEquals(weights[0], weights[1], "two planted builds with one seed differ");
+    }
+
+    @Test
     void refusesANonEmptyTarget() throws Exception {
         Path out = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(out.resolve("x"), "x");
