@@ -143,7 +143,7 @@ final class VectorGemm {
     /**
      * Packs weight rows {@code [j0, j0 + nc)}, columns {@code [k0, k0 + kc)} as f32 panels of NR rows:
      * {@code bp[p*kc*NR + kk*NR + jj] = w[j0 + p*NR + jj, k0 + kk]}, rows past the end as zeros.
-     * Full 16 x 16 blocks are transposed in registers; the rest is scattered one row at a time.
+     * Full 16 x 16 blocks go through {@link #transpose16}; the rest is scattered one row at a time.
      */
     static void packB(Matrix w, int j0, int nc, int k0, int kc, float[] bp, Scratch s) {
         int panels = (nc + NR - 1) / NR;
