@@ -143,9 +143,9 @@ final class VectorGemm {
     /**
      * Packs weight rows {@code [j0, j0 + nc)}, columns {@code [k0, k0 + kc)} as f32 panels of NR rows:
      * {@code bp[p*kc*NR + kk*NR + jj] = w[j0 + p*NR + jj, k0 + kk]}, rows past the end as zeros.
-     * Full 16 x 16 blocks are transposed in registers; the rest is scattered one row at a time.
+     * Full 16 x 16 blocks go through {@link #transpose16}; the rest is scattered one row at a time.
      */
-    private static void packB(Matrix w, int j0, int nc, int k0, int kc, float[] bp, Scratch s) {
+    static void packB(Matrix w, int j0, int nc, int k0, int kc, float[] bp, Scratch s) {
         int panels = (nc + NR - 1) / NR;
         MemorySegment seg = w.data();
         boolean bf = w.dtype() == DType.BF16;
@@ -158,7 +158,7 @@ final class VectorGemm {
                 if (L == 16 && r0 + L <= nc && w.dtype() != DType.F16) {
                     long off = (j0 + r0) * rowBytes + (long) k0 * w.dtype().bytes();
                     for (; kk <= kc - L; kk += L) {
-                        transpose16(seg, off + (long) kk * w.dtype().bytes(), rowBytes, bf, bp, base + kk * NR, NR);
+                        transpose16(seg, off + (long) kk * w.dtype().bytes(), rowBytes, bf, bp, base + kk * NR, NR, s.block);
                     }
                 }
                 for (int r = 0; r < L; r++) {
@@ -211,142 +211,74 @@ final class VectorGemm {
 
     /**
      * Transposes a 16 x 16 block: 16 weight rows ({@code rowBytes} apart from {@code off}), 16 columns
-     * each, into {@code dst[d + kk*stride + r]}. Four stages of two-vector lane selects. The loads
-     * are written out (not a helper call) so that they are always inlined.
+     * each, into {@code dst[d + kk*stride + r]}. Four stages of two-vector lane selects, in two
+     * passes through the 256-float scratch {@code t}: stages 8 and 4 from the rows into {@code t},
+     * stages 2 and 1 from {@code t} into {@code dst}. Each pass is a loop over four independent
+     * groups of four rows, so each method is a small compile unit (the four stages of all sixteen
+     * rows in one method are too large for C1, which then never profiles it for C2, and the
+     * interpreted Vector API allocates for every operation) and no vector lives across a call.
      */
-    private static void transpose16(MemorySegment seg, long off, long rowBytes, boolean bf, float[] dst, int d, int stride) {
-        FloatVector v0, v1, v2, v3, v4, v5, v6, v7, v8, v9, v10, v11, v12, v13, v14, v15;
-        if (bf) {
-            v0 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v1 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v2 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 2 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v3 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 3 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v4 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 4 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v5 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 5 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v6 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 6 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v7 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 7 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v8 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 8 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v9 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 9 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v10 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 10 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v11 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 11 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v12 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 12 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v13 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 13 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v14 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 14 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-            v15 = ((IntVector) ShortVector.fromMemorySegment(H, seg, off + 15 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
-                    .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
-        } else {
-            v0 = FloatVector.fromMemorySegment(F, seg, off, LE);
-            v1 = FloatVector.fromMemorySegment(F, seg, off + rowBytes, LE);
-            v2 = FloatVector.fromMemorySegment(F, seg, off + 2 * rowBytes, LE);
-            v3 = FloatVector.fromMemorySegment(F, seg, off + 3 * rowBytes, LE);
-            v4 = FloatVector.fromMemorySegment(F, seg, off + 4 * rowBytes, LE);
-            v5 = FloatVector.fromMemorySegment(F, seg, off + 5 * rowBytes, LE);
-            v6 = FloatVector.fromMemorySegment(F, seg, off + 6 * rowBytes, LE);
-            v7 = FloatVector.fromMemorySegment(F, seg, off + 7 * rowBytes, LE);
-            v8 = FloatVector.fromMemorySegment(F, seg, off + 8 * rowBytes, LE);
-            v9 = FloatVector.fromMemorySegment(F, seg, off + 9 * rowBytes, LE);
-            v10 = FloatVector.fromMemorySegment(F, seg, off + 10 * rowBytes, LE);
-            v11 = FloatVector.fromMemorySegment(F, seg, off + 11 * rowBytes, LE);
-            v12 = FloatVector.fromMemorySegment(F, seg, off + 12 * rowBytes, LE);
-            v13 = FloatVector.fromMemorySegment(F, seg, off + 13 * rowBytes, LE);
-            v14 = FloatVector.fromMemorySegment(F, seg, off + 14 * rowBytes, LE);
-            v15 = FloatVector.fromMemorySegment(F, seg, off + 15 * rowBytes, LE);
+    private static void transpose16(MemorySegment seg, long off, long rowBytes, boolean bf, float[] dst, int d, int stride,
+            float[] t) {
+        stages84(seg, off, rowBytes, bf, t);
+        stages21(t, dst, d, stride);
+    }
+
+    /**
+     * Stages 8 and 4 of the transpose of 16 weight rows (F32, or BF16 widened by a 16-bit shift):
+     * group i (i {@code <} 4) is rows i, i + 4, i + 8, i + 12, closed under both stages; result row
+     * r goes to {@code t[16 r]}.
+     */
+    private static void stages84(MemorySegment seg, long off, long rowBytes, boolean bf, float[] t) {
+        for (int i = 0; i < 4; i++) {
+            long o = off + i * rowBytes;
+            FloatVector v0, v4, v8, v12;
+            if (bf) {
+                v0 = ((IntVector) ShortVector.fromMemorySegment(H, seg, o, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                v4 = ((IntVector) ShortVector.fromMemorySegment(H, seg, o + 4 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                v8 = ((IntVector) ShortVector.fromMemorySegment(H, seg, o + 8 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+                v12 = ((IntVector) ShortVector.fromMemorySegment(H, seg, o + 12 * rowBytes, LE).convertShape(VectorOperators.S2I, I, 0))
+                        .lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+            } else {
+                v0 = FloatVector.fromMemorySegment(F, seg, o, LE);
+                v4 = FloatVector.fromMemorySegment(F, seg, o + 4 * rowBytes, LE);
+                v8 = FloatVector.fromMemorySegment(F, seg, o + 8 * rowBytes, LE);
+                v12 = FloatVector.fromMemorySegment(F, seg, o + 12 * rowBytes, LE);
+            }
+            FloatVector s0 = T8A.selectFrom(v0, v8);
+            FloatVector s8 = T8B.selectFrom(v0, v8);
+            FloatVector s4 = T8A.selectFrom(v4, v12);
+            FloatVector s12 = T8B.selectFrom(v4, v12);
+            T4A.selectFrom(s0, s4).intoArray(t, 16 * i);
+            T4B.selectFrom(s0, s4).intoArray(t, 16 * (i + 4));
+            T4A.selectFrom(s8, s12).intoArray(t, 16 * (i + 8));
+            T4B.selectFrom(s8, s12).intoArray(t, 16 * (i + 12));
         }
-        FloatVector s0_0 = T8A.selectFrom(v0, v8);
-        FloatVector s0_8 = T8B.selectFrom(v0, v8);
-        FloatVector s0_1 = T8A.selectFrom(v1, v9);
-        FloatVector s0_9 = T8B.selectFrom(v1, v9);
-        FloatVector s0_2 = T8A.selectFrom(v2, v10);
-        FloatVector s0_10 = T8B.selectFrom(v2, v10);
-        FloatVector s0_3 = T8A.selectFrom(v3, v11);
-        FloatVector s0_11 = T8B.selectFrom(v3, v11);
-        FloatVector s0_4 = T8A.selectFrom(v4, v12);
-        FloatVector s0_12 = T8B.selectFrom(v4, v12);
-        FloatVector s0_5 = T8A.selectFrom(v5, v13);
-        FloatVector s0_13 = T8B.selectFrom(v5, v13);
-        FloatVector s0_6 = T8A.selectFrom(v6, v14);
-        FloatVector s0_14 = T8B.selectFrom(v6, v14);
-        FloatVector s0_7 = T8A.selectFrom(v7, v15);
-        FloatVector s0_15 = T8B.selectFrom(v7, v15);
-        FloatVector s1_0 = T4A.selectFrom(s0_0, s0_4);
-        FloatVector s1_4 = T4B.selectFrom(s0_0, s0_4);
-        FloatVector s1_1 = T4A.selectFrom(s0_1, s0_5);
-        FloatVector s1_5 = T4B.selectFrom(s0_1, s0_5);
-        FloatVector s1_2 = T4A.selectFrom(s0_2, s0_6);
-        FloatVector s1_6 = T4B.selectFrom(s0_2, s0_6);
-        FloatVector s1_3 = T4A.selectFrom(s0_3, s0_7);
-        FloatVector s1_7 = T4B.selectFrom(s0_3, s0_7);
-        FloatVector s1_8 = T4A.selectFrom(s0_8, s0_12);
-        FloatVector s1_12 = T4B.selectFrom(s0_8, s0_12);
-        FloatVector s1_9 = T4A.selectFrom(s0_9, s0_13);
-        FloatVector s1_13 = T4B.selectFrom(s0_9, s0_13);
-        FloatVector s1_10 = T4A.selectFrom(s0_10, s0_14);
-        FloatVector s1_14 = T4B.selectFrom(s0_10, s0_14);
-        FloatVector s1_11 = T4A.selectFrom(s0_11, s0_15);
-        FloatVector s1_15 = T4B.selectFrom(s0_11, s0_15);
-        FloatVector s2_0 = T2A.selectFrom(s1_0, s1_2);
-        FloatVector s2_2 = T2B.selectFrom(s1_0, s1_2);
-        FloatVector s2_1 = T2A.selectFrom(s1_1, s1_3);
-        FloatVector s2_3 = T2B.selectFrom(s1_1, s1_3);
-        FloatVector s2_4 = T2A.selectFrom(s1_4, s1_6);
-        FloatVector s2_6 = T2B.selectFrom(s1_4, s1_6);
-        FloatVector s2_5 = T2A.selectFrom(s1_5, s1_7);
-        FloatVector s2_7 = T2B.selectFrom(s1_5, s1_7);
-        FloatVector s2_8 = T2A.selectFrom(s1_8, s1_10);
-        FloatVector s2_10 = T2B.selectFrom(s1_8, s1_10);
-        FloatVector s2_9 = T2A.selectFrom(s1_9, s1_11);
-        FloatVector s2_11 = T2B.selectFrom(s1_9, s1_11);
-        FloatVector s2_12 = T2A.selectFrom(s1_12, s1_14);
-        FloatVector s2_14 = T2B.selectFrom(s1_12, s1_14);
-        FloatVector s2_13 = T2A.selectFrom(s1_13, s1_15);
-        FloatVector s2_15 = T2B.selectFrom(s1_13, s1_15);
-        FloatVector s3_0 = T1A.selectFrom(s2_0, s2_1);
-        FloatVector s3_1 = T1B.selectFrom(s2_0, s2_1);
-        FloatVector s3_2 = T1A.selectFrom(s2_2, s2_3);
-        FloatVector s3_3 = T1B.selectFrom(s2_2, s2_3);
-        FloatVector s3_4 = T1A.selectFrom(s2_4, s2_5);
-        FloatVector s3_5 = T1B.selectFrom(s2_4, s2_5);
-        FloatVector s3_6 = T1A.selectFrom(s2_6, s2_7);
-        FloatVector s3_7 = T1B.selectFrom(s2_6, s2_7);
-        FloatVector s3_8 = T1A.selectFrom(s2_8, s2_9);
-        FloatVector s3_9 = T1B.selectFrom(s2_8, s2_9);
-        FloatVector s3_10 = T1A.selectFrom(s2_10, s2_11);
-        FloatVector s3_11 = T1B.selectFrom(s2_10, s2_11);
-        FloatVector s3_12 = T1A.selectFrom(s2_12, s2_13);
-        FloatVector s3_13 = T1B.selectFrom(s2_12, s2_13);
-        FloatVector s3_14 = T1A.selectFrom(s2_14, s2_15);
-        FloatVector s3_15 = T1B.selectFrom(s2_14, s2_15);
-        s3_0.intoArray(dst, d);
-        s3_1.intoArray(dst, d + stride);
-        s3_2.intoArray(dst, d + 2 * stride);
-        s3_3.intoArray(dst, d + 3 * stride);
-        s3_4.intoArray(dst, d + 4 * stride);
-        s3_5.intoArray(dst, d + 5 * stride);
-        s3_6.intoArray(dst, d + 6 * stride);
-        s3_7.intoArray(dst, d + 7 * stride);
-        s3_8.intoArray(dst, d + 8 * stride);
-        s3_9.intoArray(dst, d + 9 * stride);
-        s3_10.intoArray(dst, d + 10 * stride);
-        s3_11.intoArray(dst, d + 11 * stride);
-        s3_12.intoArray(dst, d + 12 * stride);
-        s3_13.intoArray(dst, d + 13 * stride);
-        s3_14.intoArray(dst, d + 14 * stride);
-        s3_15.intoArray(dst, d + 15 * stride);
+    }
+
+    /**
+     * Stages 2 and 1 of the transpose: group g (g = 0, 4, 8, 12) is rows g .. g + 3 of {@code t}
+     * ({@code t[16 r]}), closed under both stages; result row r goes to {@code dst[d + r*stride]}.
+     */
+    private static void stages21(float[] t, float[] dst, int d, int stride) {
+        for (int g = 0; g < 16; g += 4) {
+            FloatVector v0 = FloatVector.fromArray(F, t, 16 * g);
+            FloatVector v1 = FloatVector.fromArray(F, t, 16 * g + 16);
+            FloatVector v2 = FloatVector.fromArray(F, t, 16 * g + 32);
+            FloatVector v3 = FloatVector.fromArray(F, t, 16 * g + 48);
+            FloatVector s0 = T2A.selectFrom(v0, v2);
+            FloatVector s2 = T2B.selectFrom(v0, v2);
+            FloatVector s1 = T2A.selectFrom(v1, v3);
+            FloatVector s3 = T2B.selectFrom(v1, v3);
+            int o = d + g * stride;
+            T1A.selectFrom(s0, s1).intoArray(dst, o);
+            T1B.selectFrom(s0, s1).intoArray(dst, o + stride);
+            T1A.selectFrom(s2, s3).intoArray(dst, o + 2 * stride);
+            T1B.selectFrom(s2, s3).intoArray(dst, o + 3 * stride);
+        }
     }
 
     /**
@@ -354,17 +286,18 @@ final class VectorGemm {
      * as panels of MR rows: {@code ap[ao + p*kc*MR + kk*MR + r] = x[p*MR + r, k0 + kk]}, missing rows
      * zero. Pairs of full panels go through 16 x 16 register transposes.
      */
-    private static void packA(float[] x, int xo, int k, int mc, int k0, int kc, float[] ap, int ao) {
+    static void packA(float[] x, int xo, int k, int mc, int k0, int kc, float[] ap, int ao) {
         int panels = (mc + MR - 1) / MR;
         int p = 0;
         if (L == 16 && MR == 8) {
+            float[] t = Scratch.local().block;
             for (; (p + 2) * MR <= mc; p += 2) {
                 int b0 = ao + p * kc * MR;
                 int b1 = b0 + kc * MR;
                 int src = xo + p * MR * k + k0;
                 int kk = 0;
                 for (; kk <= kc - 16; kk += 16) {
-                    transposeA16(x, src + kk, k, ap, b0 + kk * MR, b1 + kk * MR);
+                    transposeA16(x, src + kk, k, ap, b0 + kk * MR, b1 + kk * MR, t);
                 }
                 for (int r = 0; r < 16 && kk < kc; r++) {
                     packRowA(x, src + r * k, kk, kc, ap, (r < 8 ? b0 : b1) + r % 8);
@@ -401,108 +334,56 @@ final class VectorGemm {
     private static final VectorMask<Float> HIGH8 = L == 16 ? LOW8.not() : null;
 
     /**
-     * Packs a 16 x 16 block of the input: rows {@code src + r*k} (r < 16), 16 columns each, into two
-     * MR = 8 panels: {@code ap[a0 + c*8 + r]} for r < 8 and {@code ap[a1 + c*8 + r - 8]} for r >= 8.
+     * Packs a 16 x 16 block of the input: rows {@code src + r*k} (r {@code <} 16), 16 columns each, into
+     * two MR = 8 panels: {@code ap[a0 + c*8 + r]} for r {@code <} 8 and {@code ap[a1 + c*8 + r - 8]}
+     * for r {@code >=} 8. The same two passes through {@code t} as {@link #transpose16}.
      */
-    private static void transposeA16(float[] x, int src, int k, float[] ap, int a0, int a1) {
-        FloatVector v0 = FloatVector.fromArray(F, x, src);
-        FloatVector v1 = FloatVector.fromArray(F, x, src + k);
-        FloatVector v2 = FloatVector.fromArray(F, x, src + 2 * k);
-        FloatVector v3 = FloatVector.fromArray(F, x, src + 3 * k);
-        FloatVector v4 = FloatVector.fromArray(F, x, src + 4 * k);
-        FloatVector v5 = FloatVector.fromArray(F, x, src + 5 * k);
-        FloatVector v6 = FloatVector.fromArray(F, x, src + 6 * k);
-        FloatVector v7 = FloatVector.fromArray(F, x, src + 7 * k);
-        FloatVector v8 = FloatVector.fromArray(F, x, src + 8 * k);
-        FloatVector v9 = FloatVector.fromArray(F, x, src + 9 * k);
-        FloatVector v10 = FloatVector.fromArray(F, x, src + 10 * k);
-        FloatVector v11 = FloatVector.fromArray(F, x, src + 11 * k);
-        FloatVector v12 = FloatVector.fromArray(F, x, src + 12 * k);
-        FloatVector v13 = FloatVector.fromArray(F, x, src + 13 * k);
-        FloatVector v14 = FloatVector.fromArray(F, x, src + 14 * k);
-        FloatVector v15 = FloatVector.fromArray(F, x, src + 15 * k);
-        FloatVector s0_0 = T8A.selectFrom(v0, v8);
-        FloatVector s0_8 = T8B.selectFrom(v0, v8);
-        FloatVector s0_1 = T8A.selectFrom(v1, v9);
-        FloatVector s0_9 = T8B.selectFrom(v1, v9);
-        FloatVector s0_2 = T8A.selectFrom(v2, v10);
-        FloatVector s0_10 = T8B.selectFrom(v2, v10);
-        FloatVector s0_3 = T8A.selectFrom(v3, v11);
-        FloatVector s0_11 = T8B.selectFrom(v3, v11);
-        FloatVector s0_4 = T8A.selectFrom(v4, v12);
-        FloatVector s0_12 = T8B.selectFrom(v4, v12);
-        FloatVector s0_5 = T8A.selectFrom(v5, v13);
-        FloatVector s0_13 = T8B.selectFrom(v5, v13);
-        FloatVector s0_6 = T8A.selectFrom(v6, v14);
-        FloatVector s0_14 = T8B.selectFrom(v6, v14);
-        FloatVector s0_7 = T8A.selectFrom(v7, v15);
-        FloatVector s0_15 = T8B.selectFrom(v7, v15);
-        FloatVector s1_0 = T4A.selectFrom(s0_0, s0_4);
-        FloatVector s1_4 = T4B.selectFrom(s0_0, s0_4);
-        FloatVector s1_1 = T4A.selectFrom(s0_1, s0_5);
-        FloatVector s1_5 = T4B.selectFrom(s0_1, s0_5);
-        FloatVector s1_2 = T4A.selectFrom(s0_2, s0_6);
-        FloatVector s1_6 = T4B.selectFrom(s0_2, s0_6);
-        FloatVector s1_3 = T4A.selectFrom(s0_3, s0_7);
-        FloatVector s1_7 = T4B.selectFrom(s0_3, s0_7);
-        FloatVector s1_8 = T4A.selectFrom(s0_8, s0_12);
-        FloatVector s1_12 = T4B.selectFrom(s0_8, s0_12);
-        FloatVector s1_9 = T4A.selectFrom(s0_9, s0_13);
-        FloatVector s1_13 = T4B.selectFrom(s0_9, s0_13);
-        FloatVector s1_10 = T4A.selectFrom(s0_10, s0_14);
-        FloatVector s1_14 = T4B.selectFrom(s0_10, s0_14);
-        FloatVector s1_11 = T4A.selectFrom(s0_11, s0_15);
-        FloatVector s1_15 = T4B.selectFrom(s0_11, s0_15);
-        FloatVector s2_0 = T2A.selectFrom(s1_0, s1_2);
-        FloatVector s2_2 = T2B.selectFrom(s1_0, s1_2);
-        FloatVector s2_1 = T2A.selectFrom(s1_1, s1_3);
-        FloatVector s2_3 = T2B.selectFrom(s1_1, s1_3);
-        FloatVector s2_4 = T2A.selectFrom(s1_4, s1_6);
-        FloatVector s2_6 = T2B.selectFrom(s1_4, s1_6);
-        FloatVector s2_5 = T2A.selectFrom(s1_5, s1_7);
-        FloatVector s2_7 = T2B.selectFrom(s1_5, s1_7);
-        FloatVector s2_8 = T2A.selectFrom(s1_8, s1_10);
-        FloatVector s2_10 = T2B.selectFrom(s1_8, s1_10);
-        FloatVector s2_9 = T2A.selectFrom(s1_9, s1_11);
-        FloatVector s2_11 = T2B.selectFrom(s1_9, s1_11);
-        FloatVector s2_12 = T2A.selectFrom(s1_12, s1_14);
-        FloatVector s2_14 = T2B.selectFrom(s1_12, s1_14);
-        FloatVector s2_13 = T2A.selectFrom(s1_13, s1_15);
-        FloatVector s2_15 = T2B.selectFrom(s1_13, s1_15);
-        FloatVector s3_0 = T1A.selectFrom(s2_0, s2_1);
-        FloatVector s3_1 = T1B.selectFrom(s2_0, s2_1);
-        FloatVector s3_2 = T1A.selectFrom(s2_2, s2_3);
-        FloatVector s3_3 = T1B.selectFrom(s2_2, s2_3);
-        FloatVector s3_4 = T1A.selectFrom(s2_4, s2_5);
-        FloatVector s3_5 = T1B.selectFrom(s2_4, s2_5);
-        FloatVector s3_6 = T1A.selectFrom(s2_6, s2_7);
-        FloatVector s3_7 = T1B.selectFrom(s2_6, s2_7);
-        FloatVector s3_8 = T1A.selectFrom(s2_8, s2_9);
-        FloatVector s3_9 = T1B.selectFrom(s2_8, s2_9);
-        FloatVector s3_10 = T1A.selectFrom(s2_10, s2_11);
-        FloatVector s3_11 = T1B.selectFrom(s2_10, s2_11);
-        FloatVector s3_12 = T1A.selectFrom(s2_12, s2_13);
-        FloatVector s3_13 = T1B.selectFrom(s2_12, s2_13);
-        FloatVector s3_14 = T1A.selectFrom(s2_14, s2_15);
-        FloatVector s3_15 = T1B.selectFrom(s2_14, s2_15);
-        s3_0.intoArray(ap, a0, LOW8); s3_0.intoArray(ap, a1 - 8, HIGH8);
-        s3_1.intoArray(ap, a0 + 8, LOW8); s3_1.intoArray(ap, a1 + 8 - 8, HIGH8);
-        s3_2.intoArray(ap, a0 + 16, LOW8); s3_2.intoArray(ap, a1 + 16 - 8, HIGH8);
-        s3_3.intoArray(ap, a0 + 24, LOW8); s3_3.intoArray(ap, a1 + 24 - 8, HIGH8);
-        s3_4.intoArray(ap, a0 + 32, LOW8); s3_4.intoArray(ap, a1 + 32 - 8, HIGH8);
-        s3_5.intoArray(ap, a0 + 40, LOW8); s3_5.intoArray(ap, a1 + 40 - 8, HIGH8);
-        s3_6.intoArray(ap, a0 + 48, LOW8); s3_6.intoArray(ap, a1 + 48 - 8, HIGH8);
-        s3_7.intoArray(ap, a0 + 56, LOW8); s3_7.intoArray(ap, a1 + 56 - 8, HIGH8);
-        s3_8.intoArray(ap, a0 + 64, LOW8); s3_8.intoArray(ap, a1 + 64 - 8, HIGH8);
-        s3_9.intoArray(ap, a0 + 72, LOW8); s3_9.intoArray(ap, a1 + 72 - 8, HIGH8);
-        s3_10.intoArray(ap, a0 + 80, LOW8); s3_10.intoArray(ap, a1 + 80 - 8, HIGH8);
-        s3_11.intoArray(ap, a0 + 88, LOW8); s3_11.intoArray(ap, a1 + 88 - 8, HIGH8);
-        s3_12.intoArray(ap, a0 + 96, LOW8); s3_12.intoArray(ap, a1 + 96 - 8, HIGH8);
-        s3_13.intoArray(ap, a0 + 104, LOW8); s3_13.intoArray(ap, a1 + 104 - 8, HIGH8);
-        s3_14.intoArray(ap, a0 + 112, LOW8); s3_14.intoArray(ap, a1 + 112 - 8, HIGH8);
-        s3_15.intoArray(ap, a0 + 120, LOW8); s3_15.intoArray(ap, a1 + 120 - 8, HIGH8);
+    private static void transposeA16(float[] x, int src, int k, float[] ap, int a0, int a1, float[] t) {
+        for (int i = 0; i < 4; i++) {
+            int o = src + i * k;
+            FloatVector v0 = FloatVector.fromArray(F, x, o);
+            FloatVector v4 = FloatVector.fromArray(F, x, o + 4 * k);
+            FloatVector v8 = FloatVector.fromArray(F, x, o + 8 * k);
+            FloatVector v12 = FloatVector.fromArray(F, x, o + 12 * k);
+            FloatVector s0 = T8A.selectFrom(v0, v8);
+            FloatVector s8 = T8B.selectFrom(v0, v8);
+            FloatVector s4 = T8A.selectFrom(v4, v12);
+            FloatVector s12 = T8B.selectFrom(v4, v12);
+            T4A.selectFrom(s0, s4).intoArray(t, 16 * i);
+            T4B.selectFrom(s0, s4).intoArray(t, 16 * (i + 4));
+            T4A.selectFrom(s8, s12).intoArray(t, 16 * (i + 8));
+            T4B.selectFrom(s8, s12).intoArray(t, 16 * (i + 12));
+        }
+        stages21A(t, ap, a0, a1);
     }
 
+    /** Stages 2 and 1 as {@link #stages21}, each result row split over the two panels of {@link #transposeA16}. */
+    private static void stages21A(float[] t, float[] ap, int a0, int a1) {
+        for (int g = 0; g < 16; g += 4) {
+            FloatVector v0 = FloatVector.fromArray(F, t, 16 * g);
+            FloatVector v1 = FloatVector.fromArray(F, t, 16 * g + 16);
+            FloatVector v2 = FloatVector.fromArray(F, t, 16 * g + 32);
+            FloatVector v3 = FloatVector.fromArray(F, t, 16 * g + 48);
+            FloatVector s0 = T2A.selectFrom(v0, v2);
+            FloatVector s2 = T2B.selectFrom(v0, v2);
+            FloatVector s1 = T2A.selectFrom(v1, v3);
+            FloatVector s3 = T2B.selectFrom(v1, v3);
+            FloatVector r0 = T1A.selectFrom(s0, s1);
+            FloatVector r1 = T1B.selectFrom(s0, s1);
+            FloatVector r2 = T1A.selectFrom(s2, s3);
+            FloatVector r3 = T1B.selectFrom(s2, s3);
+            int o0 = a0 + 8 * g;
+            int o1 = a1 + 8 * g - 8;
+            r0.intoArray(ap, o0, LOW8);
+            r0.intoArray(ap, o1, HIGH8);
+            r1.intoArray(ap, o0 + 8, LOW8);
+            r1.intoArray(ap, o1 + 8, HIGH8);
+            r2.intoArray(ap, o0 + 16, LOW8);
+            r2.intoArray(ap, o1 + 16, HIGH8);
+            r3.intoArray(ap, o0 + 24, LOW8);
+            r3.intoArray(ap, o1 + 24, HIGH8);
+        }
+    }
 
     /** The 8 x 2L register tile: {@code c[r, v] (+)= sum_k ap[k*8 + r] * bp[k*2L + v]} over {@code kc} steps. */
     private static void micro8x2(float[] ap, int ao, float[] bp, int bo, int kc, float[] c, int co, int ldc, boolean accumulate) {

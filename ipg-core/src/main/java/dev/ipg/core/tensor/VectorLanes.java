@@ -146,6 +146,8 @@ final class VectorLanes {
         float[] bias = new float[0];
         final float[] tile = new float[VectorGemm.MR * VectorGemm.NR];
         final float[] lanes = new float[18 * L];
+        /** One L x L block between the passes of a register transpose. */
+        final float[] block = new float[L * L];
 
         float[] packedA(int n) {
             if (ap.length < n) {
