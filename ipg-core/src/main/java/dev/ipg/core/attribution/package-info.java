@@ -4,8 +4,8 @@
  * reverse mode, a quadrature over the path), the path variants (from alpha_min, candidate sets),
  * the one mean baseline, its aggregation over a support set, the run directory with resume, the
  * completeness check and the per-point path diagnostics. Depends on {@code data}, {@code run},
- * {@code sae}, {@code grad}, {@code generate}, {@code signal}, {@code tokenize}, {@code steer} (an
- * earlier run's scores as candidates) and {@code eval} (the baselines that score the model's own
- * completions).
+ * {@code io}, {@code tensor}, {@code nn}, {@code model}, {@code sae}, {@code grad}, {@code generate},
+ * {@code signal}, {@code tokenize} and {@code steer} (an earlier run's scores as candidates). Its
+ * sub-package of baselines also uses the evaluation runs, to score the model's own completions.
  */
 package dev.ipg.core.attribution;

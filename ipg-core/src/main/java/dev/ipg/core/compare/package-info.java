@@ -10,7 +10,8 @@
  * {@link dev.ipg.core.compare.Spearman}, {@link dev.ipg.core.compare.PrecisionAtK},
  * {@link dev.ipg.core.compare.CurveArea}) depend on nothing.
  *
- * <p>Sits above {@code attribution} (and its baselines), {@code eval}, {@code steer}, {@code grad}
- * and {@code model}; only the CLI and the report's file readers use it.
+ * <p>Depends on {@code attribution} (and its baselines), {@code eval}, {@code data}, {@code run},
+ * {@code steer}, {@code sae}, {@code grad}, {@code signal}, {@code tokenize}, {@code model} and
+ * {@code io}; only the CLI and the report's file readers use it.
  */
 package dev.ipg.core.compare;

@@ -5,7 +5,7 @@
  * tokenizer with a ChatML chat template, and the recipe that trains a small Llama on it and
  * writes a Hugging Face model directory; and the planted-mechanism testbed
  * ({@link dev.ipg.core.demo.Planted}): a rule-based re-check task and a designated set of MLP
- * neurons trained to carry the re-check decision, with its causal check. Depends on {@code train}, {@code model}, {@code generate},
- * {@code tokenize}, {@code signal} and {@code io}.
+ * neurons trained to carry the re-check decision, with its causal check. Depends on {@code train}, {@code model}, {@code grad}, {@code generate},
+ * {@code eval}, {@code tokenize}, {@code signal}, {@code tensor} and {@code io}.
  */
 package dev.ipg.core.demo;

@@ -3,6 +3,6 @@
  * of token log-probabilities with respect to per-component interpolation coefficients at a hook
  * site (what Integrated Policy Gradient needs), to the site activation per position, and to all
  * weights (training). The LM head is processed in row chunks so T x V logits never exist at once.
- * Depends on {@code model}, {@code nn} and {@code sae} (whose latents can be the components).
+ * Depends on {@code tensor}, {@code model}, {@code nn} and {@code sae} (whose latents can be the components).
  */
 package dev.ipg.core.grad;

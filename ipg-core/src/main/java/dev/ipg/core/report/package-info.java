@@ -6,7 +6,8 @@
  * {@link dev.ipg.core.report.HtmlReport} writes one self-contained HTML file with the charting
  * library inlined, plus the same data as JSON and CSV.
  *
- * <p>Depends on {@code attribution}'s file layout, {@code io}, {@code model}, {@code grad},
- * {@code generate}, {@code tokenize}, {@code data}, {@code run}, {@code eval}, {@code steer} and {@code signal}; nothing depends on it.
+ * <p>Depends on {@code io}, {@code nn}, {@code model}, {@code grad}, {@code generate},
+ * {@code tokenize}, {@code data}, {@code run} (the typed records of the run files it reads),
+ * {@code steer} and {@code signal}; nothing depends on it.
  */
 package dev.ipg.core.report;

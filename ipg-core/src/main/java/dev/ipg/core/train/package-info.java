@@ -5,6 +5,6 @@
  * probe's measurement, and a counterfactual term with designated weight columns zeroed (how a
  * mechanism is planted). Gradients come from
  * the engine's own reverse mode ({@code grad}); it builds the bundled demo model. Depends on
- * {@code model}, {@code grad} and {@code io}.
+ * {@code tensor}, {@code model}, {@code grad} and {@code io}.
  */
 package dev.ipg.core.train;
