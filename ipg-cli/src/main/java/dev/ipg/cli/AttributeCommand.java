@@ -2,11 +2,9 @@ package dev.ipg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.AttributionRun;
 import dev.ipg.core.attribution.Candidates;
 import dev.ipg.core.attribution.IpgOptions;
-import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.model.Site;
@@ -60,45 +58,14 @@ final class AttributeCommand implements Callable<Integer> {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "RUN_DIR", description = "Run directory (created; resumed if it exists).")
     Path out;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "q, path points (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Mixin
+    EstimatorOptions.Ipg ipg;
 
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "N, trajectories per point (default: ${DEFAULT-VALUE}).")
-    int samples;
+    @Mixin
+    SamplingOptions.TopK topK;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "Sampling temperature (default: ${DEFAULT-VALUE}).")
-    double temperature;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.8", description = "Nucleus mass (default: ${DEFAULT-VALUE}).")
-    double topP;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Top-k, 0 = off (default: ${DEFAULT-VALUE}).")
-    int topK;
-
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "512", description = "Generation budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
-
-    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "grpo (paper) or rloo (unbiased; completeness holds) (default: ${DEFAULT-VALUE}).")
-    String advantage;
-
-    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "zero or mean (default: ${DEFAULT-VALUE}).")
-    String baseline;
-
-    @Option(names = "--sampling", paramLabel = "on-path|reuse-weighted", defaultValue = "on-path", description = "on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
-    String sampling;
-
-    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "all or generated (default: ${DEFAULT-VALUE}).")
-    String positions;
-
-    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right",
-            description = "riemann-right (paper), midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
-    String quadrature;
-
-    @Option(names = "--policy-gradient", defaultValue = "tempered", paramLabel = "WHICH",
-            description = "Log-probability differentiated: tempered (softmax(logits/T) without top-k/top-p truncation) or truncated "
-                    + "(the truncated sampling distribution; log pi = 0 on one-token nuclei). Tokens are drawn from the truncated "
-                    + "policy either way (default: ${DEFAULT-VALUE}).")
-    String policyGradient;
+    @Mixin
+    EstimatorOptions.Gradient gradient;
 
     @Option(names = "--alpha-min", defaultValue = "0", paramLabel = "A",
             description = "The path runs over alpha in [A, 1] instead of [0, 1]; scores then sum to Jbar(1) - Jbar(A) (default: ${DEFAULT-VALUE}).")
@@ -134,19 +101,6 @@ final class AttributeCommand implements Callable<Integer> {
 
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
-
-    static <E extends Enum<E>> E choice(Class<E> type, String value, String option) {
-        for (E e : type.getEnumConstants()) {
-            if (e.name().replace('_', '-').equalsIgnoreCase(value)) {
-                return e;
-            }
-        }
-        List<String> names = new ArrayList<>();
-        for (E e : type.getEnumConstants()) {
-            names.add(e.name().toLowerCase(Locale.ROOT).replace('_', '-'));
-        }
-        throw new IpgException(option + ": unknown value '" + value + "' (use " + String.join(", ", names) + ")");
-    }
 
     private static final Pattern RANGE = Pattern.compile("blocks\\.(\\d+)-(\\d+)\\.(.+)");
 
@@ -198,15 +152,12 @@ final class AttributeCommand implements Callable<Integer> {
         if (csvRows < 1) {
             throw new IpgException("--csv-rows must be >= 1, got " + csvRows);
         }
-        IpgOptions opt = new IpgOptions(steps, samples, temperature, topP, topK, maxNewTokens,
-                choice(Advantage.class, advantage, "--advantage"), choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
-                choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), choice(IpgOptions.Positions.class, positions, "--positions"),
-                Quadrature.parse(quadrature), seed);
         List<Site> siteList = parseSites(sites);
         if (!(alphaMin >= 0 && alphaMin < 1)) {
             throw new IpgException("--alpha-min: must be in [0, 1), got " + alphaMin);
         }
-        opt = opt.withGradient(choice(IpgOptions.PolicyGradient.class, policyGradient, "--policy-gradient"))
+        IpgOptions opt = ipg.options(topK.topK, seed)
+                .withGradient(gradient.gradient)
                 .withPath(alphaMin, candidates == null ? Candidates.ALL : candidatesOf(candidates, siteList));
         PromptFormat fmt = format.format();
         Dataset data = format.load(dataset);
@@ -247,8 +198,9 @@ final class AttributeCommand implements Callable<Integer> {
             run.check(limit); // bad input is reported before the run is announced
             err.printf(Locale.ROOT, "[IPG on %d prompts of %s at %s; q=%d N=%d T=%s top-p=%s, %s advantage, %s policy gradient, %s sampling%s%s, "
                             + "%d threads, %s]%n",
-                    used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", steps, samples,
-                    temperature, topP, opt.advantage().name().toLowerCase(Locale.ROOT), opt.gradient().cliName(), sampling,
+                    used, dataset.getFileName(), siteList.size() == 1 ? siteList.getFirst() : siteList.size() + " sites", opt.steps(),
+                    opt.samples(), opt.temperature(), opt.topP(), Choice.spelling(opt.advantage()), opt.gradient().cliName(),
+                    Choice.spelling(opt.sampling()),
                     alphaMin > 0 ? ", path from alpha " + alphaMin : "", opt.candidates().all() ? "" : ", top " + opt.candidates().top()
                             + " candidates of " + opt.candidates().source(), pool.threads(), m.kernels().name());
             if (sae != null) {

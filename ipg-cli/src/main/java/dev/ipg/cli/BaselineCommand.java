@@ -2,7 +2,6 @@ package dev.ipg.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ActivationBaseline;
@@ -63,15 +62,16 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (random, control-vector letters, pg sampling) (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
-            description = "Generation budget of the model's own completions (activation, reasoning-neuron) and of pg (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    SamplingOptions.Budget budget;
 
     @Option(names = "--temperature", paramLabel = "T",
-            description = "Sampling temperature: pg default 0.6; activation and reasoning-neuron default 0 (greedy).")
+            description = "Sampling temperature: pg default " + SamplingOptions.POLICY_TEMPERATURE + " (the policy IPG samples); "
+                    + "the model's own completions (activation, reasoning-neuron, sae-r) default " + SamplingOptions.GREEDY + " (greedy).")
     Double temperature;
 
-    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus mass: pg default 0.8, completions default 1.")
+    @Option(names = "--top-p", paramLabel = "P", description = "Nucleus mass: pg default " + SamplingOptions.POLICY_TOP_P
+            + ", the model's own completions default " + SamplingOptions.WHOLE_NUCLEUS + ".")
     Double topP;
 
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Completions generated together (default: ${DEFAULT-VALUE}).")
@@ -90,27 +90,17 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "pg: outcome signal (default: ${DEFAULT-VALUE}).")
     String signalSpec;
 
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "pg: trajectories per prompt (default: ${DEFAULT-VALUE}).")
-    int samples;
+    @Mixin
+    EstimatorOptions.Group group;
 
-    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
-    String advantage;
+    @Mixin
+    EstimatorOptions.Gradient gradient;
 
-    @Option(names = "--policy-gradient", defaultValue = "tempered", paramLabel = "WHICH",
-            description = "pg: log-probability differentiated, tempered (no top-k/top-p truncation) or truncated (default: ${DEFAULT-VALUE}).")
-    String policyGradient;
+    @Mixin
+    EstimatorOptions.Path path;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
-    int steps;
-
-    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig: riemann-right, midpoint, trapezoid or gauss-legendre (default: ${DEFAULT-VALUE}).")
-    String quadrature;
-
-    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "ig and pg: zero or mean (default: ${DEFAULT-VALUE}).")
-    String baseline;
-
-    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "ig and pg: all or generated (ig: the solution tokens) (default: ${DEFAULT-VALUE}).")
-    String positions;
+    @Mixin
+    EstimatorOptions.Interpolation interpolation;
 
     @Mixin
     DatasetFormatOptions fmt;
@@ -180,17 +170,13 @@ final class BaselineCommand implements Callable<Integer> {
                                 words == null ? Signal.Reflection.DEFAULT_WORDS : words, completions, out);
                         case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, s, pca ? ControlVectorBaseline.Variant.PCA
                                 : ControlVectorBaseline.Variant.MEAN_DIFFERENCE, seed, out);
-                        case IG -> IntegratedGradients.run(sup, s, new IntegratedGradients.Options(steps, Quadrature.parse(quadrature),
-                                AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
-                                AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions")), out);
+                        case IG -> IntegratedGradients.run(sup, s, new IntegratedGradients.Options(path.steps, path.quadrature,
+                                interpolation.baseline, interpolation.positions), out);
                         case PG -> {
                             try (Signal sig = Signals.parse(signalSpec, pool)) {
-                                IpgOptions o = new IpgOptions(1, samples, temperature == null ? 0.6 : temperature, topP == null ? 0.8 : topP, 0,
-                                        maxNewTokens, AttributeCommand.choice(Advantage.class, advantage, "--advantage"),
-                                        AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline"),
-                                        IpgOptions.SamplingMode.ON_PATH, AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions"),
-                                        Quadrature.RIEMANN_RIGHT, seed).withGradient(AttributeCommand.choice(IpgOptions.PolicyGradient.class,
-                                        policyGradient, "--policy-gradient"));
+                                IpgOptions o = new IpgOptions(1, group.samples, pgTemperature(), pgTopP(), 0, budget.maxNewTokens,
+                                        group.advantage, interpolation.baseline, IpgOptions.SamplingMode.ON_PATH, interpolation.positions,
+                                        Quadrature.RIEMANN_RIGHT, seed).withGradient(gradient.gradient);
                                 yield PolicyGradientBaseline.run(sup, s, o, sig, signalSpec, out);
                             }
                         }
@@ -209,8 +195,17 @@ final class BaselineCommand implements Callable<Integer> {
     }
 
     private EvalRun.Decoding completionDecoding() {
-        double t = temperature == null ? 0 : temperature;
-        return new EvalRun.Decoding(new SamplingParams(t, 0, topP == null ? 1 : topP, seed), maxNewTokens, batchSize);
+        double t = temperature != null ? temperature : Double.parseDouble(SamplingOptions.GREEDY);
+        double p = topP != null ? topP : Double.parseDouble(SamplingOptions.WHOLE_NUCLEUS);
+        return new EvalRun.Decoding(new SamplingParams(t, 0, p, seed), budget.maxNewTokens, batchSize);
+    }
+
+    private double pgTemperature() {
+        return temperature != null ? temperature : Double.parseDouble(SamplingOptions.POLICY_TEMPERATURE);
+    }
+
+    private double pgTopP() {
+        return topP != null ? topP : Double.parseDouble(SamplingOptions.POLICY_TOP_P);
     }
 
     private static String summary(JsonNode run) {

@@ -1,7 +1,6 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
-import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
@@ -27,6 +26,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -77,8 +77,9 @@ final class CompareCommand implements Callable<Integer> {
         throw SelectionOptions.retired(spec, "--top-k", "--top-count K (the number of components; --top-k only ever means sampling top-k)");
     }
 
-    @Option(names = "--rank", paramLabel = "signed|abs", defaultValue = "signed", description = "signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
-    String rank;
+    @Option(names = "--rank", paramLabel = "signed|abs", defaultValue = "signed", converter = Choice.Ranks.class,
+            completionCandidates = Choice.Ranks.class, description = "${COMPLETION-CANDIDATES}: signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
+    Rank rank;
 
     @Option(names = "--enhance", defaultValue = "1.5", paramLabel = "G", description = "Gamma of the enhance condition (default: ${DEFAULT-VALUE}).")
     double enhance;
@@ -94,7 +95,16 @@ final class CompareCommand implements Callable<Integer> {
             description = "Methods swept (default: ${DEFAULT-VALUE}, when compared).")
     List<String> sweepMethods;
 
-    @Option(names = "--random-seeds", defaultValue = "10", paramLabel = "N", description = "Seeds of the random baseline (default: ${DEFAULT-VALUE}).")
+    /** Seeds of the random baseline. */
+    static final int RANDOM_SEEDS = 10;
+
+    /** Resamples of the paired bootstrap. */
+    static final int BOOTSTRAP = 2000;
+
+    /** Strength of the added control vector. */
+    static final double CV_STRENGTH = 1;
+
+    @Option(names = "--random-seeds", defaultValue = "" + RANDOM_SEEDS, paramLabel = "N", description = "Seeds of the random baseline (default: ${DEFAULT-VALUE}).")
     int randomSeeds;
 
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of IPG, pg and the baselines that draw (default: ${DEFAULT-VALUE}).")
@@ -109,67 +119,45 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--signal", defaultValue = "correct", paramLabel = "SPEC", description = "IPG and pg outcome signal (default: ${DEFAULT-VALUE}).")
     String signalSpec;
 
-    @Option(names = "--steps", paramLabel = "N", defaultValue = "10", description = "IPG: path points q (default: ${DEFAULT-VALUE}).")
-    int steps;
+    @Mixin
+    EstimatorOptions.Ipg estimator;
 
-    @Option(names = "--samples", paramLabel = "N", defaultValue = "5", description = "IPG and pg: trajectories per point (default: ${DEFAULT-VALUE}).")
-    int samples;
-
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "IPG and pg sampling temperature (default: ${DEFAULT-VALUE}).")
-    double temperature;
-
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "0.8", description = "IPG and pg nucleus mass (default: ${DEFAULT-VALUE}).")
-    double topP;
-
-    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N",
-            description = "Generation budget on the support split (IPG, pg, the model's own completions) (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
-
-    @Option(names = "--advantage", paramLabel = "grpo|rloo", defaultValue = "grpo", description = "IPG and pg: grpo or rloo (default: ${DEFAULT-VALUE}).")
-    String advantage;
-
-    @Option(names = "--baseline", paramLabel = "zero|mean", defaultValue = "zero", description = "IPG, pg and ig: zero or mean (default: ${DEFAULT-VALUE}).")
-    String baseline;
-
-    @Option(names = "--sampling", paramLabel = "on-path|reuse-weighted", defaultValue = "on-path", description = "IPG and pg: on-path or reuse-weighted (default: ${DEFAULT-VALUE}).")
-    String sampling;
-
-    @Option(names = "--positions", paramLabel = "all|generated", defaultValue = "all", description = "IPG, pg and ig: all or generated (default: ${DEFAULT-VALUE}).")
-    String positions;
-
-    @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "IPG quadrature (default: ${DEFAULT-VALUE}).")
-    String quadrature;
-
-    @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ig-steps", paramLabel = "N", defaultValue = EstimatorOptions.STEPS, description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int igSteps;
 
-    @Option(names = "--ig-quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "ig quadrature (default: ${DEFAULT-VALUE}).")
-    String igQuadrature;
+    @Option(names = "--ig-quadrature", paramLabel = "RULE", defaultValue = EstimatorOptions.QUADRATURE,
+            converter = Choice.Quadratures.class, completionCandidates = Choice.Quadratures.class,
+            description = "ig quadrature: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Quadrature igQuadrature;
 
     @Option(names = "--words", split = ",", paramLabel = "W", description = "reasoning-neuron words (default: " + Signal.Reflection.DEFAULT_WORDS_TEXT + ").")
     List<String> words;
 
-    @Option(names = "--cv-mode", paramLabel = "add|scale", defaultValue = "add", description = "control-vector: add the vector (enhance only, the paper) or scale its top components (default: ${DEFAULT-VALUE}).")
-    String cvMode;
+    @Option(names = "--cv-mode", paramLabel = "add|scale", defaultValue = "add", converter = Choice.CvModes.class,
+            completionCandidates = Choice.CvModes.class,
+            description = "control-vector (${COMPLETION-CANDIDATES}): add the vector (enhance only, the paper) or scale its top components (default: ${DEFAULT-VALUE}).")
+    Comparison.CvMode cvMode;
 
-    @Option(names = "--cv-strength", defaultValue = "1", paramLabel = "S", description = "control-vector: strength of the added vector (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--cv-strength", defaultValue = "" + CV_STRENGTH, paramLabel = "S", description = "control-vector: strength of the added vector (default: ${DEFAULT-VALUE}).")
     double cvStrength;
 
     @Option(names = "--cv-pca", description = "control-vector: first principal direction instead of the mean difference.")
     boolean cvPca;
 
-    @Option(names = "--eval-max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget of the evaluations (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-max-new-tokens", defaultValue = SamplingOptions.MAX_NEW_TOKENS, paramLabel = "N",
+            description = "Generation budget of the evaluations; --max-new-tokens is that of the support split (IPG, pg, the model's "
+                    + "own completions) (default: ${DEFAULT-VALUE}).")
     int evalMaxNewTokens;
 
-    @Option(names = "--eval-temperature", defaultValue = "0", paramLabel = "T", description = "Evaluation decoding; 0 = greedy, the paper's (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-temperature", defaultValue = SamplingOptions.GREEDY, paramLabel = "T", description = "Evaluation decoding; 0 = greedy, the paper's (default: ${DEFAULT-VALUE}).")
     double evalTemperature;
 
-    @Option(names = "--support-temperature", defaultValue = "0", paramLabel = "T",
+    @Option(names = "--support-temperature", defaultValue = SamplingOptions.GREEDY, paramLabel = "T",
             description = "Decoding of the model's own support completions (activation, reasoning-neuron); 0 = greedy "
                     + "(default: ${DEFAULT-VALUE}). A model that reflects only when sampling needs T > 0 for reasoning-neuron.")
     double supportTemperature;
 
-    @Option(names = "--eval-top-p", defaultValue = "1", paramLabel = "P", description = "Evaluation nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--eval-top-p", defaultValue = SamplingOptions.WHOLE_NUCLEUS, paramLabel = "P", description = "Evaluation nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
     double evalTopP;
 
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Problems generated together (default: ${DEFAULT-VALUE}).")
@@ -195,7 +183,7 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--no-enhance-curve", description = "Curves for the suppress condition only.")
     boolean noEnhanceCurve;
 
-    @Option(names = "--bootstrap", defaultValue = "2000", paramLabel = "B",
+    @Option(names = "--bootstrap", defaultValue = "" + BOOTSTRAP, paramLabel = "B",
             description = "Resamples of the paired bootstrap over evaluation problems (default: ${DEFAULT-VALUE}).")
     int bootstrap;
 
@@ -284,6 +272,60 @@ final class CompareCommand implements Callable<Integer> {
         return limit;
     }
 
+    /** The splits of a comparison: support, evaluation, dev (null: no ablation ground truth), problems no split may hold, and a planted ground truth (or null). */
+    record Splits(Dataset support, Dataset eval, Dataset dev, List<Dataset> exclude, PlantedTruth planted) {
+    }
+
+    /** An open model: its engine, tokenizer, outcome signal and end-of-sequence ids. */
+    record Opened(Parallel pool, Transformer model, Tokenizer tok, Signal signal, Set<Integer> eos) {
+    }
+
+    /** The SAE of --sae, which must read one of the sites (null without --sae). */
+    static Sae sae(SaeOptions options, Transformer m, List<Site> siteList) {
+        if (!options.given()) {
+            return null;
+        }
+        Sae sae = siteList.size() == 1 ? options.load(m.config(), siteList.getFirst()) : options.load(null).checkIn(m.config());
+        if (!siteList.contains(sae.site())) {
+            throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", which is not among --site "
+                    + String.join(",", siteList.stream().map(Site::toString).toList()));
+        }
+        return sae;
+    }
+
+    /** Runs the protocol and prints its tables and verdict (what ipg compare and ipg demo print). */
+    static Protocol.Result run(Opened o, Sae sae, Splits splits, Comparison.Spec cspec, Protocol.Spec pspec, Path out, PrintWriter outw,
+                               PrintWriter err) {
+        Transformer m = o.model();
+        var p = new Protocol(m, o.tok(), splits.support(), splits.eval(), splits.dev(), splits.exclude(), o.signal(), cspec, pspec, o.eos(), out,
+                new ProgressBar(err), sae);
+        p.plantedTruth(splits.planted());
+        // every prompt is checked before the comparison is announced
+        splits.support().prompts(checkLimit(cspec.supportLimit(), "--support-limit"), cspec.format(), o.tok(), m.config().maxPositions());
+        splits.eval().prompts(checkLimit(cspec.evalLimit(), "--eval-limit"), cspec.format(), o.tok(), m.config().maxPositions());
+        List<Site> siteList = pspec.sites();
+        err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
+                String.join(", ", cspec.methods().stream().map(Method::cliName).toList()),
+                String.join(", ", siteList.stream().map(Site::toString).toList()), cspec.top(), cspec.rank().cliName(),
+                java.math.BigDecimal.valueOf(cspec.enhance()).stripTrailingZeros().toPlainString(),
+                java.math.BigDecimal.valueOf(cspec.suppress()).stripTrailingZeros().toPlainString(),
+                o.pool().threads(), m.kernels().name());
+        var r = p.run();
+        for (var s : r.sites()) {
+            outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), cspec.top(), cspec.rank().cliName());
+            outw.print(s.table().table());
+            List<String> verdict = s.table().verdict();
+            if (!verdict.isEmpty()) {
+                outw.println();
+                verdict.forEach(outw::println);
+            }
+        }
+        outw.print(r.text());
+        outw.println("wrote " + out.resolve(Protocol.JSON) + ", curves.csv, ground_truth.csv, stability.csv"
+                + (siteList.size() == 1 ? ", comparison.json, comparison.csv, gamma_sweep.csv" : " and per site OUT/SITE/comparison.json"));
+        return r;
+    }
+
     @Override
     public Integer call() {
         PrintWriter err = spec.commandLine().getErr();
@@ -299,21 +341,17 @@ final class CompareCommand implements Callable<Integer> {
                 throw new IpgException("--sweep-methods: " + m + " is not among --methods");
             }
         }
-        IpgOptions.BaselineKind base = AttributeCommand.choice(IpgOptions.BaselineKind.class, baseline, "--baseline");
-        IpgOptions.Positions pos = AttributeCommand.choice(IpgOptions.Positions.class, positions, "--positions");
-        IpgOptions ipg = new IpgOptions(steps, samples, temperature, topP, 0, maxNewTokens, AttributeCommand.choice(Advantage.class, advantage,
-                "--advantage"), base, AttributeCommand.choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), pos,
-                Quadrature.parse(quadrature), seed);
+        IpgOptions ipg = estimator.options(0, seed);
         List<Site> siteList = sites(site);
         var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
                 devLimit);
-        var cspec = new Comparison.Spec(siteList.getFirst(), ms, t, Rank.parse(rank), enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
+        var cspec = new Comparison.Spec(siteList.getFirst(), ms, t, rank, enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
                 signalSpec, new EvalRun.Decoding(supportTemperature != 0 ? new SamplingParams(supportTemperature, 0, 1, seed)
-                        : SamplingParams.greedy(), maxNewTokens, batchSize),
-                new IntegratedGradients.Options(igSteps, Quadrature.parse(igQuadrature), base, pos),
+                        : SamplingParams.greedy(), estimator.budget.maxNewTokens, batchSize),
+                new IntegratedGradients.Options(igSteps, igQuadrature, estimator.interpolation.baseline, estimator.interpolation.positions),
                 words == null ? Signal.Reflection.DEFAULT_WORDS : words,
                 cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
-                AttributeCommand.choice(Comparison.CvMode.class, cvMode, "--cv-mode"), cvStrength, fmt.format(),
+                cvMode, cvStrength, fmt.format(),
                 new EvalRun.Decoding(new SamplingParams(evalTemperature, 0, evalTopP, seed), evalMaxNewTokens, batchSize), supportLimit,
                 evalLimit);
         Dataset support = fmt.load(supportFile);
@@ -324,41 +362,11 @@ final class CompareCommand implements Callable<Integer> {
         for (Path x : excludeFiles == null ? List.<Path>of() : excludeFiles) {
             exclude.add(fmt.load(x));
         }
+        var splits = new Splits(support, eval, dev, exclude, planted);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec, pool)) {
-            Sae sae = null;
-            if (saeOptions.given()) {
-                sae = siteList.size() == 1 ? saeOptions.load(m.config(), siteList.getFirst()) : saeOptions.load(null).checkIn(m.config());
-                if (!siteList.contains(sae.site())) {
-                    throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", which is not among --site "
-                            + String.join(",", siteList.stream().map(Site::toString).toList()));
-                }
-            }
-            var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
-                    new ProgressBar(err), sae);
-            p.plantedTruth(planted);
-            // every prompt is checked before the comparison is announced
-            support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
-            eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());
-            err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
-                    String.join(", ", ms.stream().map(Method::cliName).toList()), String.join(", ", siteList.stream().map(Site::toString).toList()),
-                    t, cspec.rank().cliName(),
-                    java.math.BigDecimal.valueOf(enhance).stripTrailingZeros().toPlainString(),
-                    java.math.BigDecimal.valueOf(suppress).stripTrailingZeros().toPlainString(),
-                    pool.threads(), m.kernels().name());
-            var r = p.run();
-            for (var s : r.sites()) {
-                outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), t, cspec.rank().cliName());
-                outw.print(s.table().table());
-                List<String> verdict = s.table().verdict();
-                if (!verdict.isEmpty()) {
-                    outw.println();
-                    verdict.forEach(outw::println);
-                }
-            }
-            outw.print(r.text());
-            outw.println("wrote " + out.resolve(Protocol.JSON) + ", curves.csv, ground_truth.csv, stability.csv"
-                    + (siteList.size() == 1 ? ", comparison.json, comparison.csv, gamma_sweep.csv" : " and per site OUT/SITE/comparison.json"));
+            run(new Opened(pool, m, tok, signal, DatasetFormatOptions.eos(m, tok, model.dir())), sae(saeOptions, m, siteList), splits, cspec,
+                    pspec, out, outw, err);
         }
         return 0;
     }

@@ -10,6 +10,7 @@ import dev.ipg.core.tokenize.Tokenizer;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How dataset problems are read and turned into prompts (commands that run over a dataset). */
@@ -18,28 +19,23 @@ final class DatasetFormatOptions {
     @Option(names = "--field", paramLabel = "MAP", description = "Field mapping, e.g. question=problem,answer=answer,id=unique_id.")
     String field;
 
-    @Option(names = "--template", paramLabel = "TEXT", description = "Prompt text with a {question} placeholder (default: {question}); "
+    /** The prompt of a question without a template: the question itself. */
+    static final String TEMPLATE = "{question}";
+
+    @Option(names = "--template", paramLabel = "TEXT", description = "Prompt text with a {question} placeholder (default: " + TEMPLATE + "); "
             + "not with --chat, where the model's chat template builds the prompt.")
     String template;
 
-    @Option(names = "--chat", description = "Use the model's chat template (question as the user message).")
-    boolean chat;
-
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
-    String system;
-
-    @Option(names = "--no-thinking", description = "With --chat: enable_thinking=false, the template's empty think block (Qwen3; refused for templates without the switch).")
-    boolean noThinking;
+    @Mixin
+    ChatOptions chat;
 
     PromptFormat format() {
-        if (noThinking && !chat) {
-            throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
-        }
-        if (chat && template != null) {
+        chat.check();
+        if (chat.chat && template != null) {
             throw new IpgException("--template and --chat exclude each other: with --chat the model's chat template builds the "
                     + "prompt; put the wording into the question (or --system) instead");
         }
-        return new PromptFormat(template == null ? "{question}" : template, chat, system, noThinking ? Boolean.FALSE : null);
+        return new PromptFormat(template == null ? TEMPLATE : template, chat.chat, chat.system, chat.noThinking ? Boolean.FALSE : null);
     }
 
     Dataset load(Path file) {

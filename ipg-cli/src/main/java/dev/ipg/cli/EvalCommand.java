@@ -47,20 +47,17 @@ final class EvalCommand implements Callable<Integer> {
                     + "or, with --sae, reconstruction (the model on the SAE's reconstruction, its error term dropped) (default: ${DEFAULT-VALUE}).")
     String intervention;
 
-    @Option(names = "--max-new-tokens", defaultValue = "512", paramLabel = "N", description = "Generation budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    SamplingOptions.Budget budget;
 
     @Option(names = "--batch-size", defaultValue = "8", paramLabel = "B", description = "Problems generated together (default: ${DEFAULT-VALUE}).")
     int batchSize;
 
-    @Option(names = "--temperature", defaultValue = "0", paramLabel = "T", description = "0 = greedy (default: ${DEFAULT-VALUE}).")
-    double temperature;
+    @Mixin
+    SamplingOptions.Decoding decoding;
 
-    @Option(names = "--top-p", defaultValue = "1", paramLabel = "P", description = "Nucleus mass when sampling (default: ${DEFAULT-VALUE}).")
-    double topP;
-
-    @Option(names = "--top-k", defaultValue = "0", paramLabel = "K", description = "Top-k when sampling, 0 = off (default: ${DEFAULT-VALUE}).")
-    int topK;
+    @Mixin
+    SamplingOptions.TopK topK;
 
     @Option(names = "--sample-top-k", hidden = true, paramLabel = "K")
     void retiredSampleTopK(String value) {
@@ -107,7 +104,8 @@ final class EvalCommand implements Callable<Integer> {
 
     /** The decoding the options ask for. */
     EvalRun.Decoding decoding() {
-        return new EvalRun.Decoding(new SamplingParams(temperature, topK, topP, seed), maxNewTokens, batchSize);
+        return new EvalRun.Decoding(new SamplingParams(decoding.temperature, topK.topK, decoding.topP, seed), budget.maxNewTokens,
+                batchSize);
     }
 
     /** Opens the model and the evaluation (on the driver, and once per executor JVM with --spark). */

@@ -45,8 +45,8 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Generation budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    SamplingOptions.Budget budget;
 
     @Option(names = "--num-samples", paramLabel = "N", defaultValue = "1",
             description = "Sample N completions in one batch (default: ${DEFAULT-VALUE}).")
@@ -64,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
     /** Refuses a --num-samples whose attention caches and logits cannot fit in the Java heap (before allocating them). */
     private void checkMemory(Transformer m, int promptTokens) {
         var c = m.config();
-        long perSequence = Math.min((long) promptTokens + Math.max(0, maxNewTokens), c.maxPositions());
+        long perSequence = Math.min((long) promptTokens + Math.max(0, budget.maxNewTokens), c.maxPositions());
         double bytes = (double) numSamples * (perSequence * 2.0 * c.numLayers() * c.numKvHeads() * c.headDim() * Float.BYTES
                 + (double) c.vocabSize() * Float.BYTES);
         long heap = Runtime.getRuntime().maxMemory();
@@ -92,7 +92,7 @@ final class GenerateCommand implements Callable<Integer> {
             tok.eosTokenId().ifPresent(eos::add);
             int[] ids = prompt.encode(tok);
             checkMemory(m, ids.length);
-            var opts = new Generator.Options(sp, maxNewTokens, eos, stop, a -> tok.decode(a, true));
+            var opts = new Generator.Options(sp, budget.maxNewTokens, eos, stop, a -> tok.decode(a, true));
             boolean stream = !noStream && numSamples == 1;
             var decoder = tok.newStreamDecoder();
             long t0 = System.nanoTime();

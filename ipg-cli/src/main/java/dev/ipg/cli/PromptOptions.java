@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** How a prompt is given and turned into token ids. */
@@ -16,40 +17,28 @@ final class PromptOptions {
     @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt text.")
     String prompt;
 
-    @Option(names = "--chat", description = "Wrap the prompt in the model's chat template (tokenizer_config.json) "
-            + "as a user message, with the assistant turn opened.")
-    boolean chat;
-
-    @Option(names = "--system", paramLabel = "TEXT", description = "System message for --chat.")
-    String system;
-
-    @Option(names = "--no-thinking", description = "With --chat: pass enable_thinking=false to the template (Qwen3; refused for templates without the switch).")
-    boolean noThinking;
+    @Mixin
+    ChatOptions chat;
 
     /** The text the model sees (after the chat template, if any). */
     String render(Tokenizer tok) {
         if (prompt == null) {
             throw new IpgException("--prompt is required");
         }
-        if (!chat) {
-            if (system != null) {
-                throw new IpgException("--system needs --chat");
-            }
-            if (noThinking) {
-                throw new IpgException("--no-thinking needs --chat (it is a switch of the chat template)");
-            }
+        chat.check();
+        if (!chat.chat) {
             return prompt;
         }
         if (!tok.hasChatTemplate()) {
             throw new IpgException("--chat: the model's tokenizer_config.json has no chat_template");
         }
         List<ChatMessage> msgs = new ArrayList<>();
-        if (system != null) {
-            msgs.add(new ChatMessage("system", system));
+        if (chat.system != null) {
+            msgs.add(new ChatMessage("system", chat.system));
         }
         msgs.add(new ChatMessage("user", prompt));
         Map<String, Object> extra = new HashMap<>();
-        if (noThinking) {
+        if (chat.noThinking) {
             PromptFormat.requireThinkingSwitch(tok);
             extra.put("enable_thinking", false);
         }
@@ -59,7 +48,7 @@ final class PromptOptions {
     /** Token ids of the prompt: chat-rendered text carries its own special tokens. */
     int[] encode(Tokenizer tok) {
         String text = render(tok);
-        int[] ids = tok.encode(text, !chat);
+        int[] ids = tok.encode(text, !chat.chat);
         if (ids.length == 0) {
             throw new IpgException("the prompt encodes to no tokens");
         }

@@ -40,6 +40,35 @@ final class SaeCommand implements Runnable {
         spec.commandLine().usage(spec.commandLine().getOut());
     }
 
+    /** The completion budget of SAE training. */
+    static final String TRAINING_MAX_NEW_TOKENS = "128";
+
+    /** The file formats an SAE is written in. */
+    enum Format { SAELENS, SPARSIFY }
+
+    static final class Formats extends Choice<Format> {
+        Formats() {
+            super(Format.class);
+        }
+    }
+
+    /** What train and eval read: the prompts of a dataset, the model's completions of which are sampled with a seed. */
+    static final class Completions {
+
+        @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Prompts (GSM8K, MATH-500 or AIME shape, or --field).")
+        Path dataset;
+
+        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed of the sampled completions (default: ${DEFAULT-VALUE}).")
+        long seed;
+
+        @Mixin
+        DatasetFormatOptions fmt;
+
+        Dataset load() {
+            return fmt.load(dataset);
+        }
+    }
+
     /** {@code ipg sae train}. */
     @Command(name = "train", mixinStandardHelpOptions = true,
             description = {"Train a TopK SAE (Gao et al. 2024: MSE, AuxK for dead latents, Adam, unit-norm decoder rows, b_dec at the "
@@ -51,8 +80,8 @@ final class SaeCommand implements Runnable {
         @Mixin
         ModelOptions model;
 
-        @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Prompts (GSM8K, MATH-500 or AIME shape, or --field).")
-        Path dataset;
+        @Mixin
+        Completions completions;
 
         @Option(names = "--site", required = true, paramLabel = "SITE", description = "e.g. blocks.2.hook_resid_post.")
         String site;
@@ -84,20 +113,19 @@ final class SaeCommand implements Runnable {
         @Option(names = "--eval-prompts", paramLabel = "N", defaultValue = "32", description = "Last prompts of the dataset held out for the report (default: ${DEFAULT-VALUE}).")
         int evalPrompts;
 
-        @Option(names = "--temperature", paramLabel = "T", defaultValue = "0.6", description = "Sampling temperature of the completions (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--temperature", paramLabel = "T", defaultValue = SamplingOptions.POLICY_TEMPERATURE,
+                description = "Sampling temperature of the completions: by default IPG's, so that the SAE learns the activations "
+                        + "IPG attributes (default: ${DEFAULT-VALUE}).")
         double temperature;
 
-        @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "128", description = "Completion budget (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = TRAINING_MAX_NEW_TOKENS,
+                description = "Completion budget; shorter than the other commands' " + SamplingOptions.MAX_NEW_TOKENS + " so that the "
+                        + "training rows come from more prompts (default: ${DEFAULT-VALUE}).")
         int maxNewTokens;
 
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed (default: ${DEFAULT-VALUE}).")
-        long seed;
-
-        @Option(names = "--format", paramLabel = "saelens|sparsify", defaultValue = "saelens", description = "saelens or sparsify (default: ${DEFAULT-VALUE}).")
-        String format;
-
-        @Mixin
-        DatasetFormatOptions fmt;
+        @Option(names = "--format", paramLabel = "saelens|sparsify", defaultValue = "saelens", converter = Formats.class,
+                completionCandidates = Formats.class, description = "${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+        Format format;
 
         @Option(names = {"-o", "--out"}, required = true, paramLabel = "SAE_DIR", description = "Output directory.")
         Path out;
@@ -109,14 +137,14 @@ final class SaeCommand implements Runnable {
         public Integer call() {
             PrintWriter err = spec.commandLine().getErr();
             PrintWriter outw = spec.commandLine().getOut();
-            if (!format.equals("saelens") && !format.equals("sparsify")) {
-                throw new IpgException("--format: unknown value '" + format + "' (use saelens or sparsify)");
-            }
             if (expansion <= 0) {
                 throw new IpgException("--expansion must be >= 1, got " + expansion);
             }
             Site s = Site.parse(site);
-            Dataset data = fmt.load(dataset);
+            Dataset data = completions.load();
+            DatasetFormatOptions fmt = completions.fmt;
+            Path dataset = completions.dataset;
+            long seed = completions.seed;
             try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
                 s.checkIn(m.config());
                 int d = s.width(m.config());
@@ -167,7 +195,7 @@ final class SaeCommand implements Runnable {
                 });
                 Sae sae = t.sae(s, out.toString());
                 SaeTraining.Evaluation ev = training.evaluate(sae, held);
-                if (format.equals("saelens")) {
+                if (format == Format.SAELENS) {
                     SaeLensFormat.write(sae, out, m.dir().getFileName().toString());
                 } else {
                     SparsifyFormat.write(sae, out);
@@ -185,7 +213,7 @@ final class SaeCommand implements Runnable {
                 Json.write(out.resolve("training.json"), report);
                 outw.printf(Locale.ROOT, "held out (%d rows): FVU %.4f, L0 %.2f, dead %.1f%%, loss %.4f -> %.4f nats with the SAE spliced in%n",
                         ev.rows(), ev.fvu(), ev.l0(), 100 * ev.deadFraction(), ev.lossOriginal(), ev.lossSpliced());
-                outw.println("wrote " + out + " (" + format + ") and " + out.resolve("training.json"));
+                outw.println("wrote " + out + " (" + Choice.spelling(format) + ") and " + out.resolve("training.json"));
             } catch (java.io.IOException e) {
                 throw new IpgException("cannot write " + out + ": " + e.getMessage(), e);
             }
@@ -207,23 +235,18 @@ final class SaeCommand implements Runnable {
         @Option(names = "--sae", required = true, paramLabel = "DIR", description = "The SAE directory (SAELens or sparsify).")
         Path saeDir;
 
-        @Option(names = "--dataset", required = true, paramLabel = "FILE.jsonl", description = "Prompts (GSM8K, MATH-500 or AIME shape, or --field).")
-        Path dataset;
+        @Mixin
+        Completions completions;
 
         @Option(names = "--limit", paramLabel = "N", defaultValue = "0", description = "The first N problems (0 = all; default: ${DEFAULT-VALUE}).")
         int limit;
 
-        @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature of the completions, 0 = greedy (default: ${DEFAULT-VALUE}).")
+        @Option(names = "--temperature", paramLabel = "T", defaultValue = SamplingOptions.GREEDY,
+                description = "Sampling temperature of the completions, 0 = greedy (default: ${DEFAULT-VALUE}).")
         double temperature;
 
-        @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Completion budget (default: ${DEFAULT-VALUE}).")
-        int maxNewTokens;
-
-        @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Seed when sampling (default: ${DEFAULT-VALUE}).")
-        long seed;
-
         @Mixin
-        DatasetFormatOptions fmt;
+        SamplingOptions.Budget budget;
 
         @Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -235,11 +258,15 @@ final class SaeCommand implements Runnable {
             if (limit < 0) {
                 throw new IpgException("--limit must be >= 0, got " + limit);
             }
-            if (maxNewTokens <= 0) {
-                throw new IpgException("--max-new-tokens must be >= 1, got " + maxNewTokens);
+            if (budget.maxNewTokens <= 0) {
+                throw new IpgException("--max-new-tokens must be >= 1, got " + budget.maxNewTokens);
             }
             Sae sae = dev.ipg.core.sae.SaeFiles.load(saeDir, null);
-            Dataset data = fmt.load(dataset);
+            Dataset data = completions.load();
+            DatasetFormatOptions fmt = completions.fmt;
+            Path dataset = completions.dataset;
+            long seed = completions.seed;
+            int maxNewTokens = budget.maxNewTokens;
             try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
                 sae.checkIn(m.config());
                 int n = limit > 0 ? Math.min(limit, data.size()) : data.size();

@@ -51,9 +51,10 @@ final class SteerCommand implements Callable<Integer> {
     @Mixin
     SelectionOptions select;
 
-    @Option(names = "--rank", defaultValue = "signed", paramLabel = "signed|abs",
-            description = "Rank by signed score (the paper) or abs (|score|) (default: ${DEFAULT-VALUE}).")
-    String rank;
+    @Option(names = "--rank", defaultValue = "signed", paramLabel = "signed|abs", converter = Choice.Ranks.class,
+            completionCandidates = Choice.Ranks.class,
+            description = "Rank by signed score (the paper) or abs (|score|): ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+    Rank rank;
 
     @Option(names = "--gamma", paramLabel = "G", description = "Factor for the selected components: 0 suppresses, > 1 enhances.")
     Double gamma;
@@ -69,14 +70,11 @@ final class SteerCommand implements Callable<Integer> {
                     + "or add:FILE:strength=S.")
     String intervention;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "0", description = "Sampling temperature; 0 = greedy (default: ${DEFAULT-VALUE}).")
-    double temperature;
+    @Mixin
+    SamplingOptions.Decoding decoding;
 
-    @Option(names = "--top-p", paramLabel = "P", defaultValue = "1", description = "Nucleus mass in (0, 1] (default: ${DEFAULT-VALUE}).")
-    double topP;
-
-    @Option(names = "--top-k", paramLabel = "K", defaultValue = "0", description = "Sample among the K most likely tokens; 0 = off (default: ${DEFAULT-VALUE}).")
-    int topK;
+    @Mixin
+    SamplingOptions.TopK topK;
 
     @Option(names = "--sample-top-k", hidden = true, paramLabel = "K")
     void retiredSampleTopK(String value) {
@@ -86,13 +84,13 @@ final class SteerCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "S", defaultValue = "0", description = "Random seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
-    @Option(names = "--max-new-tokens", paramLabel = "N", defaultValue = "256", description = "Generation budget (default: ${DEFAULT-VALUE}).")
-    int maxNewTokens;
+    @Mixin
+    SamplingOptions.Budget budget;
 
     @Option(names = "--compare", description = "Also generate without the intervention (same seed) and print both.")
     boolean compare;
 
-    @picocli.CommandLine.Mixin
+    @Mixin
     SaeOptions saeOptions;
 
     @Spec
@@ -124,12 +122,12 @@ final class SteerCommand implements Callable<Integer> {
         }
         if (scores == null || gamma == null || !select.given()) {
             throw new IpgException("scaling needs --scores RUN_DIR, one of --top-percent P or --top-count K, and --gamma G"
-                    + (!select.given() && topK > 0 ? " (--top-k is the sampling top-k; the number of components is --top-count)" : ""));
+                    + (!select.given() && topK.topK > 0 ? " (--top-k is the sampling top-k; the number of components is --top-count)" : ""));
         }
         Top t = select.top();
         ScoresFile sf = ScoresFile.load(scores, site == null ? null : SaeSite.isSaeName(site) ? SaeSite.parse(site).site() : Site.parse(site));
         sf.constantWarning().ifPresent(w -> spec.commandLine().getErr().println("[warning: " + w + "]"));
-        return Steering.scale(sf, t, Rank.parse(rank), gamma, sf.latents() ? saeOptions.load(sf.site()) : null);
+        return Steering.scale(sf, t, rank, gamma, sf.latents() ? saeOptions.load(sf.site()) : null);
     }
 
     @Override
@@ -143,12 +141,12 @@ final class SteerCommand implements Callable<Integer> {
                 SupportOverlap.withPrompt(sc.scores(), prompt.prompt).ifPresent(w -> err.println("[warning: " + w + "]"));
             }
         }
-        SamplingParams sp = new SamplingParams(temperature, topK, topP, seed);
+        SamplingParams sp = new SamplingParams(decoding.temperature, topK.topK, decoding.topP, seed);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir())) {
             steering.checkIn(m.config());
             Set<Integer> eos = DatasetFormatOptions.eos(m, tok, model.dir());
             int[] ids = prompt.encode(tok);
-            var opts = new Generator.Options(sp, maxNewTokens, eos, List.of(), null);
+            var opts = new Generator.Options(sp, budget.maxNewTokens, eos, List.of(), null);
             err.println("[" + steering.describe() + "]");
             if (compare) {
                 var plain = new Generator(m).generate(List.of(ids), opts, Hooks.none(), null).getFirst();
