@@ -127,16 +127,26 @@ final class ReportCommand implements Callable<Integer> {
             try (Parallel pool = Parallel.of(n); Transformer m = Transformer.load(modelDir, KernelsProvider.lookup(), pool,
                     new Transformer.LoadOptions(ignoreUnusedTensors));
                  Tokenizer tok = Tokenizer.load(modelDir)) {
-                // a checkpoint that is not the run's is refused before anything is announced
-                RunReader.requireModel(RunReader.read(runDir), m);
-                err.println("[running " + modelDir + " for the process-level and before/after sections]");
-                data = Report.gather(runDir, comparison, m, tok, null, options);
+                data = gather(runDir, comparison, modelDir, m, tok, options, err);
             }
         }
+        write(data, html, outw);
+        return 0;
+    }
+
+    /** The report's data with the model sections run on {@code m}, the checkpoint of {@code runDir}'s run (else refused). */
+    static ReportData gather(Path runDir, Path comparison, Path modelDir, Transformer m, Tokenizer tok, Report.Options options, PrintWriter err) {
+        // a checkpoint that is not the run's is refused before anything is announced
+        RunReader.requireModel(RunReader.read(runDir), m);
+        err.println("[running " + modelDir + " for the process-level and before/after sections]");
+        return Report.gather(runDir, comparison, m, tok, null, options);
+    }
+
+    /** Writes the report and says which files it wrote. */
+    static void write(ReportData data, Path html, PrintWriter outw) {
         List<Path> written = HtmlReport.write(data, html);
         outw.println("wrote " + written.getFirst());
         outw.println("data: " + String.join(", ", written.subList(1, written.size()).stream().map(p -> p.getFileName().toString()).toList()));
-        return 0;
     }
 
     private static Path recordedModelDir(Path runDir) {

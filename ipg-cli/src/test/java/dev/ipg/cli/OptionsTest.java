@@ -118,6 +118,8 @@ class OptionsTest {
         SaeCommand.Train t = parse(new String[] {"sae", "train", "-m", "M", "--dataset", "D", "--site", "blocks.0.hook_resid_post",
             "-o", "O"}, "--format", "sparsify");
         assertEquals(SaeCommand.Format.SPARSIFY, t.format);
+        DemoCommand d = parse(new String[] {"demo"}, "--testbed", "PLANTED");
+        assertEquals(DemoCommand.Testbed.PLANTED, d.testbed);
     }
 
     @Test
@@ -155,6 +157,8 @@ class OptionsTest {
                 "on-path, reuse-weighted", "tempered, truncated", "zero, mean", "all, generated")) {
             assertTrue(help.contains(s), s + " not in " + help);
         }
+        String demo = run("demo", "--help").out().replaceAll("\\s+", " ");
+        assertTrue(demo.contains("demo, planted (default: demo"), demo);
         String train = run("sae", "train", "--help").out().replaceAll("\\s+", " ");
         assertTrue(train.contains("saelens, sparsify (default: saelens)") && train.contains("(default: 128)"), train);
     }
