@@ -37,7 +37,10 @@ import picocli.CommandLine.Spec;
                 + "like ipg attribute (control-vector also vector.safetensors).",
                 "Methods: random (seeded), activation (mean |h| over the model's own completions), reasoning-neuron (activation on "
                         + "reasoning words minus other tokens), control-vector (gold chain-of-thought minus random letters), "
-                        + "pg (IPG with one step at alpha = 1), ig (integrated gradients of the gold solution's log-probability)."})
+                        + "pg (IPG with one step at alpha = 1), ig (integrated gradients of the gold solution's log-probability).",
+                "The estimator options are those of ipg attribute: pg reads --samples, --advantage, --policy-gradient, --baseline, "
+                        + "--positions (and --temperature, --top-p, --max-new-tokens, --signal); ig reads --steps and --quadrature (its "
+                        + "integral) and --baseline, --positions."})
 final class BaselineCommand implements Callable<Integer> {
 
     @Mixin
