@@ -45,7 +45,10 @@ import picocli.CommandLine.Spec;
                         + "support halves; and a verdict per site saying where IPG wins, ties and loses.",
                 "Writes OUT/protocol.json, curves.csv, ground_truth.csv, stability.csv, each site's comparison.json, comparison.csv, "
                         + "gamma_sweep.csv and every intermediate run (resumable); prints the tables and the verdict. A baseline that "
-                        + "cannot score is reported as such and the others go on."})
+                        + "cannot score is reported as such and the others go on.",
+                "IPG and pg read the estimator options of ipg attribute (--steps, --quadrature, --samples, --advantage, --temperature, "
+                        + "--top-p, --max-new-tokens, --baseline, --positions, --sampling; pg with one step at alpha = 1); ig reads "
+                        + "--ig-steps, --ig-quadrature, --baseline and --positions."})
 final class CompareCommand implements Callable<Integer> {
 
     @Mixin
@@ -78,7 +81,7 @@ final class CompareCommand implements Callable<Integer> {
     }
 
     @Option(names = "--rank", paramLabel = "signed|abs", defaultValue = "signed", converter = Choice.Ranks.class,
-            completionCandidates = Choice.Ranks.class, description = "${COMPLETION-CANDIDATES}: signed (the paper) or abs (default: ${DEFAULT-VALUE}).")
+            completionCandidates = Choice.Ranks.class, description = "signed (the paper) or abs (|score|) (default: ${DEFAULT-VALUE}).")
     Rank rank;
 
     @Option(names = "--enhance", defaultValue = "1.5", paramLabel = "G", description = "Gamma of the enhance condition (default: ${DEFAULT-VALUE}).")

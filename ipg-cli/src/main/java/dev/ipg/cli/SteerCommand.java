@@ -53,7 +53,7 @@ final class SteerCommand implements Callable<Integer> {
 
     @Option(names = "--rank", defaultValue = "signed", paramLabel = "signed|abs", converter = Choice.Ranks.class,
             completionCandidates = Choice.Ranks.class,
-            description = "Rank by signed score (the paper) or abs (|score|): ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).")
+            description = "Rank by signed score (the paper) or abs (|score|) (default: ${DEFAULT-VALUE}).")
     Rank rank;
 
     @Option(names = "--gamma", paramLabel = "G", description = "Factor for the selected components: 0 suppresses, > 1 enhances.")
