@@ -34,5 +34,5 @@ case "$what" in all|ipg-long) for n in 512 2048; do
   bench ipg --shape qwen2.5-1.5b --dtype BF16 --new-tokens "$n" --out "bench-out/ipg-1.5b-$n.json" | tee "bench-out/ipg-1.5b-$n.txt"
   done ;; esac
 # cold start: ipg logits on a 128-token prompt, each figure in its own fresh JVM
-case "$what" in all|cold) bench cold --nmt --out bench-out/cold.json | tee bench-out/cold.txt ;; esac
+case "$what" in all|cold) bench cold --nmt --aot --out bench-out/cold.json | tee bench-out/cold.txt ;; esac
 case "$what" in all|sae) bench sae --out bench-out/sae.json | tee bench-out/sae.txt ;; esac

@@ -71,6 +71,10 @@ public final class ColdStart implements Callable<Integer> {
             description = "Extra option of the child JVMs (repeatable), e.g. -XX:AOTCache=FILE or -Xmx4g.")
     List<String> jvmOpts = new ArrayList<>();
 
+    @Option(names = "--aot", description = "Also time `ipg logits` with the start-up cache the ipg launcher makes: `ipg warm-up` run "
+            + "once under -XX:AOTCacheOutput (the workload of the launcher), then -XX:AOTCache for the timed process.")
+    boolean aot;
+
     @Option(names = "--nmt", description = "Run the timed child with -XX:NativeMemoryTracking=summary and report where the memory goes.")
     boolean nmt;
 
@@ -107,6 +111,8 @@ public final class ColdStart implements Callable<Integer> {
         all.put("java", Runtime.version().toString());
         all.put("prompt_len", promptLen);
         all.put("threads", threads);
+        Path cache = aot ? makeAotCache(jar) : null;
+        all.put("aot_cache_mb", cache == null ? 0 : Files.size(cache) / 1e6);
         var runs = all.putArray("runs");
         System.out.printf(Locale.ROOT, "%-28s %9s %9s %9s %9s %9s %10s%n", "checkpoint", "process s", "first s", "first t/s",
                 "warm t/s", "warm/1st", "peak RSS");
@@ -114,8 +120,12 @@ public final class ColdStart implements Callable<Integer> {
             ObjectNode run = runs.addObject();
             run.put("model", dir.toString());
             run.put("weights_mb", Files.size(dir.resolve("model.safetensors")) / 1e6);
-            ObjectNode cli = logitsProcess(dir, jar);
+            ObjectNode cli = logitsProcess(dir, jar, List.of());
             run.set("ipg_logits", cli);
+            ObjectNode cached = cache == null ? null : logitsProcess(dir, jar, aotOptions(cache));
+            if (cached != null) {
+                run.set("ipg_logits_aot", cached);
+            }
             JsonNode child = childProcess(dir);
             run.set("in_process", child);
             double first = child.path("first_seconds").asDouble();
@@ -127,6 +137,12 @@ public final class ColdStart implements Callable<Integer> {
                             + "after first %.0f MB, peak %.0f MB (heap high-water %.0f MB)%n", child.path("load_seconds").asDouble(), first, warm,
                     child.path("rss_after_load_mb").asDouble(), child.path("rss_after_first_mb").asDouble(),
                     child.path("peak_rss_mb").asDouble(), child.path("heap_peak_mb").asDouble());
+            if (cached != null) {
+                System.out.printf(Locale.ROOT, "  with the start-up cache: process %.2f s, first forward %.2f s (%.1f t/s), %.1fx the warm time, "
+                                + "peak RSS %.0f MB%n", cached.path("process_seconds").asDouble(), cached.path("forward_seconds").asDouble(),
+                        promptLen / cached.path("forward_seconds").asDouble(), cached.path("forward_seconds").asDouble() / warm,
+                        cached.path("peak_rss_mb").asDouble());
+            }
             if (child.has("nmt_top")) {
                 System.out.println("  native memory (NMT committed): " + child.path("nmt_top").asText());
             }
@@ -155,13 +171,36 @@ public final class ColdStart implements Callable<Integer> {
                 .collect(Collectors.joining(","));
     }
 
-    private ObjectNode logitsProcess(Path dir, Path jar) throws IOException, InterruptedException {
+    /** The options with which the ipg launcher starts a command on its start-up cache. */
+    static List<String> aotOptions(Path cache) {
+        return List.of("-XX:AOTCache=" + cache, "-Xlog:aot=off", "-Xlog:cds=off");
+    }
+
+    /** Makes the start-up cache as the ipg launcher does: {@code ipg warm-up} under -XX:AOTCacheOutput, in a fresh JVM. */
+    private Path makeAotCache(Path jar) throws IOException, InterruptedException {
+        Path cache = work.toAbsolutePath().resolve("ipg-cold.aot");
+        Files.createDirectories(cache.getParent());
+        Files.deleteIfExists(cache);
+        List<String> cmd = jvm();
+        cmd.addAll(List.of("-XX:AOTCacheOutput=" + cache, "-Dipg.home=" + Path.of("").toAbsolutePath(), "-jar", jar.toString(),
+                "warm-up", "--quiet", "--threads", Integer.toString(threads)));
+        System.err.println("[bench] making the start-up cache (ipg warm-up)");
+        Measured m = runMeasured(cmd);
+        if (m.exit != 0 || !Files.isRegularFile(cache)) {
+            throw new IllegalStateException("ipg warm-up under -XX:AOTCacheOutput failed (exit " + m.exit + "): " + m.stderr.strip());
+        }
+        System.err.printf(Locale.ROOT, "[bench] start-up cache: %.0f MB in %.1f s%n", Files.size(cache) / 1e6, m.seconds);
+        return cache;
+    }
+
+    private ObjectNode logitsProcess(Path dir, Path jar, List<String> extra) throws IOException, InterruptedException {
         Path tmp = Files.createTempFile("ipg-cold-logits", ".safetensors");
         try {
             List<String> cmd = jvm();
+            cmd.addAll(extra);
             cmd.addAll(List.of("-jar", jar.toString(), "logits", "--model", dir.toString(), "--token-ids", promptIds(), "-o",
                     tmp.toString(), "--threads", Integer.toString(threads)));
-            System.err.println("[bench] fresh JVM: ipg logits on " + dir.getFileName());
+            System.err.println("[bench] fresh JVM: ipg logits on " + dir.getFileName() + (extra.isEmpty() ? "" : " with the start-up cache"));
             Measured m = runMeasured(cmd);
             Matcher mt = Pattern.compile("\\[(\\d+) tokens in ([0-9.]+) s").matcher(m.stderr);
             if (m.exit != 0 || !mt.find()) {

@@ -11,7 +11,8 @@ import picocli.CommandLine.Command;
                 + "(Integrated Policy Gradient).",
         subcommands = {InspectCommand.class, GenerateCommand.class, LogitsCommand.class, AttributeCommand.class,
                 BaselineCommand.class, SteerCommand.class, EvalCommand.class, CompareCommand.class, ReportCommand.class, ExportCommand.class,
-                DemoCommand.class, TrainDemoCommand.class, SaeCommand.class, RandomModelCommand.class, CommandLine.HelpCommand.class})
+                DemoCommand.class, TrainDemoCommand.class, SaeCommand.class, RandomModelCommand.class, WarmUpCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     @CommandLine.Spec
