@@ -1,7 +1,5 @@
 package dev.ipg.core.compare;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.AttributionRun;
@@ -18,6 +16,7 @@ import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.data.PromptFormat;
+import dev.ipg.core.run.ComparisonFiles;
 import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.eval.Wilson;
@@ -434,12 +433,11 @@ public final class Comparison {
                 sweep.add(scaled(m, "sweep", g, original));
             }
         }
-        ObjectNode json = json(original, rows, sweep);
-        ObjectNode un = json.putObject("unavailable");
-        unavailable.forEach(un::put);
-        var verdict = json.putArray("verdict");
-        new Result(original, rows, sweep, json, unavailable).verdict().forEach(verdict::add);
-        Json.write(out.resolve("comparison.json"), json);
+        List<String> verdict = new Result(original, rows, sweep, null, unavailable).verdict();
+        ComparisonFiles.File file = new ComparisonFiles.File(RunFiles.version(), config(), row(original, original),
+                rows.stream().map(r -> row(r, original)).toList(), sweep.stream().map(r -> row(r, original)).toList(), unavailable, verdict);
+        ObjectNode json = (ObjectNode) RunFiles.tree(file);
+        Json.write(out.resolve(ComparisonFiles.JSON), json);
         writeCsv(out.resolve("comparison.csv"), original, rows);
         writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
         return new Result(original, rows, sweep, json, unavailable);
@@ -504,55 +502,23 @@ public final class Comparison {
         return s;
     }
 
-    private ObjectNode json(Row original, List<Row> rows, List<Row> sweep) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("ipg_version", RunFiles.version());
-        ObjectNode c = j.putObject("config");
-        c.set("model", RunConfig.model(model));
-        datasetJson(c.putObject("support"), support, spec.supportLimit());
-        datasetJson(c.putObject("eval"), eval, spec.evalLimit());
-        c.put("disjoint", true);
-        c.put("site", spec.site().toString());
-        if (sae != null) {
-            c.set("sae", SaeFingerprint.json(sae));
-        }
-        c.put("top", spec.top().toString());
-        c.put("rank", spec.rank().cliName());
-        c.put("enhance_gamma", spec.enhance());
-        c.put("suppress_gamma", spec.suppress());
-        ArrayNode ms = c.putArray("methods");
-        spec.methods().forEach(x -> ms.add(x.cliName()));
-        c.put("random_seeds", spec.randomSeeds());
-        c.put("seed", spec.seed());
-        c.put("signal", spec.signalSpec());
-        c.put("control_vector", spec.cvMode() == CvMode.ADD ? "add, strength " + num(spec.cvStrength()) : "scale top components");
-        c.set("support_decoding", spec.supportDecoding().json());
-        c.set("eval_decoding", spec.evalDecoding().json());
-        j.set("original", rowJson(original, original));
-        ArrayNode rs = j.putArray("rows");
-        rows.forEach(r -> rs.add(rowJson(r, original)));
-        ArrayNode sw = j.putArray("gamma_sweep");
-        sweep.forEach(r -> sw.add(rowJson(r, original)));
-        return j;
+    /** What is compared, as comparison.json records it. */
+    private ComparisonFiles.Config config() {
+        return new ComparisonFiles.Config(RunConfig.model(model), split(support, spec.supportLimit()), split(eval, spec.evalLimit()), true,
+                spec.site().toString(), sae == null ? null : SaeFingerprint.json(sae), spec.top().toString(), spec.rank().cliName(),
+                spec.enhance(), spec.suppress(), spec.methods().stream().map(Method::cliName).toList(), spec.randomSeeds(), spec.seed(),
+                spec.signalSpec(), spec.cvMode() == CvMode.ADD ? "add, strength " + num(spec.cvStrength()) : "scale top components",
+                spec.supportDecoding().json(), spec.evalDecoding().json());
     }
 
-    private static void datasetJson(ObjectNode j, Dataset d, int limit) {
-        j.put("file", d.name());
-        j.put("sha256", ModelFingerprint.sha256(d.source()));
-        j.put("used", prefix(d, limit).size());
+    /** The first {@code limit} problems of {@code d} as recorded. */
+    static ComparisonFiles.Split split(Dataset d, int limit) {
+        return new ComparisonFiles.Split(d.name(), ModelFingerprint.sha256(d.source()), prefix(d, limit).size());
     }
 
-    private static ObjectNode rowJson(Row r, Row original) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("method", r.method());
-        j.put("condition", r.condition());
-        j.put(r.additive() ? "strength" : "gamma", r.setting());
-        j.put("intervention", r.steering());
-        j.setAll(r.summary().json());
-        j.put("delta_vs_original", r.accuracy() - original.accuracy());
-        ArrayNode a = j.putArray("seed_accuracies");
-        r.seedAccuracies().forEach(a::add);
-        return j;
+    private static ComparisonFiles.Row row(Row r, Row original) {
+        return new ComparisonFiles.Row(r.method(), r.condition(), r.additive() ? null : r.setting(), r.additive() ? r.setting() : null,
+                r.steering(), r.summary().record(), r.accuracy() - original.accuracy(), r.seedAccuracies());
     }
 
     private static String csvRow(Row r, Row original, boolean withCondition) {
