@@ -307,15 +307,16 @@ final class CompareCommand implements Callable<Integer> {
         List<Site> siteList = sites(site);
         var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
                 devLimit);
-        var cspec = new Comparison.Spec(siteList.getFirst(), ms, t, Rank.parse(rank), enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
-                signalSpec, new EvalRun.Decoding(supportTemperature != 0 ? new SamplingParams(supportTemperature, 0, 1, seed)
-                        : SamplingParams.greedy(), maxNewTokens, batchSize),
-                new IntegratedGradients.Options(igSteps, Quadrature.parse(igQuadrature), base, pos),
-                words == null ? Signal.Reflection.DEFAULT_WORDS : words,
-                cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
-                AttributeCommand.choice(Comparison.CvMode.class, cvMode, "--cv-mode"), cvStrength, fmt.format(),
-                new EvalRun.Decoding(new SamplingParams(evalTemperature, 0, evalTopP, seed), evalMaxNewTokens, batchSize), supportLimit,
-                evalLimit);
+        var cspec = new Comparison.Spec(siteList.getFirst(), new Comparison.Selection(ms, t, Rank.parse(rank)),
+                new Comparison.Conditions(enhance, suppress, gammas(sweep), sw),
+                new Comparison.Estimators(ipg, signalSpec, new IntegratedGradients.Options(igSteps, Quadrature.parse(igQuadrature), base, pos),
+                        words == null ? Signal.Reflection.DEFAULT_WORDS : words,
+                        new Comparison.ControlVector(cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
+                                AttributeCommand.choice(Comparison.CvMode.class, cvMode, "--cv-mode"), cvStrength)),
+                new Comparison.Seeding(randomSeeds, seed),
+                new Comparison.Splits(fmt.format(), new EvalRun.Decoding(supportTemperature != 0
+                        ? new SamplingParams(supportTemperature, 0, 1, seed) : SamplingParams.greedy(), maxNewTokens, batchSize), supportLimit,
+                        new EvalRun.Decoding(new SamplingParams(evalTemperature, 0, evalTopP, seed), evalMaxNewTokens, batchSize), evalLimit));
         Dataset support = fmt.load(supportFile);
         Dataset eval = fmt.load(evalFile);
         Dataset dev = devFile == null ? null : fmt.load(devFile);
@@ -338,17 +339,17 @@ final class CompareCommand implements Callable<Integer> {
                     new ProgressBar(err), sae);
             p.plantedTruth(planted);
             // every prompt is checked before the comparison is announced
-            support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
-            eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());
+            support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.splits().format(), tok, m.config().maxPositions());
+            eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.splits().format(), tok, m.config().maxPositions());
             err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
                     String.join(", ", ms.stream().map(Method::cliName).toList()), String.join(", ", siteList.stream().map(Site::toString).toList()),
-                    t, cspec.rank().cliName(),
+                    t, cspec.selection().rank().cliName(),
                     java.math.BigDecimal.valueOf(enhance).stripTrailingZeros().toPlainString(),
                     java.math.BigDecimal.valueOf(suppress).stripTrailingZeros().toPlainString(),
                     pool.threads(), m.kernels().name());
             var r = p.run();
             for (var s : r.sites()) {
-                outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), t, cspec.rank().cliName());
+                outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), t, cspec.selection().rank().cliName());
                 outw.print(s.table().table());
                 List<String> verdict = s.table().verdict();
                 if (!verdict.isEmpty()) {

@@ -272,8 +272,8 @@ public final class Protocol {
         for (Site s : spec.sites()) {
             s.checkIn(model.config());
         }
-        Dataset sup = Comparison.prefix(support, base.supportLimit());
-        Dataset ev = Comparison.prefix(eval, base.evalLimit());
+        Dataset sup = Comparison.prefix(support, base.splits().supportLimit());
+        Dataset ev = Comparison.prefix(eval, base.splits().evalLimit());
         Dataset.requireDisjoint(sup, ev);
         if (this.dev != null) {
             if (this.dev.size() == 0) {
@@ -322,22 +322,22 @@ public final class Protocol {
         j.put("ipg_version", v == null ? "dev" : v);
         ObjectNode c = j.putObject("config");
         c.set("model", RunConfig.model(model));
-        datasetJson(c.putObject("support"), support, base.supportLimit());
-        datasetJson(c.putObject("eval"), eval, base.evalLimit());
+        datasetJson(c.putObject("support"), support, base.splits().supportLimit());
+        datasetJson(c.putObject("eval"), eval, base.splits().evalLimit());
         if (dev != null) {
             datasetJson(c.putObject("dev"), dev, 0);
         }
-        c.put("rank", base.rank().cliName());
-        c.put("top", base.top().toString());
-        c.put("suppress_gamma", base.suppress());
-        c.put("enhance_gamma", base.enhance());
-        c.put("random_seeds", base.randomSeeds());
+        c.put("rank", base.selection().rank().cliName());
+        c.put("top", base.selection().top().toString());
+        c.put("suppress_gamma", base.conditions().suppress());
+        c.put("enhance_gamma", base.conditions().enhance());
+        c.put("random_seeds", base.seeding().randomSeeds());
         c.put("bootstrap", spec.bootstrap());
         c.put("bootstrap_seed", spec.bootstrapSeed());
         c.put("area", "trapezoid over log2 k divided by log2(k_max) - log2(k_min): the mean accuracy change in points across the curve");
         c.put("ground_truth", "mean drop of the teacher-forced log-probability of the gold solution (nats) when a component alone is"
                 + " scaled by the suppress gamma, on the dev split");
-        c.set("eval_decoding", base.evalDecoding().json());
+        c.set("eval_decoding", base.splits().evalDecoding().json());
         ArrayNode arr = j.putArray("sites");
         for (SiteResult s : sites) {
             arr.add(siteJson(s)); // one file for the sweep: the report finds it from a site's directory
@@ -362,11 +362,11 @@ public final class Protocol {
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
         int[] ks = spec.sizes(width);
-        int headline = base.top().size(width);
+        int headline = base.selection().top().size(width);
         // methods with a ranking: every scored one but an added control vector
         List<Method> ranked = new ArrayList<>();
-        for (Method m : base.methods()) {
-            if (!table.unavailable().containsKey(m.cliName()) && !(m == Method.CONTROL_VECTOR && base.cvMode() == Comparison.CvMode.ADD)
+        for (Method m : base.selection().methods()) {
+            if (!table.unavailable().containsKey(m.cliName()) && !(m == Method.CONTROL_VECTOR && base.estimators().controlVector().mode() == Comparison.CvMode.ADD)
                     && m != Method.IPG_SAE && m != Method.SAE_R) {
                 ranked.add(m);
             }
@@ -374,16 +374,16 @@ public final class Protocol {
         // the curves also run the SAE methods' top k latents (through the SAE), paired with IPG on the same problems
         List<Method> curved = new ArrayList<>(ranked);
         for (Method m : List.of(Method.IPG_SAE, Method.SAE_R)) {
-            if (here != null && base.methods().contains(m) && !table.unavailable().containsKey(m.cliName())) {
+            if (here != null && base.selection().methods().contains(m) && !table.unavailable().containsKey(m.cliName())) {
                 curved.add(m);
             }
         }
         boolean[] orig = outcomes(dir.resolve("evals").resolve("original"), Steering.none());
         double original = mean(orig);
         List<Condition> conditions = new ArrayList<>();
-        conditions.add(condition(cmp, dir, curved, ks, "suppress", base.suppress(), orig, here));
-        if (spec.enhanceCurve() && base.enhance() != 1) {
-            conditions.add(condition(cmp, dir, curved, ks, "enhance", base.enhance(), orig, here));
+        conditions.add(condition(cmp, dir, curved, ks, "suppress", base.conditions().suppress(), orig, here));
+        if (spec.enhanceCurve() && base.conditions().enhance() != 1) {
+            conditions.add(condition(cmp, dir, curved, ks, "enhance", base.conditions().enhance(), orig, here));
         }
         GroundTruth gt = null;
         String gtNote;
@@ -394,7 +394,7 @@ public final class Protocol {
             gtNote = null;
         }
         List<Stability> stab = new ArrayList<>();
-        int half = Comparison.prefix(support, base.supportLimit()).size() / 2;
+        int half = Comparison.prefix(support, base.splits().supportLimit()).size() / 2;
         if (spec.stability()) {
             if (half < 1) {
                 throw new IpgException("stability needs at least 2 support problems");
@@ -417,13 +417,13 @@ public final class Protocol {
     private List<PlantedTruth.Score> plantedScores(Comparison cmp, Site site, List<Method> ranked, int[] ks, PlantedTruth pt) {
         List<PlantedTruth.Score> out = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             List<double[]> keys = new ArrayList<>();
             for (int s = 0; s < seeds; s++) {
                 float[] sc = ScoresFile.load(cmp.methodDir(m, s), site).scores();
                 double[] key = new double[sc.length];
                 for (int i = 0; i < sc.length; i++) {
-                    key[i] = base.rank() == Rank.ABS ? Math.abs(sc[i]) : sc[i];
+                    key[i] = base.selection().rank() == Rank.ABS ? Math.abs(sc[i]) : sc[i];
                 }
                 keys.add(key);
             }
@@ -459,16 +459,16 @@ public final class Protocol {
         List<boolean[][]> binary = new ArrayList<>();
         List<double[][]> seedAcc = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             double[][] o = new double[ks.length][n];
             boolean[][] b = new boolean[ks.length][];
             double[][] sa = new double[seeds][ks.length];
             for (int ki = 0; ki < ks.length; ki++) {
                 for (int s = 0; s < seeds; s++) {
                     ScoresFile sf = ScoresFile.load(cmp.methodDir(m, s), cmp.spec().site());
-                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.rank(), gamma, here);
+                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.selection().rank(), gamma, here);
                     String run = (m == Method.RANDOM ? "random-seed" + s : m.cliName()) + "-gamma" + num(gamma);
-                    boolean[] r = outcomes(dir.resolve("evals").resolve("top-k" + ks[ki] + "-" + base.rank().cliName()).resolve(run), st);
+                    boolean[] r = outcomes(dir.resolve("evals").resolve("top-k" + ks[ki] + "-" + base.selection().rank().cliName()).resolve(run), st);
                     for (int p = 0; p < n; p++) {
                         o[ki][p] += (r[p] ? 1.0 : 0.0) / seeds;
                     }
@@ -563,7 +563,7 @@ public final class Protocol {
         } else {
             for (Method m : ranked) {
                 if (m != Method.RANDOM) { // random's picks would only add arbitrary candidates, at a cost per candidate
-                    for (int i : ScoresFile.load(cmp.methodDir(m, 0), site).select(new Top.Count(2 * k), base.rank()).components()) {
+                    for (int i : ScoresFile.load(cmp.methodDir(m, 0), site).select(new Top.Count(2 * k), base.selection().rank()).components()) {
                         cand.add(i);
                     }
                 }
@@ -579,7 +579,7 @@ public final class Protocol {
         }
         List<Match> matches = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             double p = 0;
             double rho = 0;
             double lo = Double.POSITIVE_INFINITY;
@@ -589,7 +589,7 @@ public final class Protocol {
                 double[] key = new double[candidates.length];
                 for (int i = 0; i < candidates.length; i++) {
                     float x = sc[candidates[i]];
-                    key[i] = base.rank() == Rank.ABS ? Math.abs(x) : x;
+                    key[i] = base.selection().rank() == Rank.ABS ? Math.abs(x) : x;
                 }
                 double pi = PrecisionAtK.of(key, drops, kk);
                 p += pi / seeds;
@@ -612,8 +612,8 @@ public final class Protocol {
         config.set("model", RunConfig.model(model));
         datasetJson(config.putObject("dev"), dev, 0);
         config.put("site", site.toString());
-        config.put("gamma", base.suppress());
-        config.set("prompt_format", base.format().json());
+        config.put("gamma", base.conditions().suppress());
+        config.set("prompt_format", base.splits().format().json());
         ArrayNode ca = config.putArray("candidates");
         for (int c : candidates) {
             ca.add(c);
@@ -628,7 +628,7 @@ public final class Protocol {
                 return d;
             }
         }
-        Support s = new Support(model, tok, dev, 0, base.format(), eos, progress);
+        Support s = new Support(model, tok, dev, 0, base.splits().format(), eos, progress);
         List<Trajectory> seqs = new ArrayList<>();
         for (int i = 0; i < dev.size(); i++) {
             seqs.add(IntegratedGradients.sequence(s, i));
@@ -642,7 +642,7 @@ public final class Protocol {
         for (int c = 0; c < candidates.length; c++) {
             float[] g = new float[width];
             Arrays.fill(g, 1f);
-            g[candidates[c]] = (float) base.suppress();
+            g[candidates[c]] = (float) base.conditions().suppress();
             double[] lp = goldLogProbs(rm, seqs, Hooks.none().intervene(site, new Intervention.Scale(g)));
             double d = 0;
             for (int p = 0; p < lp.length; p++) {
@@ -681,7 +681,7 @@ public final class Protocol {
     // ------------------------------------------------------------------ stability
 
     private List<Stability> stability(Comparison cmp, Path dir, List<Method> ranked, int[] ks, int headline, int half) {
-        Dataset used = Comparison.prefix(support, base.supportLimit());
+        Dataset used = Comparison.prefix(support, base.splits().supportLimit());
         Dataset a = slice(used, 0, half);
         Dataset b = slice(used, half, 2 * half);
         List<Stability> out = new ArrayList<>();
@@ -707,11 +707,11 @@ public final class Protocol {
             ScoresFile sb = ScoresFile.load(db, cmp.spec().site());
             double[] dice = new double[ks.length];
             for (int i = 0; i < ks.length; i++) {
-                dice[i] = Dice.of(sa.select(new Top.Count(ks[i]), base.rank()).components(),
-                        sb.select(new Top.Count(ks[i]), base.rank()).components());
+                dice[i] = Dice.of(sa.select(new Top.Count(ks[i]), base.selection().rank()).components(),
+                        sb.select(new Top.Count(ks[i]), base.selection().rank()).components());
             }
-            double h = Dice.of(sa.select(new Top.Count(headline), base.rank()).components(),
-                    sb.select(new Top.Count(headline), base.rank()).components());
+            double h = Dice.of(sa.select(new Top.Count(headline), base.selection().rank()).components(),
+                    sb.select(new Top.Count(headline), base.selection().rank()).components());
             out.add(new Stability(m.cliName(), dice, h));
         }
         return out;
@@ -795,8 +795,8 @@ public final class Protocol {
     // ------------------------------------------------------------------ evaluations
 
     private boolean[] outcomes(Path dir, Steering steering) {
-        var es = new EvalRun.Spec(base.format(), base.evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
-        List<EvalRun.Item> items = new ArrayList<>(new EvalRun(model, tok, eval, es, eos, dir, progress).run(base.evalLimit()).items());
+        var es = new EvalRun.Spec(base.splits().format(), base.splits().evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
+        List<EvalRun.Item> items = new ArrayList<>(new EvalRun(model, tok, eval, es, eos, dir, progress).run(base.splits().evalLimit()).items());
         items.sort((x, y) -> Integer.compare(x.index(), y.index()));
         boolean[] r = new boolean[items.size()];
         for (int i = 0; i < r.length; i++) {
