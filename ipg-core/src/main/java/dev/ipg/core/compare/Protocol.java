@@ -11,12 +11,13 @@ import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.run.ProtocolFiles;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.grad.ReverseMode;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
-import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.Site;
@@ -77,7 +78,7 @@ import java.util.TreeSet;
 public final class Protocol {
 
     /** The JSON file name. */
-    public static final String JSON = "protocol.json";
+    public static final String JSON = ProtocolFiles.JSON;
 
     /**
      * What the protocol adds to the comparison.
@@ -317,33 +318,17 @@ public final class Protocol {
         for (Site s : spec.sites()) {
             sites.add(site(s));
         }
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        String v = Protocol.class.getPackage().getImplementationVersion();
-        j.put("ipg_version", v == null ? "dev" : v);
-        ObjectNode c = j.putObject("config");
-        c.set("model", RunConfig.model(model));
-        datasetJson(c.putObject("support"), support, base.splits().supportLimit());
-        datasetJson(c.putObject("eval"), eval, base.splits().evalLimit());
-        if (dev != null) {
-            datasetJson(c.putObject("dev"), dev, 0);
-        }
-        c.put("rank", base.selection().rank().cliName());
-        c.put("top", base.selection().top().toString());
-        c.put("suppress_gamma", base.conditions().suppress());
-        c.put("enhance_gamma", base.conditions().enhance());
-        c.put("random_seeds", base.seeding().randomSeeds());
-        c.put("bootstrap", spec.bootstrap());
-        c.put("bootstrap_seed", spec.bootstrapSeed());
-        c.put("area", "trapezoid over log2 k divided by log2(k_max) - log2(k_min): the mean accuracy change in points across the curve");
-        c.put("ground_truth", "mean drop of the teacher-forced log-probability of the gold solution (nats) when a component alone is"
-                + " scaled by the suppress gamma, on the dev split");
-        c.set("eval_decoding", base.splits().evalDecoding().json());
-        ArrayNode arr = j.putArray("sites");
-        for (SiteResult s : sites) {
-            arr.add(siteJson(s)); // one file for the sweep: the report finds it from a site's directory
-        }
-        ArrayNode verdict = j.putArray("verdict");
-        sites.forEach(s -> s.verdict().forEach(verdict::add));
+        var config = new ProtocolFiles.Config(RunConfig.model(model), Comparison.split(support, base.splits().supportLimit()),
+                Comparison.split(eval, base.splits().evalLimit()), dev == null ? null : Comparison.split(dev, 0),
+                base.selection().rank().cliName(), base.selection().top().toString(), base.conditions().suppress(),
+                base.conditions().enhance(), base.seeding().randomSeeds(), spec.bootstrap(), spec.bootstrapSeed(),
+                "trapezoid over log2 k divided by log2(k_max) - log2(k_min): the mean accuracy change in points across the curve",
+                "mean drop of the teacher-forced log-probability of the gold solution (nats) when a component alone is"
+                        + " scaled by the suppress gamma, on the dev split", base.splits().evalDecoding().json());
+        // one file for the sweep: the report finds it from a site's directory
+        var file = new ProtocolFiles.File(RunFiles.version(), config, sites.stream().map(Protocol::siteEntry).toList(),
+                sites.stream().flatMap(s -> s.verdict().stream()).toList());
+        ObjectNode j = (ObjectNode) RunFiles.tree(file);
         Json.write(out.resolve(JSON), j);
         write(out.resolve("curves.csv"), curvesCsv(sites));
         write(out.resolve("ground_truth.csv"), groundTruthCsv(sites));
@@ -610,7 +595,7 @@ public final class Protocol {
     private double[] ablationDrops(Path file, Site site, int width, int[] candidates) {
         ObjectNode config = JsonNodeFactory.instance.objectNode();
         config.set("model", RunConfig.model(model));
-        datasetJson(config.putObject("dev"), dev, 0);
+        config.set("dev", RunFiles.tree(Comparison.split(dev, 0)));
         config.put("site", site.toString());
         config.put("gamma", base.conditions().suppress());
         config.set("prompt_format", base.splits().format().json());
@@ -903,120 +888,42 @@ public final class Protocol {
         s.table().unavailable().forEach((m, why) -> sb.append(String.format(Locale.ROOT, "%s cannot score: %s%n", m, why)));
     }
 
-    private static ObjectNode siteJson(SiteResult s) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("site", s.site().toString());
-        j.put("width", s.width());
-        ArrayNode ks = j.putArray("ks");
-        for (int k : s.ks()) {
-            ks.add(k);
-        }
-        j.put("headline_k", s.headlineK());
-        j.put("original_accuracy", s.original());
-        j.put("eval_problems", s.evalProblems());
-        ObjectNode un = j.putObject("unavailable");
-        s.table().unavailable().forEach(un::put);
-        if (s.plantedTruth() != null) {
-            j.set("planted_ground_truth", PlantedTruth.json(s.plantedTruth(), s.plantedScores()));
-        }
-        ArrayNode cs = j.putArray("curves");
+    private static ProtocolFiles.SiteEntry siteEntry(SiteResult s) {
+        List<ProtocolFiles.CurveSet> curves = new ArrayList<>();
         for (Condition c : s.conditions()) {
-            ObjectNode cj = cs.addObject();
-            cj.put("condition", c.name());
-            cj.put("gamma", c.gamma());
-            ArrayNode ms = cj.putArray("methods");
+            List<ProtocolFiles.Curve> lines = new ArrayList<>();
             for (Curve cv : c.curves()) {
-                ObjectNode m = ms.addObject();
-                m.put("method", cv.method());
-                m.put("seeds", cv.seeds());
-                array(m.putArray("delta_points"), cv.delta());
-                if (cv.seeds() > 1) {
-                    array(m.putArray("seed_min_points"), cv.seedMin());
-                    array(m.putArray("seed_max_points"), cv.seedMax());
-                    m.put("area_seed_min", cv.areaMin());
-                    m.put("area_seed_max", cv.areaMax());
-                }
-                m.put("area", cv.area());
+                boolean seeds = cv.seeds() > 1;
+                List<ProtocolFiles.Difference> minus = null;
                 if (cv.vsIpg() != null) {
-                    ArrayNode v = m.putArray("minus_ipg");
+                    minus = new ArrayList<>();
                     for (int i = 0; i < cv.vsIpg().length; i++) {
-                        ObjectNode x = interval(cv.vsIpg()[i]);
-                        if (!Double.isNaN(cv.mcnemar()[i])) {
-                            x.put("mcnemar_p", cv.mcnemar()[i]);
-                        }
-                        v.add(x);
+                        minus.add(difference(cv.vsIpg()[i], Double.isNaN(cv.mcnemar()[i]) ? null : cv.mcnemar()[i]));
                     }
-                    m.set("area_minus_ipg", interval(cv.areaVsIpg()));
                 }
+                lines.add(new ProtocolFiles.Curve(cv.method(), cv.seeds(), cv.delta(), seeds ? cv.seedMin() : null, seeds ? cv.seedMax() : null,
+                        seeds ? cv.areaMin() : null, seeds ? cv.areaMax() : null, cv.area(), minus,
+                        cv.vsIpg() == null ? null : difference(cv.areaVsIpg(), null)));
             }
+            curves.add(new ProtocolFiles.CurveSet(c.name(), c.gamma(), lines));
         }
+        ProtocolFiles.GroundTruth truth = null;
         if (s.groundTruth() != null) {
             GroundTruth g = s.groundTruth();
-            ObjectNode gj = j.putObject("ground_truth");
-            gj.put("dev_problems", g.problems());
-            gj.put("all_components", g.all());
-            gj.put("measure", "mean drop in nats of the gold solution's teacher-forced log-probability, component alone ablated");
-            ArrayNode c = gj.putArray("candidates");
-            for (int x : g.candidates()) {
-                c.add(x);
-            }
-            array(gj.putArray("drops"), g.drops());
-            gj.put("k", g.k());
-            ArrayNode t = gj.putArray("costliest");
-            for (int x : g.truthTop()) {
-                t.add(x);
-            }
-            ArrayNode ms = gj.putArray("methods");
-            for (Match m : g.matches()) {
-                ObjectNode mj = ms.addObject();
-                mj.put("method", m.method());
-                mj.put("precision_at_k", m.precision());
-                if (Double.isNaN(m.spearman())) {
-                    mj.putNull("spearman"); // a constant ranking has none
-                } else {
-                    mj.put("spearman", m.spearman());
-                }
-                mj.put("precision_min", m.min());
-                mj.put("precision_max", m.max());
-            }
-        } else {
-            j.put("ground_truth_note", s.groundTruthNote());
+            truth = new ProtocolFiles.GroundTruth(g.problems(), g.all(),
+                    "mean drop in nats of the gold solution's teacher-forced log-probability, component alone ablated", g.candidates(),
+                    g.drops(), g.k(), g.truthTop(), g.matches().stream().map(m -> new ProtocolFiles.Match(m.method(), m.precision(),
+                            Double.isNaN(m.spearman()) ? null : m.spearman(), m.min(), m.max())).toList()); // a constant ranking has no spearman
         }
-        ObjectNode st = j.putObject("stability");
-        st.put("half_size", s.halfSize());
-        ArrayNode sm = st.putArray("methods");
-        for (Stability x : s.stability()) {
-            if (x.dice() == null) {
-                continue; // cannot score on a half
-            }
-            ObjectNode xj = sm.addObject();
-            xj.put("method", x.method());
-            array(xj.putArray("dice"), x.dice());
-            xj.put("dice_at_headline_k", x.headline());
-        }
-        ArrayNode v = j.putArray("verdict");
-        s.verdict().forEach(v::add);
-        return j;
+        var stability = new ProtocolFiles.Stability(s.halfSize(), s.stability().stream().filter(x -> x.dice() != null) // cannot score on a half
+                .map(x -> new ProtocolFiles.StabilityLine(x.method(), x.dice(), x.headline())).toList());
+        return new ProtocolFiles.SiteEntry(s.site().toString(), s.width(), s.ks(), s.headlineK(), s.original(), s.evalProblems(),
+                s.table().unavailable(), s.plantedTruth() == null ? null : PlantedTruth.json(s.plantedTruth(), s.plantedScores()), curves,
+                truth, truth == null ? s.groundTruthNote() : null, stability, s.verdict());
     }
 
-    private static ObjectNode interval(PairedBootstrap.Interval i) {
-        ObjectNode x = JsonNodeFactory.instance.objectNode();
-        x.put("mean", i.mean());
-        x.put("lower", i.lower());
-        x.put("upper", i.upper());
-        return x;
-    }
-
-    private static void array(ArrayNode a, double[] v) {
-        for (double x : v) {
-            a.add(x);
-        }
-    }
-
-    private static void datasetJson(ObjectNode j, Dataset d, int limit) {
-        j.put("file", d.name());
-        j.put("sha256", ModelFingerprint.sha256(d.source()));
-        j.put("used", Comparison.prefix(d, limit).size());
+    private static ProtocolFiles.Difference difference(PairedBootstrap.Interval i, Double mcnemar) {
+        return new ProtocolFiles.Difference(i.mean(), i.lower(), i.upper(), mcnemar);
     }
 
     private static String curvesCsv(List<SiteResult> sites) {

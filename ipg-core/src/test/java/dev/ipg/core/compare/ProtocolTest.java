@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.JsonKeys;
 import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
@@ -104,11 +105,16 @@ class ProtocolTest {
     }
 
     @Test
-    void curvesGroundTruthAndStabilityAreDeterministicAndAMethodThatCannotScoreIsReported() {
+    void curvesGroundTruthAndStabilityAreDeterministicAndAMethodThatCannotScoreIsReported() throws IOException {
         Protocol.Result a = run(tmp.resolve("pa"), dev, List.of());
         Protocol.Result b = run(tmp.resolve("pb"), dev, List.of());
         assertEquals(a.json().get("sites"), b.json().get("sites"));
         assertEquals(Json.read(tmp.resolve("pa").resolve(Protocol.JSON)).get("sites"), Json.read(tmp.resolve("pb").resolve(Protocol.JSON)).get("sites"));
+        // the shape of the file an earlier ipg wrote for this very protocol
+        try (var in = ProtocolTest.class.getResourceAsStream("/dev/ipg/core/report/protocol-earlier.json")) {
+            assertEquals(JsonKeys.of(Json.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "earlier", false)),
+                    JsonKeys.of(Json.read(tmp.resolve("pa").resolve(Protocol.JSON))));
+        }
         Protocol.SiteResult s = a.sites().getFirst();
         int width = ComparisonTest.SITE.width(model.config());
         // k = 1, 2, 4, ... up to half the width

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.JsonKeys;
 import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.io.Json;
@@ -177,22 +178,6 @@ class ComparisonFileTest {
         assertEquals("It selects components at blocks.1.hook_resid_post, a site the attribution run did not score.", other.note());
     }
 
-    /** The keys of {@code j}, recursively, as paths ("/rows/0/wilson95/lower"); arrays by index. */
-    private static java.util.SortedSet<String> keys(com.fasterxml.jackson.databind.JsonNode j, String at) {
-        java.util.SortedSet<String> out = new java.util.TreeSet<>();
-        if (j.isObject()) {
-            j.properties().forEach(e -> {
-                out.add(at + "/" + e.getKey());
-                out.addAll(keys(e.getValue(), at + "/" + e.getKey()));
-            });
-        } else if (j.isArray()) {
-            for (int i = 0; i < j.size(); i++) {
-                out.addAll(keys(j.get(i), at + "/" + i));
-            }
-        }
-        return out;
-    }
-
     @Test
     void aComparisonWrittenByAnEarlierIpgIsReadAndItsShapeIsTheOneWrittenNow() throws IOException {
         // comparison.json of this fixture as an earlier ipg wrote it (its temporary paths made relative)
@@ -225,6 +210,6 @@ class ComparisonFileTest {
         var record = dev.ipg.core.run.RunFiles.convert(text, dev.ipg.core.run.ComparisonFiles.File.class, "the earlier comparison");
         assertEquals(text.toString(), dev.ipg.core.run.RunFiles.tree(record).toString());
         // and the comparison written now has the same keys
-        assertEquals(keys(text, ""), keys(Json.read(fx.out.resolve(ComparisonFile.JSON)), ""));
+        assertEquals(JsonKeys.of(text), JsonKeys.of(Json.read(fx.out.resolve(ComparisonFile.JSON))));
     }
 }
