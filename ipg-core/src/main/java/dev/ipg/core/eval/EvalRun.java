@@ -269,7 +269,11 @@ public final class EvalRun {
 
         /** Reads the {@code results} object of a summary.json. */
         public static Summary of(JsonNode j) {
-            return of(RunFiles.convert(j, EvalResults.class, "the results of an evaluation"));
+            EvalResults r = RunFiles.convert(j, EvalResults.class, "the results of an evaluation");
+            if (r.missing() != null) {
+                throw new IpgException("the results of an evaluation have no " + r.missing());
+            }
+            return of(r);
         }
     }
 
