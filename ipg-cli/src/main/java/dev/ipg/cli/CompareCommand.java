@@ -304,18 +304,18 @@ final class CompareCommand implements Callable<Integer> {
                 new ProgressBar(err), sae);
         p.plantedTruth(splits.planted());
         // every prompt is checked before the comparison is announced
-        splits.support().prompts(checkLimit(cspec.supportLimit(), "--support-limit"), cspec.format(), o.tok(), m.config().maxPositions());
-        splits.eval().prompts(checkLimit(cspec.evalLimit(), "--eval-limit"), cspec.format(), o.tok(), m.config().maxPositions());
+        splits.support().prompts(checkLimit(cspec.splits().supportLimit(), "--support-limit"), cspec.splits().format(), o.tok(), m.config().maxPositions());
+        splits.eval().prompts(checkLimit(cspec.splits().evalLimit(), "--eval-limit"), cspec.splits().format(), o.tok(), m.config().maxPositions());
         List<Site> siteList = pspec.sites();
         err.printf(Locale.ROOT, "[comparing %s at %s, top %s by %s score, enhance gamma %s, suppress gamma %s; %d threads, %s]%n",
-                String.join(", ", cspec.methods().stream().map(Method::cliName).toList()),
-                String.join(", ", siteList.stream().map(Site::toString).toList()), cspec.top(), cspec.rank().cliName(),
-                java.math.BigDecimal.valueOf(cspec.enhance()).stripTrailingZeros().toPlainString(),
-                java.math.BigDecimal.valueOf(cspec.suppress()).stripTrailingZeros().toPlainString(),
+                String.join(", ", cspec.selection().methods().stream().map(Method::cliName).toList()),
+                String.join(", ", siteList.stream().map(Site::toString).toList()), cspec.selection().top(), cspec.selection().rank().cliName(),
+                java.math.BigDecimal.valueOf(cspec.conditions().enhance()).stripTrailingZeros().toPlainString(),
+                java.math.BigDecimal.valueOf(cspec.conditions().suppress()).stripTrailingZeros().toPlainString(),
                 o.pool().threads(), m.kernels().name());
         var r = p.run();
         for (var s : r.sites()) {
-            outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), cspec.top(), cspec.rank().cliName());
+            outw.printf(Locale.ROOT, "%n## %s: top %s by %s score%n", s.site(), cspec.selection().top(), cspec.selection().rank().cliName());
             outw.print(s.table().table());
             List<String> verdict = s.table().verdict();
             if (!verdict.isEmpty()) {
@@ -348,15 +348,18 @@ final class CompareCommand implements Callable<Integer> {
         List<Site> siteList = sites(site);
         var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
                 devLimit);
-        var cspec = new Comparison.Spec(siteList.getFirst(), ms, t, rank, enhance, suppress, gammas(sweep), sw, randomSeeds, seed, ipg,
-                signalSpec, new EvalRun.Decoding(supportTemperature != 0 ? new SamplingParams(supportTemperature, 0, 1, seed)
-                        : SamplingParams.greedy(), estimator.budget.maxNewTokens, batchSize),
-                new IntegratedGradients.Options(igSteps, igQuadrature, estimator.interpolation.baseline, estimator.interpolation.positions),
-                words == null ? Signal.Reflection.DEFAULT_WORDS : words,
-                cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
-                cvMode, cvStrength, fmt.format(),
-                new EvalRun.Decoding(new SamplingParams(evalTemperature, 0, evalTopP, seed), evalMaxNewTokens, batchSize), supportLimit,
-                evalLimit);
+        var cspec = new Comparison.Spec(siteList.getFirst(), new Comparison.Selection(ms, t, rank),
+                new Comparison.Conditions(enhance, suppress, gammas(sweep), sw),
+                new Comparison.Estimators(ipg, signalSpec, new IntegratedGradients.Options(igSteps, igQuadrature,
+                        estimator.interpolation.baseline, estimator.interpolation.positions),
+                        words == null ? Signal.Reflection.DEFAULT_WORDS : words,
+                        new Comparison.ControlVector(cvPca ? ControlVectorBaseline.Variant.PCA : ControlVectorBaseline.Variant.MEAN_DIFFERENCE,
+                                cvMode, cvStrength)),
+                new Comparison.Seeding(randomSeeds, seed),
+                new Comparison.Splits(fmt.format(), new EvalRun.Decoding(supportTemperature != 0
+                        ? new SamplingParams(supportTemperature, 0, 1, seed) : SamplingParams.greedy(), estimator.budget.maxNewTokens, batchSize),
+                        supportLimit, new EvalRun.Decoding(new SamplingParams(evalTemperature, 0, evalTopP, seed), evalMaxNewTokens, batchSize),
+                        evalLimit));
         Dataset support = fmt.load(supportFile);
         Dataset eval = fmt.load(evalFile);
         Dataset dev = devFile == null ? null : fmt.load(devFile);

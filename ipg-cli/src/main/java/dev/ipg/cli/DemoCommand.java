@@ -201,12 +201,15 @@ final class DemoCommand implements Callable<Integer> {
         IpgOptions p = IpgOptions.paper();
         IpgOptions ipg = new IpgOptions(steps, samples, p.temperature(), p.topP(), p.topK(), s.maxNewTokens(), p.advantage(), p.baseline(),
                 p.sampling(), p.positions(), p.quadrature(), p.seed());
-        return new Comparison.Spec(first, methods, top, Rank.SIGNED, ENHANCE, SUPPRESS, s.sweep(), List.of(Method.IPG), CompareCommand.RANDOM_SEEDS,
-                p.seed(), ipg, s.signal(), new EvalRun.Decoding(new SamplingParams(SUPPORT_TEMPERATURE, 0, 1, p.seed()), s.maxNewTokens(),
-                s.batchSize()), new IntegratedGradients.Options(p.steps(), p.quadrature(), p.baseline(), p.positions()), s.words(),
-                ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, CompareCommand.CV_STRENGTH,
-                new PromptFormat(DatasetFormatOptions.TEMPLATE, true, null, null),
-                new EvalRun.Decoding(new SamplingParams(0, 0, 1, p.seed()), s.maxNewTokens(), s.batchSize()), supportLimit, evalLimit);
+        return new Comparison.Spec(first, new Comparison.Selection(methods, top, Rank.SIGNED),
+                new Comparison.Conditions(ENHANCE, SUPPRESS, s.sweep(), List.of(Method.IPG)),
+                new Comparison.Estimators(ipg, s.signal(), new IntegratedGradients.Options(p.steps(), p.quadrature(), p.baseline(), p.positions()),
+                        s.words(), new Comparison.ControlVector(ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD,
+                        CompareCommand.CV_STRENGTH)),
+                new Comparison.Seeding(CompareCommand.RANDOM_SEEDS, p.seed()),
+                new Comparison.Splits(new PromptFormat(DatasetFormatOptions.TEMPLATE, true, null, null),
+                        new EvalRun.Decoding(new SamplingParams(SUPPORT_TEMPERATURE, 0, 1, p.seed()), s.maxNewTokens(), s.batchSize()),
+                        supportLimit, new EvalRun.Decoding(new SamplingParams(0, 0, 1, p.seed()), s.maxNewTokens(), s.batchSize()), evalLimit));
     }
 
     @Override

@@ -160,19 +160,6 @@ public final class IpgEstimator {
         return new Interpolation(site, baseline, a, positionsFrom(prompt), latents(site) ? sae : null);
     }
 
-    /** Adds {@code c * g} to {@code acc} on the moving components (all when null): the others do not move along the path. */
-    private static void accumulate(double[] acc, double c, float[] g, int[] moving) {
-        if (moving == null) {
-            for (int i = 0; i < acc.length; i++) {
-                acc[i] += c * g[i];
-            }
-        } else {
-            for (int i : moving) {
-                acc[i] += c * g[i];
-            }
-        }
-    }
-
     private boolean latents(Site site) {
         return sae != null && sae.site().equals(site);
     }
@@ -262,7 +249,7 @@ public final class IpgEstimator {
         int width = width(site);
         Quadrature.Rule rule = opt.rule();
         double start = opt.alphaMin();
-        double[] acc = new double[width];
+        PathIntegral scores = new PathIntegral(width, moving);
         List<Node> nodes = new ArrayList<>();
         int n = opt.samples();
         int points = rule.nodes().length;
@@ -300,19 +287,16 @@ public final class IpgEstimator {
                     coef.add(a[i] / n);
                 }
             }
-            double[] point = new double[width];
+            PathIntegral.Point point = scores.point(rule.weights()[k]);
             if (!active.isEmpty()) {
                 long t0 = System.nanoTime();
                 var res = reverse.siteGradients(trajectories(prompt, active), interp, false, gradient);
                 counters.backwardNanos += System.nanoTime() - t0;
                 for (int j = 0; j < res.size(); j++) {
-                    accumulate(point, coef.get(j) * rule.weights()[k], res.get(j).scaleGrad(), moving);
+                    point.add(coef.get(j), res.get(j).scaleGrad());
                 }
             }
-            for (int i = 0; i < width; i++) {
-                acc[i] += point[i];
-            }
-            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, Advantage.mean(r), comps, toFloat(point)));
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, Advantage.mean(r), comps, point.close()));
         }
         double[] r0 = {};
         double[] r1 = {};
@@ -332,7 +316,7 @@ public final class IpgEstimator {
             r1 = scorer.rewards(sampled.get(points + (need0 ? 1 : 0)));
             jbar1 = Advantage.mean(r1);
         }
-        return new Result(toFloat(acc), nodes, start, jbar0, jbar1, r0, r1, counters.samplingNanos / 1e9,
+        return new Result(scores.scores(), nodes, start, jbar0, jbar1, r0, r1, counters.samplingNanos / 1e9,
                 counters.backwardNanos / 1e9, counters.tokens);
     }
 
@@ -351,7 +335,7 @@ public final class IpgEstimator {
         // in its kept set (up to the rounding the lenient log-probability absorbs)
         double[] lp1 = sums(reverse.logProbs(ts, Hooks.none(), sampling));
         counters.backwardNanos += System.nanoTime() - t0;
-        double[] acc = new double[width];
+        PathIntegral scores = new PathIntegral(width, moving);
         List<Node> nodes = new ArrayList<>();
         for (int k = 0; k < rule.nodes().length; k++) {
             double alpha = rule.nodes()[k];
@@ -371,17 +355,11 @@ public final class IpgEstimator {
             for (int i = 0; i < n; i++) {
                 jbar += w[i] * r[i];
             }
-            double[] point = new double[width];
+            PathIntegral.Point point = scores.point(rule.weights()[k]);
             for (int j = 0; j < n && !none; j++) {
-                double c = w[j] * a[j] * rule.weights()[k];
-                if (c != 0) {
-                    accumulate(point, c, res.get(j).scaleGrad(), moving);
-                }
+                point.add(w[j] * a[j], res.get(j).scaleGrad());
             }
-            for (int i = 0; i < width; i++) {
-                acc[i] += point[i];
-            }
-            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, jbar, comps, toFloat(point)));
+            nodes.add(new Node(alpha, rule.weights()[k], r, a, w, jbar, comps, point.close()));
         }
         // Jbar at the path start and at 1 from the same samples: weights at the start, plain means at 1
         t0 = System.nanoTime();
@@ -396,7 +374,7 @@ public final class IpgEstimator {
         for (int i = 0; i < n; i++) {
             jbar0 += w0[i] * r[i];
         }
-        return new Result(toFloat(acc), nodes, start, jbar0, Advantage.mean(r), new double[0], r, counters.samplingNanos / 1e9,
+        return new Result(scores.scores(), nodes, start, jbar0, Advantage.mean(r), new double[0], r, counters.samplingNanos / 1e9,
                 counters.backwardNanos / 1e9, counters.tokens);
     }
 
@@ -433,13 +411,5 @@ public final class IpgEstimator {
             }
         }
         return s;
-    }
-
-    private static float[] toFloat(double[] a) {
-        float[] f = new float[a.length];
-        for (int i = 0; i < a.length; i++) {
-            f[i] = (float) a[i];
-        }
-        return f;
     }
 }

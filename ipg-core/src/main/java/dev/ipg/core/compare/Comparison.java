@@ -1,7 +1,5 @@
 package dev.ipg.core.compare;
 
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.AttributionRun;
@@ -18,6 +16,7 @@ import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.data.PromptFormat;
+import dev.ipg.core.run.ComparisonFiles;
 import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.eval.Wilson;
@@ -80,51 +79,65 @@ public final class Comparison {
     /**
      * What to compare.
      *
-     * @param site             the site
-     * @param methods          the selection methods
-     * @param top              how many components are selected
-     * @param rank             signed score (paper) or |score|
-     * @param enhance          gamma for enhance (> 1)
-     * @param suppress         gamma for suppress (0 in the paper)
-     * @param sweepGammas      gammas of the sweep (empty: no sweep)
-     * @param sweepMethods     methods swept (each must be in {@code methods})
-     * @param randomSeeds      seeds of the random baseline
-     * @param seed             master seed of the baselines that draw (random, control-vector letters)
-     * @param ipg              IPG hyperparameters (pg uses them with q = 1)
-     * @param signalSpec       the outcome signal of IPG and pg
-     * @param supportDecoding  how the model's own support completions are generated (activation, reasoning-neuron)
-     * @param ig               integrated gradients options
-     * @param reasoningWords   words of the reasoning-neuron baseline
-     * @param cvVariant        mean difference or PCA
-     * @param cvMode           add the control vector, or scale its top components
-     * @param cvStrength       strength of the added control vector
-     * @param format           prompt format (support and evaluation)
-     * @param evalDecoding     decoding of the evaluations (greedy in the paper)
-     * @param supportLimit     support problems used (0: all)
-     * @param evalLimit        evaluation problems used (0: all)
+     * @param site       the site
+     * @param selection  the selection methods and the rule that picks their top components
+     * @param conditions the gammas of enhance and suppress, and the sweep
+     * @param estimators the options of the methods that score
+     * @param seeding    the seeds of the methods that draw
+     * @param splits     how the support and evaluation splits are used
      */
-    public record Spec(Site site, List<Method> methods, Top top, Rank rank, double enhance, double suppress, List<Double> sweepGammas,
-                       List<Method> sweepMethods, int randomSeeds, long seed, IpgOptions ipg, String signalSpec,
-                       EvalRun.Decoding supportDecoding, IntegratedGradients.Options ig, List<String> reasoningWords,
-                       ControlVectorBaseline.Variant cvVariant, CvMode cvMode, double cvStrength, PromptFormat format,
-                       EvalRun.Decoding evalDecoding, int supportLimit, int evalLimit) {
+    public record Spec(Site site, Selection selection, Conditions conditions, Estimators estimators, Seeding seeding, Splits splits) {
         public Spec {
-            methods = List.copyOf(new LinkedHashSet<>(methods));
-            sweepGammas = List.copyOf(sweepGammas);
-            sweepMethods = List.copyOf(new LinkedHashSet<>(sweepMethods));
-            reasoningWords = List.copyOf(reasoningWords);
-            if (methods.isEmpty()) {
-                throw new IpgException("--methods names no method");
-            }
-            for (Method m : sweepMethods) {
-                if (!methods.contains(m)) {
+            for (Method m : conditions.sweepMethods()) {
+                if (!selection.methods().contains(m)) {
                     throw new IpgException("--sweep-methods: " + m + " is not among --methods");
                 }
             }
-            if (randomSeeds < 1) {
-                throw new IpgException("--random-seeds must be >= 1, got " + randomSeeds);
+        }
+
+        /** The same comparison at another site. */
+        public Spec withSite(Site other) {
+            return new Spec(other, selection, conditions, estimators, seeding, splits);
+        }
+
+        /** The same without the methods that need an SAE (ipg-sae, sae-r): for a site the SAE does not read. */
+        public Spec withoutSaeMethods() {
+            List<Method> ms = selection.methods().stream().filter(m -> m != Method.IPG_SAE && m != Method.SAE_R).toList();
+            List<Method> sw = conditions.sweepMethods().stream().filter(ms::contains).toList();
+            return new Spec(site, new Selection(ms, selection.top(), selection.rank()),
+                    new Conditions(conditions.enhance(), conditions.suppress(), conditions.sweepGammas(), sw), estimators, seeding, splits);
+        }
+    }
+
+    /**
+     * What is selected and how.
+     *
+     * @param methods the selection methods
+     * @param top     how many components are selected
+     * @param rank    signed score (paper) or |score|
+     */
+    public record Selection(List<Method> methods, Top top, Rank rank) {
+        public Selection {
+            methods = List.copyOf(new LinkedHashSet<>(methods));
+            if (methods.isEmpty()) {
+                throw new IpgException("--methods names no method");
             }
-            for (double g : List.of(enhance, suppress, cvStrength)) {
+        }
+    }
+
+    /**
+     * The conditions each selection is evaluated under.
+     *
+     * @param enhance      gamma for enhance (> 1)
+     * @param suppress     gamma for suppress (0 in the paper)
+     * @param sweepGammas  gammas of the sweep (empty: no sweep)
+     * @param sweepMethods methods swept (each must be a selection method)
+     */
+    public record Conditions(double enhance, double suppress, List<Double> sweepGammas, List<Method> sweepMethods) {
+        public Conditions {
+            sweepGammas = List.copyOf(sweepGammas);
+            sweepMethods = List.copyOf(new LinkedHashSet<>(sweepMethods));
+            for (double g : List.of(enhance, suppress)) {
                 if (!Double.isFinite(g)) {
                     throw new IpgException("gamma and strength must be finite numbers, got " + g);
                 }
@@ -135,20 +148,64 @@ public final class Comparison {
                 }
             }
         }
+    }
 
-        /** The same comparison at another site. */
-        public Spec withSite(Site other) {
-            return new Spec(other, methods, top, rank, enhance, suppress, sweepGammas, sweepMethods, randomSeeds, seed, ipg, signalSpec,
-                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+    /**
+     * The options of the methods that score.
+     *
+     * @param ipg            IPG hyperparameters (pg uses them with q = 1)
+     * @param signalSpec     the outcome signal of IPG and pg
+     * @param ig             integrated gradients options
+     * @param reasoningWords words of the reasoning-neuron baseline (and of sae-r)
+     * @param controlVector  how the control vector is built and applied
+     */
+    public record Estimators(IpgOptions ipg, String signalSpec, IntegratedGradients.Options ig, List<String> reasoningWords,
+                             ControlVector controlVector) {
+        public Estimators {
+            reasoningWords = List.copyOf(reasoningWords);
         }
+    }
 
-        /** The same without the methods that need an SAE (ipg-sae, sae-r): for a site the SAE does not read. */
-        public Spec withoutSaeMethods() {
-            List<Method> ms = methods.stream().filter(m -> m != Method.IPG_SAE && m != Method.SAE_R).toList();
-            List<Method> sw = sweepMethods.stream().filter(ms::contains).toList();
-            return new Spec(site, ms, top, rank, enhance, suppress, sweepGammas, sw, randomSeeds, seed, ipg, signalSpec,
-                    supportDecoding, ig, reasoningWords, cvVariant, cvMode, cvStrength, format, evalDecoding, supportLimit, evalLimit);
+    /**
+     * The control vector baseline.
+     *
+     * @param variant  mean difference or PCA
+     * @param mode     add the control vector, or scale its top components
+     * @param strength strength of the added control vector
+     */
+    public record ControlVector(ControlVectorBaseline.Variant variant, CvMode mode, double strength) {
+        public ControlVector {
+            if (!Double.isFinite(strength)) {
+                throw new IpgException("gamma and strength must be finite numbers, got " + strength);
+            }
         }
+    }
+
+    /**
+     * The seeds of the methods that draw.
+     *
+     * @param randomSeeds seeds of the random baseline (random-seedK uses {@code seed + K})
+     * @param seed        master seed of the baselines that draw (random, control-vector letters)
+     */
+    public record Seeding(int randomSeeds, long seed) {
+        public Seeding {
+            if (randomSeeds < 1) {
+                throw new IpgException("--random-seeds must be >= 1, got " + randomSeeds);
+            }
+        }
+    }
+
+    /**
+     * How the two splits are used.
+     *
+     * @param format          prompt format (support and evaluation)
+     * @param supportDecoding how the model's own support completions are generated (activation, reasoning-neuron)
+     * @param supportLimit    support problems used (0: all)
+     * @param evalDecoding    decoding of the evaluations (greedy in the paper)
+     * @param evalLimit       evaluation problems used (0: all)
+     */
+    public record Splits(PromptFormat format, EvalRun.Decoding supportDecoding, int supportLimit, EvalRun.Decoding evalDecoding,
+                         int evalLimit) {
     }
 
     /**
@@ -318,7 +375,7 @@ public final class Comparison {
         if (sae != null && !sae.site().equals(spec.site())) {
             throw new IpgException(sae.source() + ": the SAE reads " + sae.site() + ", the comparison is at " + spec.site());
         }
-        if (sae == null && (spec.methods().contains(Method.IPG_SAE) || spec.methods().contains(Method.SAE_R))) {
+        if (sae == null && (spec.selection().methods().contains(Method.IPG_SAE) || spec.selection().methods().contains(Method.SAE_R))) {
             throw new IpgException("--methods ipg-sae and sae-r need the SAE (--sae DIR)");
         }
         this.model = model;
@@ -331,7 +388,7 @@ public final class Comparison {
         this.out = out;
         this.progress = progress;
         spec.site().checkIn(model.config());
-        Dataset.requireDisjoint(prefix(support, spec.supportLimit()), prefix(eval, spec.evalLimit()));
+        Dataset.requireDisjoint(prefix(support, spec.splits().supportLimit()), prefix(eval, spec.splits().evalLimit()));
     }
 
     /** What is compared. */
@@ -354,12 +411,12 @@ public final class Comparison {
     }
 
     private String selectionKey() {
-        String t = spec.top() instanceof Top.Percent p ? num(p.percent()) + "pct" : "k" + spec.top();
-        return "top-" + t + "-" + spec.rank().cliName();
+        String t = spec.selection().top() instanceof Top.Percent p ? num(p.percent()) + "pct" : "k" + spec.selection().top();
+        return "top-" + t + "-" + spec.selection().rank().cliName();
     }
 
     private long randomSeed(int k) {
-        return spec.seed() + k;
+        return spec.seeding().seed() + k;
     }
 
     /**
@@ -368,36 +425,36 @@ public final class Comparison {
      * completions (activation, reasoning-neuron), {@code randomSeed} the seed of a random selection.
      */
     void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
-        Support sup = new Support(model, tok, data, limit, spec.format(), eos, progress);
+        Support sup = new Support(model, tok, data, limit, spec.splits().format(), eos, progress);
         switch (m) {
-            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                    spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(limit);
-            case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
+            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.estimators().ipg(),
+                    spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress).run(limit);
+            case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.estimators().ipg(), signal, spec.estimators().signalSpec(), dir);
             case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
-            case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(), completions, dir);
-            case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.supportDecoding(), spec.reasoningWords(),
+            case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.splits().supportDecoding(), completions, dir);
+            case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, spec.site(), spec.splits().supportDecoding(), spec.estimators().reasoningWords(),
                     completions, dir);
-            case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.cvVariant(), spec.seed(), dir);
-            case IG -> IntegratedGradients.run(sup, spec.site(), spec.ig(), dir);
-            case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                    spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(limit);
-            case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 1, 2, 0.7, completions, dir);
+            case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.estimators().controlVector().variant(), spec.seeding().seed(), dir);
+            case IG -> IntegratedGradients.run(sup, spec.site(), spec.estimators().ig(), dir);
+            case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.estimators().ipg(),
+                    spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress, sae).run(limit);
+            case SAE_R -> SaeReasonScore.run(sup, sae, spec.splits().supportDecoding(), spec.estimators().reasoningWords(), 1, 2, 0.7, completions, dir);
         }
     }
 
     /** Runs (or resumes) everything and writes the comparison files. */
     public Result run() {
-        Support sup = new Support(model, tok, support, spec.supportLimit(), spec.format(), eos, progress);
+        Support sup = new Support(model, tok, support, spec.splits().supportLimit(), spec.splits().format(), eos, progress);
         // 1. scores on the support split; a baseline that cannot score is reported as such, the others go on
         Map<String, String> unavailable = new LinkedHashMap<>();
-        for (Method m : spec.methods()) {
-            int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
+        for (Method m : spec.selection().methods()) {
+            int seeds = m == Method.RANDOM ? spec.seeding().randomSeeds() : 1;
             for (int k = 0; k < seeds; k++) {
                 Path dir = methodDir(m, k);
                 progress.message(m == Method.RANDOM ? "random scores (seed " + randomSeed(k) + ") in " + dir
                         : "scores of " + m + " on " + sup.used() + " support problems in " + dir);
                 try {
-                    score(m, support, spec.supportLimit(), randomSeed(k), dir, out.resolve("methods").resolve("support-completions"));
+                    score(m, support, spec.splits().supportLimit(), randomSeed(k), dir, out.resolve("methods").resolve("support-completions"));
                 } catch (IpgException e) {
                     if (m == Method.IPG) {
                         throw e;
@@ -411,35 +468,34 @@ public final class Comparison {
         EvalRun.Summary plain = evaluate(out.resolve("evals").resolve("original"), Steering.none());
         Row original = new Row("original", "original", 1, false, "none", plain, List.of(plain.accuracy()));
         List<Row> rows = new ArrayList<>();
-        for (Method m : spec.methods()) {
+        for (Method m : spec.selection().methods()) {
             if (unavailable.containsKey(m.cliName())) {
                 continue;
             }
-            if (m == Method.CONTROL_VECTOR && spec.cvMode() == CvMode.ADD) {
+            if (m == Method.CONTROL_VECTOR && spec.estimators().controlVector().mode() == CvMode.ADD) {
                 SteeringVector v = SteeringVector.load(methodDir(m, 0));
-                Steering add = new Steering.Add(v, spec.cvStrength(), methodDir(m, 0).resolve(SteeringVector.NAME).toString());
-                EvalRun.Summary s = evaluate(out.resolve("evals").resolve("control-vector-add" + num(spec.cvStrength())), add);
-                rows.add(new Row(m.cliName(), "enhance", spec.cvStrength(), true, add.describe(), s, List.of(s.accuracy())));
+                Steering add = new Steering.Add(v, spec.estimators().controlVector().strength(), methodDir(m, 0).resolve(SteeringVector.NAME).toString());
+                EvalRun.Summary s = evaluate(out.resolve("evals").resolve("control-vector-add" + num(spec.estimators().controlVector().strength())), add);
+                rows.add(new Row(m.cliName(), "enhance", spec.estimators().controlVector().strength(), true, add.describe(), s, List.of(s.accuracy())));
                 continue;
             }
-            rows.add(scaled(m, "enhance", spec.enhance(), original));
-            rows.add(scaled(m, "suppress", spec.suppress(), original));
+            rows.add(scaled(m, "enhance", spec.conditions().enhance(), original));
+            rows.add(scaled(m, "suppress", spec.conditions().suppress(), original));
         }
         List<Row> sweep = new ArrayList<>();
-        for (Method m : spec.sweepMethods()) {
+        for (Method m : spec.conditions().sweepMethods()) {
             if (unavailable.containsKey(m.cliName())) {
                 continue;
             }
-            for (double g : spec.sweepGammas()) {
+            for (double g : spec.conditions().sweepGammas()) {
                 sweep.add(scaled(m, "sweep", g, original));
             }
         }
-        ObjectNode json = json(original, rows, sweep);
-        ObjectNode un = json.putObject("unavailable");
-        unavailable.forEach(un::put);
-        var verdict = json.putArray("verdict");
-        new Result(original, rows, sweep, json, unavailable).verdict().forEach(verdict::add);
-        Json.write(out.resolve("comparison.json"), json);
+        List<String> verdict = new Result(original, rows, sweep, null, unavailable).verdict();
+        ComparisonFiles.File file = new ComparisonFiles.File(RunFiles.version(), config(), row(original, original),
+                rows.stream().map(r -> row(r, original)).toList(), sweep.stream().map(r -> row(r, original)).toList(), unavailable, verdict);
+        ObjectNode json = (ObjectNode) RunFiles.tree(file);
+        Json.write(out.resolve(ComparisonFiles.JSON), json);
         writeCsv(out.resolve("comparison.csv"), original, rows);
         writeSweepCsv(out.resolve("gamma_sweep.csv"), sweep);
         return new Result(original, rows, sweep, json, unavailable);
@@ -450,7 +506,7 @@ public final class Comparison {
         if (gamma == 1) {
             return new Row(m.cliName(), condition, gamma, false, "gamma 1 leaves the model unchanged", original.summary(), original.seedAccuracies());
         }
-        int seeds = m == Method.RANDOM ? spec.randomSeeds() : 1;
+        int seeds = m == Method.RANDOM ? spec.seeding().randomSeeds() : 1;
         List<EvalRun.Summary> per = new ArrayList<>();
         String describe = null;
         for (int k = 0; k < seeds; k++) {
@@ -459,7 +515,7 @@ public final class Comparison {
                 progress.message("warning: every score in " + sf.file() + " is " + sf.scores()[0] + "; its selection is just the lowest "
                         + "component indices (is the signal constant on the support set?)");
             }
-            Steering s = Steering.scale(sf, spec.top(), spec.rank(), gamma, sae);
+            Steering s = Steering.scale(sf, spec.selection().top(), spec.selection().rank(), gamma, sae);
             describe = describe == null ? s.describe() : describe;
             String name = (m == Method.RANDOM ? "random-seed" + k : m.cliName()) + "-gamma" + num(gamma);
             per.add(evaluate(out.resolve("evals").resolve(selectionKey()).resolve(name), s));
@@ -497,62 +553,30 @@ public final class Comparison {
         if (done != null) {
             return done;
         }
-        progress.message("evaluating " + steering.describe() + " on " + prefix(eval, spec.evalLimit()).size() + " problems in " + dir);
-        var es = new EvalRun.Spec(spec.format(), spec.evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
-        EvalRun.Summary s = new EvalRun(model, tok, eval, es, eos, dir, progress).run(spec.evalLimit()).summary();
+        progress.message("evaluating " + steering.describe() + " on " + prefix(eval, spec.splits().evalLimit()).size() + " problems in " + dir);
+        var es = new EvalRun.Spec(spec.splits().format(), spec.splits().evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
+        EvalRun.Summary s = new EvalRun(model, tok, eval, es, eos, dir, progress).run(spec.splits().evalLimit()).summary();
         evals.put(dir, s);
         return s;
     }
 
-    private ObjectNode json(Row original, List<Row> rows, List<Row> sweep) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("ipg_version", RunFiles.version());
-        ObjectNode c = j.putObject("config");
-        c.set("model", RunConfig.model(model));
-        datasetJson(c.putObject("support"), support, spec.supportLimit());
-        datasetJson(c.putObject("eval"), eval, spec.evalLimit());
-        c.put("disjoint", true);
-        c.put("site", spec.site().toString());
-        if (sae != null) {
-            c.set("sae", SaeFingerprint.json(sae));
-        }
-        c.put("top", spec.top().toString());
-        c.put("rank", spec.rank().cliName());
-        c.put("enhance_gamma", spec.enhance());
-        c.put("suppress_gamma", spec.suppress());
-        ArrayNode ms = c.putArray("methods");
-        spec.methods().forEach(x -> ms.add(x.cliName()));
-        c.put("random_seeds", spec.randomSeeds());
-        c.put("seed", spec.seed());
-        c.put("signal", spec.signalSpec());
-        c.put("control_vector", spec.cvMode() == CvMode.ADD ? "add, strength " + num(spec.cvStrength()) : "scale top components");
-        c.set("support_decoding", spec.supportDecoding().json());
-        c.set("eval_decoding", spec.evalDecoding().json());
-        j.set("original", rowJson(original, original));
-        ArrayNode rs = j.putArray("rows");
-        rows.forEach(r -> rs.add(rowJson(r, original)));
-        ArrayNode sw = j.putArray("gamma_sweep");
-        sweep.forEach(r -> sw.add(rowJson(r, original)));
-        return j;
+    /** What is compared, as comparison.json records it. */
+    private ComparisonFiles.Config config() {
+        return new ComparisonFiles.Config(RunConfig.model(model), split(support, spec.splits().supportLimit()), split(eval, spec.splits().evalLimit()), true,
+                spec.site().toString(), sae == null ? null : SaeFingerprint.json(sae), spec.selection().top().toString(), spec.selection().rank().cliName(),
+                spec.conditions().enhance(), spec.conditions().suppress(), spec.selection().methods().stream().map(Method::cliName).toList(), spec.seeding().randomSeeds(), spec.seeding().seed(),
+                spec.estimators().signalSpec(), spec.estimators().controlVector().mode() == CvMode.ADD ? "add, strength " + num(spec.estimators().controlVector().strength()) : "scale top components",
+                spec.splits().supportDecoding().json(), spec.splits().evalDecoding().json());
     }
 
-    private static void datasetJson(ObjectNode j, Dataset d, int limit) {
-        j.put("file", d.name());
-        j.put("sha256", ModelFingerprint.sha256(d.source()));
-        j.put("used", prefix(d, limit).size());
+    /** The first {@code limit} problems of {@code d} as recorded. */
+    static ComparisonFiles.Split split(Dataset d, int limit) {
+        return new ComparisonFiles.Split(d.name(), ModelFingerprint.sha256(d.source()), prefix(d, limit).size());
     }
 
-    private static ObjectNode rowJson(Row r, Row original) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("method", r.method());
-        j.put("condition", r.condition());
-        j.put(r.additive() ? "strength" : "gamma", r.setting());
-        j.put("intervention", r.steering());
-        j.setAll(r.summary().json());
-        j.put("delta_vs_original", r.accuracy() - original.accuracy());
-        ArrayNode a = j.putArray("seed_accuracies");
-        r.seedAccuracies().forEach(a::add);
-        return j;
+    private static ComparisonFiles.Row row(Row r, Row original) {
+        return new ComparisonFiles.Row(r.method(), r.condition(), r.additive() ? null : r.setting(), r.additive() ? r.setting() : null,
+                r.steering(), r.summary().record(), r.accuracy() - original.accuracy(), r.seedAccuracies());
     }
 
     private static String csvRow(Row r, Row original, boolean withCondition) {

@@ -11,12 +11,13 @@ import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
+import dev.ipg.core.run.ProtocolFiles;
 import dev.ipg.core.run.RunConfig;
+import dev.ipg.core.run.RunFiles;
 import dev.ipg.core.grad.ReverseMode;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.io.Json;
-import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.Site;
@@ -77,7 +78,7 @@ import java.util.TreeSet;
 public final class Protocol {
 
     /** The JSON file name. */
-    public static final String JSON = "protocol.json";
+    public static final String JSON = ProtocolFiles.JSON;
 
     /**
      * What the protocol adds to the comparison.
@@ -272,8 +273,8 @@ public final class Protocol {
         for (Site s : spec.sites()) {
             s.checkIn(model.config());
         }
-        Dataset sup = Comparison.prefix(support, base.supportLimit());
-        Dataset ev = Comparison.prefix(eval, base.evalLimit());
+        Dataset sup = Comparison.prefix(support, base.splits().supportLimit());
+        Dataset ev = Comparison.prefix(eval, base.splits().evalLimit());
         Dataset.requireDisjoint(sup, ev);
         if (this.dev != null) {
             if (this.dev.size() == 0) {
@@ -317,33 +318,17 @@ public final class Protocol {
         for (Site s : spec.sites()) {
             sites.add(site(s));
         }
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        String v = Protocol.class.getPackage().getImplementationVersion();
-        j.put("ipg_version", v == null ? "dev" : v);
-        ObjectNode c = j.putObject("config");
-        c.set("model", RunConfig.model(model));
-        datasetJson(c.putObject("support"), support, base.supportLimit());
-        datasetJson(c.putObject("eval"), eval, base.evalLimit());
-        if (dev != null) {
-            datasetJson(c.putObject("dev"), dev, 0);
-        }
-        c.put("rank", base.rank().cliName());
-        c.put("top", base.top().toString());
-        c.put("suppress_gamma", base.suppress());
-        c.put("enhance_gamma", base.enhance());
-        c.put("random_seeds", base.randomSeeds());
-        c.put("bootstrap", spec.bootstrap());
-        c.put("bootstrap_seed", spec.bootstrapSeed());
-        c.put("area", "trapezoid over log2 k divided by log2(k_max) - log2(k_min): the mean accuracy change in points across the curve");
-        c.put("ground_truth", "mean drop of the teacher-forced log-probability of the gold solution (nats) when a component alone is"
-                + " scaled by the suppress gamma, on the dev split");
-        c.set("eval_decoding", base.evalDecoding().json());
-        ArrayNode arr = j.putArray("sites");
-        for (SiteResult s : sites) {
-            arr.add(siteJson(s)); // one file for the sweep: the report finds it from a site's directory
-        }
-        ArrayNode verdict = j.putArray("verdict");
-        sites.forEach(s -> s.verdict().forEach(verdict::add));
+        var config = new ProtocolFiles.Config(RunConfig.model(model), Comparison.split(support, base.splits().supportLimit()),
+                Comparison.split(eval, base.splits().evalLimit()), dev == null ? null : Comparison.split(dev, 0),
+                base.selection().rank().cliName(), base.selection().top().toString(), base.conditions().suppress(),
+                base.conditions().enhance(), base.seeding().randomSeeds(), spec.bootstrap(), spec.bootstrapSeed(),
+                "trapezoid over log2 k divided by log2(k_max) - log2(k_min): the mean accuracy change in points across the curve",
+                "mean drop of the teacher-forced log-probability of the gold solution (nats) when a component alone is"
+                        + " scaled by the suppress gamma, on the dev split", base.splits().evalDecoding().json());
+        // one file for the sweep: the report finds it from a site's directory
+        var file = new ProtocolFiles.File(RunFiles.version(), config, sites.stream().map(Protocol::siteEntry).toList(),
+                sites.stream().flatMap(s -> s.verdict().stream()).toList());
+        ObjectNode j = (ObjectNode) RunFiles.tree(file);
         Json.write(out.resolve(JSON), j);
         write(out.resolve("curves.csv"), curvesCsv(sites));
         write(out.resolve("ground_truth.csv"), groundTruthCsv(sites));
@@ -362,11 +347,11 @@ public final class Protocol {
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
         int[] ks = spec.sizes(width);
-        int headline = base.top().size(width);
+        int headline = base.selection().top().size(width);
         // methods with a ranking: every scored one but an added control vector
         List<Method> ranked = new ArrayList<>();
-        for (Method m : base.methods()) {
-            if (!table.unavailable().containsKey(m.cliName()) && !(m == Method.CONTROL_VECTOR && base.cvMode() == Comparison.CvMode.ADD)
+        for (Method m : base.selection().methods()) {
+            if (!table.unavailable().containsKey(m.cliName()) && !(m == Method.CONTROL_VECTOR && base.estimators().controlVector().mode() == Comparison.CvMode.ADD)
                     && m != Method.IPG_SAE && m != Method.SAE_R) {
                 ranked.add(m);
             }
@@ -374,16 +359,16 @@ public final class Protocol {
         // the curves also run the SAE methods' top k latents (through the SAE), paired with IPG on the same problems
         List<Method> curved = new ArrayList<>(ranked);
         for (Method m : List.of(Method.IPG_SAE, Method.SAE_R)) {
-            if (here != null && base.methods().contains(m) && !table.unavailable().containsKey(m.cliName())) {
+            if (here != null && base.selection().methods().contains(m) && !table.unavailable().containsKey(m.cliName())) {
                 curved.add(m);
             }
         }
         boolean[] orig = outcomes(dir.resolve("evals").resolve("original"), Steering.none());
         double original = mean(orig);
         List<Condition> conditions = new ArrayList<>();
-        conditions.add(condition(cmp, dir, curved, ks, "suppress", base.suppress(), orig, here));
-        if (spec.enhanceCurve() && base.enhance() != 1) {
-            conditions.add(condition(cmp, dir, curved, ks, "enhance", base.enhance(), orig, here));
+        conditions.add(condition(cmp, dir, curved, ks, "suppress", base.conditions().suppress(), orig, here));
+        if (spec.enhanceCurve() && base.conditions().enhance() != 1) {
+            conditions.add(condition(cmp, dir, curved, ks, "enhance", base.conditions().enhance(), orig, here));
         }
         GroundTruth gt = null;
         String gtNote;
@@ -394,7 +379,7 @@ public final class Protocol {
             gtNote = null;
         }
         List<Stability> stab = new ArrayList<>();
-        int half = Comparison.prefix(support, base.supportLimit()).size() / 2;
+        int half = Comparison.prefix(support, base.splits().supportLimit()).size() / 2;
         if (spec.stability()) {
             if (half < 1) {
                 throw new IpgException("stability needs at least 2 support problems");
@@ -417,13 +402,13 @@ public final class Protocol {
     private List<PlantedTruth.Score> plantedScores(Comparison cmp, Site site, List<Method> ranked, int[] ks, PlantedTruth pt) {
         List<PlantedTruth.Score> out = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             List<double[]> keys = new ArrayList<>();
             for (int s = 0; s < seeds; s++) {
                 float[] sc = ScoresFile.load(cmp.methodDir(m, s), site).scores();
                 double[] key = new double[sc.length];
                 for (int i = 0; i < sc.length; i++) {
-                    key[i] = base.rank() == Rank.ABS ? Math.abs(sc[i]) : sc[i];
+                    key[i] = base.selection().rank() == Rank.ABS ? Math.abs(sc[i]) : sc[i];
                 }
                 keys.add(key);
             }
@@ -459,16 +444,16 @@ public final class Protocol {
         List<boolean[][]> binary = new ArrayList<>();
         List<double[][]> seedAcc = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             double[][] o = new double[ks.length][n];
             boolean[][] b = new boolean[ks.length][];
             double[][] sa = new double[seeds][ks.length];
             for (int ki = 0; ki < ks.length; ki++) {
                 for (int s = 0; s < seeds; s++) {
                     ScoresFile sf = ScoresFile.load(cmp.methodDir(m, s), cmp.spec().site());
-                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.rank(), gamma, here);
+                    Steering st = Steering.scale(sf, new Top.Count(ks[ki]), base.selection().rank(), gamma, here);
                     String run = (m == Method.RANDOM ? "random-seed" + s : m.cliName()) + "-gamma" + num(gamma);
-                    boolean[] r = outcomes(dir.resolve("evals").resolve("top-k" + ks[ki] + "-" + base.rank().cliName()).resolve(run), st);
+                    boolean[] r = outcomes(dir.resolve("evals").resolve("top-k" + ks[ki] + "-" + base.selection().rank().cliName()).resolve(run), st);
                     for (int p = 0; p < n; p++) {
                         o[ki][p] += (r[p] ? 1.0 : 0.0) / seeds;
                     }
@@ -563,7 +548,7 @@ public final class Protocol {
         } else {
             for (Method m : ranked) {
                 if (m != Method.RANDOM) { // random's picks would only add arbitrary candidates, at a cost per candidate
-                    for (int i : ScoresFile.load(cmp.methodDir(m, 0), site).select(new Top.Count(2 * k), base.rank()).components()) {
+                    for (int i : ScoresFile.load(cmp.methodDir(m, 0), site).select(new Top.Count(2 * k), base.selection().rank()).components()) {
                         cand.add(i);
                     }
                 }
@@ -579,7 +564,7 @@ public final class Protocol {
         }
         List<Match> matches = new ArrayList<>();
         for (Method m : ranked) {
-            int seeds = m == Method.RANDOM ? base.randomSeeds() : 1;
+            int seeds = m == Method.RANDOM ? base.seeding().randomSeeds() : 1;
             double p = 0;
             double rho = 0;
             double lo = Double.POSITIVE_INFINITY;
@@ -589,7 +574,7 @@ public final class Protocol {
                 double[] key = new double[candidates.length];
                 for (int i = 0; i < candidates.length; i++) {
                     float x = sc[candidates[i]];
-                    key[i] = base.rank() == Rank.ABS ? Math.abs(x) : x;
+                    key[i] = base.selection().rank() == Rank.ABS ? Math.abs(x) : x;
                 }
                 double pi = PrecisionAtK.of(key, drops, kk);
                 p += pi / seeds;
@@ -610,10 +595,10 @@ public final class Protocol {
     private double[] ablationDrops(Path file, Site site, int width, int[] candidates) {
         ObjectNode config = JsonNodeFactory.instance.objectNode();
         config.set("model", RunConfig.model(model));
-        datasetJson(config.putObject("dev"), dev, 0);
+        config.set("dev", RunFiles.tree(Comparison.split(dev, 0)));
         config.put("site", site.toString());
-        config.put("gamma", base.suppress());
-        config.set("prompt_format", base.format().json());
+        config.put("gamma", base.conditions().suppress());
+        config.set("prompt_format", base.splits().format().json());
         ArrayNode ca = config.putArray("candidates");
         for (int c : candidates) {
             ca.add(c);
@@ -628,7 +613,7 @@ public final class Protocol {
                 return d;
             }
         }
-        Support s = new Support(model, tok, dev, 0, base.format(), eos, progress);
+        Support s = new Support(model, tok, dev, 0, base.splits().format(), eos, progress);
         List<Trajectory> seqs = new ArrayList<>();
         for (int i = 0; i < dev.size(); i++) {
             seqs.add(IntegratedGradients.sequence(s, i));
@@ -642,7 +627,7 @@ public final class Protocol {
         for (int c = 0; c < candidates.length; c++) {
             float[] g = new float[width];
             Arrays.fill(g, 1f);
-            g[candidates[c]] = (float) base.suppress();
+            g[candidates[c]] = (float) base.conditions().suppress();
             double[] lp = goldLogProbs(rm, seqs, Hooks.none().intervene(site, new Intervention.Scale(g)));
             double d = 0;
             for (int p = 0; p < lp.length; p++) {
@@ -681,7 +666,7 @@ public final class Protocol {
     // ------------------------------------------------------------------ stability
 
     private List<Stability> stability(Comparison cmp, Path dir, List<Method> ranked, int[] ks, int headline, int half) {
-        Dataset used = Comparison.prefix(support, base.supportLimit());
+        Dataset used = Comparison.prefix(support, base.splits().supportLimit());
         Dataset a = slice(used, 0, half);
         Dataset b = slice(used, half, 2 * half);
         List<Stability> out = new ArrayList<>();
@@ -707,11 +692,11 @@ public final class Protocol {
             ScoresFile sb = ScoresFile.load(db, cmp.spec().site());
             double[] dice = new double[ks.length];
             for (int i = 0; i < ks.length; i++) {
-                dice[i] = Dice.of(sa.select(new Top.Count(ks[i]), base.rank()).components(),
-                        sb.select(new Top.Count(ks[i]), base.rank()).components());
+                dice[i] = Dice.of(sa.select(new Top.Count(ks[i]), base.selection().rank()).components(),
+                        sb.select(new Top.Count(ks[i]), base.selection().rank()).components());
             }
-            double h = Dice.of(sa.select(new Top.Count(headline), base.rank()).components(),
-                    sb.select(new Top.Count(headline), base.rank()).components());
+            double h = Dice.of(sa.select(new Top.Count(headline), base.selection().rank()).components(),
+                    sb.select(new Top.Count(headline), base.selection().rank()).components());
             out.add(new Stability(m.cliName(), dice, h));
         }
         return out;
@@ -795,8 +780,8 @@ public final class Protocol {
     // ------------------------------------------------------------------ evaluations
 
     private boolean[] outcomes(Path dir, Steering steering) {
-        var es = new EvalRun.Spec(base.format(), base.evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
-        List<EvalRun.Item> items = new ArrayList<>(new EvalRun(model, tok, eval, es, eos, dir, progress).run(base.evalLimit()).items());
+        var es = new EvalRun.Spec(base.splits().format(), base.splits().evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
+        List<EvalRun.Item> items = new ArrayList<>(new EvalRun(model, tok, eval, es, eos, dir, progress).run(base.splits().evalLimit()).items());
         items.sort((x, y) -> Integer.compare(x.index(), y.index()));
         boolean[] r = new boolean[items.size()];
         for (int i = 0; i < r.length; i++) {
@@ -903,120 +888,42 @@ public final class Protocol {
         s.table().unavailable().forEach((m, why) -> sb.append(String.format(Locale.ROOT, "%s cannot score: %s%n", m, why)));
     }
 
-    private static ObjectNode siteJson(SiteResult s) {
-        ObjectNode j = JsonNodeFactory.instance.objectNode();
-        j.put("site", s.site().toString());
-        j.put("width", s.width());
-        ArrayNode ks = j.putArray("ks");
-        for (int k : s.ks()) {
-            ks.add(k);
-        }
-        j.put("headline_k", s.headlineK());
-        j.put("original_accuracy", s.original());
-        j.put("eval_problems", s.evalProblems());
-        ObjectNode un = j.putObject("unavailable");
-        s.table().unavailable().forEach(un::put);
-        if (s.plantedTruth() != null) {
-            j.set("planted_ground_truth", PlantedTruth.json(s.plantedTruth(), s.plantedScores()));
-        }
-        ArrayNode cs = j.putArray("curves");
+    private static ProtocolFiles.SiteEntry siteEntry(SiteResult s) {
+        List<ProtocolFiles.CurveSet> curves = new ArrayList<>();
         for (Condition c : s.conditions()) {
-            ObjectNode cj = cs.addObject();
-            cj.put("condition", c.name());
-            cj.put("gamma", c.gamma());
-            ArrayNode ms = cj.putArray("methods");
+            List<ProtocolFiles.Curve> lines = new ArrayList<>();
             for (Curve cv : c.curves()) {
-                ObjectNode m = ms.addObject();
-                m.put("method", cv.method());
-                m.put("seeds", cv.seeds());
-                array(m.putArray("delta_points"), cv.delta());
-                if (cv.seeds() > 1) {
-                    array(m.putArray("seed_min_points"), cv.seedMin());
-                    array(m.putArray("seed_max_points"), cv.seedMax());
-                    m.put("area_seed_min", cv.areaMin());
-                    m.put("area_seed_max", cv.areaMax());
-                }
-                m.put("area", cv.area());
+                boolean seeds = cv.seeds() > 1;
+                List<ProtocolFiles.Difference> minus = null;
                 if (cv.vsIpg() != null) {
-                    ArrayNode v = m.putArray("minus_ipg");
+                    minus = new ArrayList<>();
                     for (int i = 0; i < cv.vsIpg().length; i++) {
-                        ObjectNode x = interval(cv.vsIpg()[i]);
-                        if (!Double.isNaN(cv.mcnemar()[i])) {
-                            x.put("mcnemar_p", cv.mcnemar()[i]);
-                        }
-                        v.add(x);
+                        minus.add(difference(cv.vsIpg()[i], Double.isNaN(cv.mcnemar()[i]) ? null : cv.mcnemar()[i]));
                     }
-                    m.set("area_minus_ipg", interval(cv.areaVsIpg()));
                 }
+                lines.add(new ProtocolFiles.Curve(cv.method(), cv.seeds(), cv.delta(), seeds ? cv.seedMin() : null, seeds ? cv.seedMax() : null,
+                        seeds ? cv.areaMin() : null, seeds ? cv.areaMax() : null, cv.area(), minus,
+                        cv.vsIpg() == null ? null : difference(cv.areaVsIpg(), null)));
             }
+            curves.add(new ProtocolFiles.CurveSet(c.name(), c.gamma(), lines));
         }
+        ProtocolFiles.GroundTruth truth = null;
         if (s.groundTruth() != null) {
             GroundTruth g = s.groundTruth();
-            ObjectNode gj = j.putObject("ground_truth");
-            gj.put("dev_problems", g.problems());
-            gj.put("all_components", g.all());
-            gj.put("measure", "mean drop in nats of the gold solution's teacher-forced log-probability, component alone ablated");
-            ArrayNode c = gj.putArray("candidates");
-            for (int x : g.candidates()) {
-                c.add(x);
-            }
-            array(gj.putArray("drops"), g.drops());
-            gj.put("k", g.k());
-            ArrayNode t = gj.putArray("costliest");
-            for (int x : g.truthTop()) {
-                t.add(x);
-            }
-            ArrayNode ms = gj.putArray("methods");
-            for (Match m : g.matches()) {
-                ObjectNode mj = ms.addObject();
-                mj.put("method", m.method());
-                mj.put("precision_at_k", m.precision());
-                if (Double.isNaN(m.spearman())) {
-                    mj.putNull("spearman"); // a constant ranking has none
-                } else {
-                    mj.put("spearman", m.spearman());
-                }
-                mj.put("precision_min", m.min());
-                mj.put("precision_max", m.max());
-            }
-        } else {
-            j.put("ground_truth_note", s.groundTruthNote());
+            truth = new ProtocolFiles.GroundTruth(g.problems(), g.all(),
+                    "mean drop in nats of the gold solution's teacher-forced log-probability, component alone ablated", g.candidates(),
+                    g.drops(), g.k(), g.truthTop(), g.matches().stream().map(m -> new ProtocolFiles.Match(m.method(), m.precision(),
+                            Double.isNaN(m.spearman()) ? null : m.spearman(), m.min(), m.max())).toList()); // a constant ranking has no spearman
         }
-        ObjectNode st = j.putObject("stability");
-        st.put("half_size", s.halfSize());
-        ArrayNode sm = st.putArray("methods");
-        for (Stability x : s.stability()) {
-            if (x.dice() == null) {
-                continue; // cannot score on a half
-            }
-            ObjectNode xj = sm.addObject();
-            xj.put("method", x.method());
-            array(xj.putArray("dice"), x.dice());
-            xj.put("dice_at_headline_k", x.headline());
-        }
-        ArrayNode v = j.putArray("verdict");
-        s.verdict().forEach(v::add);
-        return j;
+        var stability = new ProtocolFiles.Stability(s.halfSize(), s.stability().stream().filter(x -> x.dice() != null) // cannot score on a half
+                .map(x -> new ProtocolFiles.StabilityLine(x.method(), x.dice(), x.headline())).toList());
+        return new ProtocolFiles.SiteEntry(s.site().toString(), s.width(), s.ks(), s.headlineK(), s.original(), s.evalProblems(),
+                s.table().unavailable(), s.plantedTruth() == null ? null : PlantedTruth.json(s.plantedTruth(), s.plantedScores()), curves,
+                truth, truth == null ? s.groundTruthNote() : null, stability, s.verdict());
     }
 
-    private static ObjectNode interval(PairedBootstrap.Interval i) {
-        ObjectNode x = JsonNodeFactory.instance.objectNode();
-        x.put("mean", i.mean());
-        x.put("lower", i.lower());
-        x.put("upper", i.upper());
-        return x;
-    }
-
-    private static void array(ArrayNode a, double[] v) {
-        for (double x : v) {
-            a.add(x);
-        }
-    }
-
-    private static void datasetJson(ObjectNode j, Dataset d, int limit) {
-        j.put("file", d.name());
-        j.put("sha256", ModelFingerprint.sha256(d.source()));
-        j.put("used", Comparison.prefix(d, limit).size());
+    private static ProtocolFiles.Difference difference(PairedBootstrap.Interval i, Double mcnemar) {
+        return new ProtocolFiles.Difference(i.mean(), i.lower(), i.upper(), mcnemar);
     }
 
     private static String curvesCsv(List<SiteResult> sites) {

@@ -5,6 +5,7 @@ import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.run.RunDirectory;
+import dev.ipg.core.run.EvalResults;
 import dev.ipg.core.run.RunFiles;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
@@ -247,12 +248,32 @@ public final class EvalRun {
         }
 
         public ObjectNode json() {
-            return (ObjectNode) RunFiles.tree(EvalFiles.Results.of(this));
+            return (ObjectNode) RunFiles.tree(record());
+        }
+
+        /** The figures as recorded. */
+        public EvalResults record() {
+            boolean lengths = !thinkBlocks.isEmpty() && Double.isFinite(meanThinkingTokens);
+            return new EvalResults(problems, correct, accuracy(), new EvalResults.Interval(interval.lower(), interval.upper()),
+                    meanGeneratedTokens, thinkBlocks, lengths ? meanThinkingTokens : null, lengths ? meanAnswerTokens : null,
+                    reflectionPerCompletion, reflectionPer1kTokens, answered, finishes);
+        }
+
+        /** The figures of a record (the interval recomputed from the counts). */
+        public static Summary of(EvalResults r) {
+            return new Summary(r.problems(), r.correct(), Wilson.of(r.correct(), r.problems()), r.meanGeneratedTokens(),
+                    r.reflectionPerCompletion(), r.reflectionPer1kTokens(), r.answered(), r.finishes(), r.thinkBlocks(),
+                    r.meanThinkingTokens() == null ? Double.NaN : r.meanThinkingTokens(),
+                    r.meanAnswerTokens() == null ? Double.NaN : r.meanAnswerTokens());
         }
 
         /** Reads the {@code results} object of a summary.json. */
         public static Summary of(JsonNode j) {
-            return RunFiles.convert(j, EvalFiles.Results.class, "the results of an evaluation").summary();
+            EvalResults r = RunFiles.convert(j, EvalResults.class, "the results of an evaluation");
+            if (r.missing() != null) {
+                throw new IpgException("the results of an evaluation have no " + r.missing());
+            }
+            return of(r);
         }
     }
 
@@ -410,7 +431,7 @@ public final class EvalRun {
         Summary s = summarize(all);
         config.with("dataset").put("used", n);
         EvalFiles.SummaryFile file = new EvalFiles.SummaryFile(RunFiles.version(), config, spec.steering().describe(),
-                spec.decoding().describe(), EvalFiles.Results.of(s), EvalFiles.Timings.of((System.nanoTime() - started) / 1e9,
+                spec.decoding().describe(), s.record(), EvalFiles.Timings.of((System.nanoTime() - started) / 1e9,
                 work.generationNanos / 1e9, work.generatedTokens, RunDirectory.Machine.of(model)));
         ObjectNode out = (ObjectNode) RunFiles.tree(file);
         Json.write(dir.resolve(SUMMARY), out);
@@ -574,7 +595,7 @@ public final class EvalRun {
 
     /** Reads a finished evaluation's summary.json. */
     public static Summary readSummary(Path dir) {
-        return RunFiles.read(dir.resolve(SUMMARY), EvalFiles.SummaryFile.class, "the summary.json of an evaluation").results().summary();
+        return Summary.of(RunFiles.read(dir.resolve(SUMMARY), EvalFiles.SummaryFile.class, "the summary.json of an evaluation").results());
     }
 
     private static String finish(Generator.Finish f) {

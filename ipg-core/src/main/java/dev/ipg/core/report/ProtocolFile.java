@@ -1,41 +1,24 @@
 package dev.ipg.core.report;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
-import dev.ipg.core.io.Json;
+import dev.ipg.core.run.ProtocolFiles;
+import dev.ipg.core.run.RunFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * The localization protocol of {@code ipg compare} ({@link dev.ipg.core.compare.Protocol}) as the
- * report reads it: {@code protocol.json} in the comparison directory, or in its parent when the
- * comparison is one site of a sweep ({@code OUT/SITE/}). The one place that knows its shape:
- *
- * <pre>
- *   {"config": {..., "random_seeds": 10, "bootstrap": 2000, "area": "...", "ground_truth": "..."},
- *    "sites": [{"site": "blocks.2.hook_resid_post", "width": 128, "ks": [1, 2, 4], "headline_k": 6,
- *               "original_accuracy": 0.93, "eval_problems": 100, "unavailable": {"reasoning-neuron": "why"},
- *               "curves": [{"condition": "suppress", "gamma": 0,
- *                           "methods": [{"method": "pg", "seeds": 1, "delta_points": [...], "area": -20.7,
- *                                        "seed_min_points": [...], "seed_max_points": [...]       (random only)
- *                                        "minus_ipg": [{"mean", "lower", "upper", "mcnemar_p"}, ...],
- *                                        "area_minus_ipg": {"mean", "lower", "upper"}}, ...]}],
- *               "ground_truth": {"dev_problems": 64, "all_components": true, "candidates": [...], "drops": [...],
- *                                "k": 6, "costliest": [...], "methods": [{"method", "precision_at_k", "spearman",
- *                                "precision_min", "precision_max"}]}            (or "ground_truth_note")
- *               "stability": {"half_size": 16, "methods": [{"method", "dice": [...], "dice_at_headline_k"}]},
- *               "verdict": ["..."]}],
- *    "verdict": ["..."]}
- * </pre>
+ * report reads it, through the records the protocol writes ({@link ProtocolFiles}, where its
+ * shape is shown): {@code protocol.json} in the comparison directory, or in its parent when the
+ * comparison is one site of a sweep ({@code OUT/SITE/}).
  */
 public final class ProtocolFile {
 
     /** The JSON file name. */
-    public static final String JSON = "protocol.json";
+    public static final String JSON = ProtocolFiles.JSON;
 
     /** The protocol of every site. */
     public record View(String file, int randomSeeds, String area, String groundTruth, List<SiteView> sites, List<String> verdict) {
@@ -86,93 +69,42 @@ public final class ProtocolFile {
 
     /** Reads {@code file}; throws {@link IpgException} naming it when it is malformed. */
     public static View read(Path file) {
-        JsonNode j = Json.read(file);
-        if (!j.path("sites").isArray() || !j.path("config").isObject()) {
+        ProtocolFiles.File j = RunFiles.read(file, ProtocolFiles.File.class, "a protocol written by ipg compare");
+        if (j.sites() == null || j.config() == null) {
             throw new IpgException(file + " is not a protocol written by ipg compare (no 'config' or 'sites')");
         }
         List<SiteView> sites = new ArrayList<>();
-        for (JsonNode s : j.get("sites")) {
-            String name = s.path("site").asText(null);
-            if (name == null || !s.path("ks").isArray() || !s.path("curves").isArray()) {
-                throw new IpgException(file + ": a site has no 'site', 'ks' or 'curves'");
-            }
-            Map<String, String> un = new LinkedHashMap<>();
-            s.path("unavailable").fields().forEachRemaining(e -> un.put(e.getKey(), e.getValue().asText()));
+        for (ProtocolFiles.SiteEntry s : j.sites()) {
             List<CurveSet> curves = new ArrayList<>();
-            for (JsonNode c : s.get("curves")) {
+            for (ProtocolFiles.CurveSet c : s.curves()) {
                 List<Line> lines = new ArrayList<>();
-                for (JsonNode m : c.path("methods")) {
-                    JsonNode mi = m.path("minus_ipg");
-                    double[] minus = mi.isArray() ? field(mi, "mean") : null;
-                    double[] mcn = null;
-                    if (mi.isArray()) {
-                        mcn = new double[mi.size()];
-                        for (int i = 0; i < mcn.length; i++) {
-                            mcn[i] = mi.get(i).has("mcnemar_p") ? mi.get(i).get("mcnemar_p").asDouble() : Double.NaN;
-                        }
-                    }
-                    JsonNode am = m.path("area_minus_ipg");
-                    lines.add(new Line(m.path("method").asText(), m.path("seeds").asInt(1), doubles(m.path("delta_points")),
-                            m.has("seed_min_points") ? doubles(m.get("seed_min_points")) : null,
-                            m.has("seed_max_points") ? doubles(m.get("seed_max_points")) : null, m.path("area").asDouble(), minus,
-                            mi.isArray() ? field(mi, "lower") : null, mi.isArray() ? field(mi, "upper") : null, mcn,
-                            am.isObject() ? am.get("mean").asDouble() : null, am.isObject() ? am.get("lower").asDouble() : null,
-                            am.isObject() ? am.get("upper").asDouble() : null));
+                for (ProtocolFiles.Curve m : c.methods()) {
+                    List<ProtocolFiles.Difference> mi = m.minusIpg();
+                    ProtocolFiles.Difference am = m.areaMinusIpg();
+                    lines.add(new Line(m.method(), m.seeds(), m.deltaPoints(), m.seedMinPoints(), m.seedMaxPoints(), m.area(),
+                            mi == null ? null : field(mi, ProtocolFiles.Difference::mean), mi == null ? null : field(mi, ProtocolFiles.Difference::lower),
+                            mi == null ? null : field(mi, ProtocolFiles.Difference::upper),
+                            mi == null ? null : field(mi, d -> d.mcnemarP() == null ? Double.NaN : d.mcnemarP()),
+                            am == null ? null : am.mean(), am == null ? null : am.lower(), am == null ? null : am.upper()));
                 }
-                curves.add(new CurveSet(c.path("condition").asText(), c.path("gamma").asDouble(), lines));
+                curves.add(new CurveSet(c.condition(), c.gamma(), lines));
             }
             GroundTruth gt = null;
-            JsonNode g = s.path("ground_truth");
-            if (g.isObject()) {
-                List<Match> ms = new ArrayList<>();
-                for (JsonNode m : g.path("methods")) {
-                    ms.add(new Match(m.path("method").asText(), m.path("precision_at_k").asDouble(),
-                            m.path("spearman").isNumber() ? m.get("spearman").asDouble() : null, m.path("precision_min").asDouble(),
-                            m.path("precision_max").asDouble()));
-                }
-                gt = new GroundTruth(g.path("dev_problems").asInt(), g.path("all_components").asBoolean(), g.path("candidates").size(),
-                        g.path("k").asInt(), ints(g.path("costliest")), ms);
+            ProtocolFiles.GroundTruth g = s.groundTruth();
+            if (g != null) {
+                gt = new GroundTruth(g.devProblems(), g.allComponents(), g.candidates().length, g.k(), g.costliest(), g.methods().stream()
+                        .map(m -> new Match(m.method(), m.precisionAtK(), m.spearman(), m.precisionMin(), m.precisionMax())).toList());
             }
-            List<Stability> stab = new ArrayList<>();
-            for (JsonNode m : s.path("stability").path("methods")) {
-                stab.add(new Stability(m.path("method").asText(), doubles(m.path("dice")), m.path("dice_at_headline_k").asDouble()));
-            }
-            sites.add(new SiteView(name, s.path("width").asInt(), ints(s.get("ks")), s.path("headline_k").asInt(),
-                    s.path("original_accuracy").asDouble(), s.path("eval_problems").asInt(), un, curves, gt,
-                    s.path("ground_truth_note").asText(null), s.path("stability").path("half_size").asInt(), stab, texts(s.path("verdict"))));
+            List<Stability> stab = s.stability().methods().stream().map(m -> new Stability(m.method(), m.dice(), m.diceAtHeadlineK())).toList();
+            sites.add(new SiteView(s.site(), s.width(), s.ks(), s.headlineK(), s.originalAccuracy(), s.evalProblems(), s.unavailable(), curves,
+                    gt, s.groundTruthNote(), s.stability().halfSize(), stab, s.verdict()));
         }
-        JsonNode c = j.get("config");
-        return new View(file.toString(), c.path("random_seeds").asInt(), c.path("area").asText(""), c.path("ground_truth").asText(""),
-                sites, texts(j.path("verdict")));
+        ProtocolFiles.Config c = j.config();
+        return new View(file.toString(), c.randomSeeds(), c.area() == null ? "" : c.area(), c.groundTruth() == null ? "" : c.groundTruth(),
+                sites, j.verdict());
     }
 
-    private static double[] field(JsonNode arr, String f) {
-        double[] d = new double[arr.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = arr.get(i).path(f).asDouble();
-        }
-        return d;
-    }
-
-    private static double[] doubles(JsonNode a) {
-        double[] d = new double[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).asDouble();
-        }
-        return d;
-    }
-
-    private static int[] ints(JsonNode a) {
-        int[] d = new int[a.size()];
-        for (int i = 0; i < d.length; i++) {
-            d[i] = a.get(i).asInt();
-        }
-        return d;
-    }
-
-    private static List<String> texts(JsonNode a) {
-        List<String> out = new ArrayList<>();
-        a.forEach(x -> out.add(x.asText()));
-        return out;
+    private static double[] field(List<ProtocolFiles.Difference> ds, java.util.function.ToDoubleFunction<ProtocolFiles.Difference> f) {
+        return ds.stream().mapToDouble(f).toArray();
     }
 }

@@ -87,15 +87,18 @@ class ComparisonTest {
     static Comparison.Spec spec(List<Method> methods) {
         IpgOptions ipg = new IpgOptions(2, 2, 1.5, 1.0, 0, 4, Advantage.RLOO, IpgOptions.BaselineKind.ZERO, IpgOptions.SamplingMode.ON_PATH,
                 IpgOptions.Positions.ALL, Quadrature.RIEMANN_RIGHT, 3);
-        return new Comparison.Spec(SITE, methods, new Top.Percent(25), Rank.SIGNED, 2.0, 0.0, List.of(0.0, 1.0, 3.0),
-                methods.contains(Method.IPG) ? List.of(Method.IPG) : List.of(), 2, 7, ipg, "regex:[A-Z]", EvalRun.Decoding.greedy(4, 2),
-                new IntegratedGradients.Options(2, Quadrature.RIEMANN_RIGHT, IpgOptions.BaselineKind.ZERO, IpgOptions.Positions.ALL),
-                Signal.Reflection.DEFAULT_WORDS, ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1.0,
-                PromptFormat.plain(), EvalRun.Decoding.greedy(5, 3), 0, 0);
+        return new Comparison.Spec(SITE, new Comparison.Selection(methods, new Top.Percent(25), Rank.SIGNED),
+                new Comparison.Conditions(2.0, 0.0, List.of(0.0, 1.0, 3.0), methods.contains(Method.IPG) ? List.of(Method.IPG) : List.of()),
+                new Comparison.Estimators(ipg, "regex:[A-Z]",
+                        new IntegratedGradients.Options(2, Quadrature.RIEMANN_RIGHT, IpgOptions.BaselineKind.ZERO, IpgOptions.Positions.ALL),
+                        Signal.Reflection.DEFAULT_WORDS,
+                        new Comparison.ControlVector(ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1.0)),
+                new Comparison.Seeding(2, 7),
+                new Comparison.Splits(PromptFormat.plain(), EvalRun.Decoding.greedy(4, 2), 0, EvalRun.Decoding.greedy(5, 3), 0));
     }
 
     static Comparison.Result compare(Dataset sup, Dataset ev, Comparison.Spec spec, Path out) {
-        try (Signal sig = Signals.parse(spec.signalSpec())) {
+        try (Signal sig = Signals.parse(spec.estimators().signalSpec())) {
             return new Comparison(model, tok, sup, ev, sig, spec, EOS, out, ProgressListener.NONE).run();
         }
     }
@@ -169,10 +172,13 @@ class ComparisonTest {
         assertTrue(e2.getMessage().contains("3 shared ids"), e2.getMessage());
         assertEquals(1, e2.getMessage().lines().count());
         // only the problems used count: the first problem alone does not overlap
-        var limited = new Comparison.Spec(SITE, List.of(Method.RANDOM), new Top.Count(2), Rank.SIGNED, 2, 0, List.of(), List.of(), 1, 0,
-                spec(List.of(Method.RANDOM)).ipg(), "correct", EvalRun.Decoding.greedy(2, 1), spec(List.of(Method.RANDOM)).ig(), List.of("wait"),
-                ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1, PromptFormat.plain(), EvalRun.Decoding.greedy(2, 2), 1,
-                0);
+        var limited = new Comparison.Spec(SITE, new Comparison.Selection(List.of(Method.RANDOM), new Top.Count(2), Rank.SIGNED),
+                new Comparison.Conditions(2, 0, List.of(), List.of()),
+                new Comparison.Estimators(spec(List.of(Method.RANDOM)).estimators().ipg(), "correct",
+                        spec(List.of(Method.RANDOM)).estimators().ig(), List.of("wait"),
+                        new Comparison.ControlVector(ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1)),
+                new Comparison.Seeding(1, 0),
+                new Comparison.Splits(PromptFormat.plain(), EvalRun.Decoding.greedy(2, 1), 1, EvalRun.Decoding.greedy(2, 2), 0));
         Path s2 = tmp.resolve("overlap2.jsonl");
         Files.writeString(s2, """
                 {"question": "What is 4 + 4?", "answer": "#### 8"}

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.JsonKeys;
 import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
@@ -89,25 +90,31 @@ class ProtocolTest {
     static Comparison.Spec spec() {
         Comparison.Spec s = ComparisonTest.spec(List.of(Method.IPG, Method.RANDOM, Method.ACTIVATION, Method.REASONING_NEURON));
         // reasoning-neuron with a word the model never writes cannot score
-        return new Comparison.Spec(s.site(), s.methods(), s.top(), s.rank(), s.enhance(), s.suppress(), List.of(), List.of(), 3, s.seed(), s.ipg(),
-                s.signalSpec(), s.supportDecoding(), s.ig(), List.of("zqxjzqxj"), s.cvVariant(), s.cvMode(), s.cvStrength(), s.format(),
-                s.evalDecoding(), 0, 0);
+        Comparison.Estimators e = s.estimators();
+        return new Comparison.Spec(s.site(), s.selection(), new Comparison.Conditions(s.conditions().enhance(), s.conditions().suppress(),
+                List.of(), List.of()), new Comparison.Estimators(e.ipg(), e.signalSpec(), e.ig(), List.of("zqxjzqxj"), e.controlVector()),
+                new Comparison.Seeding(3, s.seeding().seed()), s.splits());
     }
 
     static Protocol.Result run(Path out, Dataset devSplit, List<Dataset> exclude) {
         var p = new Protocol.Spec(List.of(ComparisonTest.SITE), List.of(), true, 500, 9, true, 64, 0);
-        try (Signal sig = Signals.parse(spec().signalSpec())) {
+        try (Signal sig = Signals.parse(spec().estimators().signalSpec())) {
             return new Protocol(model, tok, support, eval, devSplit, exclude, sig,
                     spec(), p, ComparisonTest.EOS, out, ProgressListener.NONE).run();
         }
     }
 
     @Test
-    void curvesGroundTruthAndStabilityAreDeterministicAndAMethodThatCannotScoreIsReported() {
+    void curvesGroundTruthAndStabilityAreDeterministicAndAMethodThatCannotScoreIsReported() throws IOException {
         Protocol.Result a = run(tmp.resolve("pa"), dev, List.of());
         Protocol.Result b = run(tmp.resolve("pb"), dev, List.of());
         assertEquals(a.json().get("sites"), b.json().get("sites"));
         assertEquals(Json.read(tmp.resolve("pa").resolve(Protocol.JSON)).get("sites"), Json.read(tmp.resolve("pb").resolve(Protocol.JSON)).get("sites"));
+        // the shape of the file an earlier ipg wrote for this very protocol
+        try (var in = ProtocolTest.class.getResourceAsStream("/dev/ipg/core/report/protocol-earlier.json")) {
+            assertEquals(JsonKeys.of(Json.parse(new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8), "earlier", false)),
+                    JsonKeys.of(Json.read(tmp.resolve("pa").resolve(Protocol.JSON))));
+        }
         Protocol.SiteResult s = a.sites().getFirst();
         int width = ComparisonTest.SITE.width(model.config());
         // k = 1, 2, 4, ... up to half the width
@@ -159,7 +166,7 @@ class ProtocolTest {
     /** log p(gold | model) - log p(gold | component c zeroed), by a log-softmax of the forward pass's logits, mean over dev problems. */
     static double independentDrop(int c) {
         double sum = 0;
-        var format = spec().format();
+        var format = spec().splits().format();
         for (int i = 0; i < dev.size(); i++) {
             var sup = new Support(model, tok, dev, 0, format, ComparisonTest.EOS, ProgressListener.NONE);
             var seq = IntegratedGradients.sequence(sup, i);

@@ -67,4 +67,18 @@ class EvalFilesTest {
         assertTrue(e.getMessage().startsWith(tmp.resolve(EvalRun.SUMMARY) + " is not the summary.json of an evaluation"), e.getMessage());
         assertTrue(e.getMessage().contains("no 'results'"), e.getMessage());
     }
+
+    @Test
+    void aSummaryWithoutTheFiguresEveryReaderNeedsIsRefused() throws IOException {
+        var s = new EvalRun.Summary(4, 3, Wilson.of(3, 4), 10.5, 0.25, 23.8, 4, Map.of("eos", 4));
+        var j = (com.fasterxml.jackson.databind.node.ObjectNode) s.json();
+        j.remove("correct");
+        IpgException e = assertThrows(IpgException.class, () -> EvalRun.Summary.of(j));
+        assertTrue(e.getMessage().contains("no integer 'correct'"), e.getMessage());
+        Files.writeString(tmp.resolve(EvalRun.SUMMARY), "{\"ipg_version\": \"0.1\", \"config\": {}, \"results\": " + j + "}");
+        e = assertThrows(IpgException.class, () -> EvalRun.readSummary(tmp));
+        assertTrue(e.getMessage().startsWith(tmp.resolve(EvalRun.SUMMARY) + " is not the summary.json of an evaluation"), e.getMessage());
+        assertTrue(e.getMessage().contains("'results' has no integer 'correct'"), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count());
+    }
 }

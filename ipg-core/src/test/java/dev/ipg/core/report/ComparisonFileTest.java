@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.JsonKeys;
 import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.eval.EvalRun;
 import dev.ipg.core.io.Json;
@@ -175,5 +176,40 @@ class ComparisonFileTest {
         });
         var other = Report.comparisonSection(ComparisonFile.read(same), h);
         assertEquals("It selects components at blocks.1.hook_resid_post, a site the attribution run did not score.", other.note());
+    }
+
+    @Test
+    void aComparisonWrittenByAnEarlierIpgIsReadAndItsShapeIsTheOneWrittenNow() throws IOException {
+        // comparison.json of this fixture as an earlier ipg wrote it (its temporary paths made relative)
+        Path dir = Files.createDirectories(tmp.resolve("earlier"));
+        try (var in = ComparisonFileTest.class.getResourceAsStream("comparison-earlier.json")) {
+            Files.write(dir.resolve(ComparisonFile.JSON), in.readAllBytes());
+        }
+        var text = Json.read(dir.resolve(ComparisonFile.JSON));
+        ReportData.Comparison old = ComparisonFile.read(dir);
+        // every figure is the text's
+        assertEquals(text.at("/original/correct").asInt(), old.original().correct());
+        assertEquals(text.at("/original/accuracy").asDouble(), old.original().accuracy(), 0);
+        for (int i = 0; i < text.get("rows").size(); i++) {
+            var r = text.get("rows").get(i);
+            var m = old.methods().stream().filter(x -> x.method().equals(r.get("method").asText())).findFirst().orElseThrow();
+            Arm a = r.get("condition").asText().equals("enhance") ? m.enhance() : m.suppress();
+            assertEquals(r.get("problems").asInt(), a.n());
+            assertEquals(r.get("correct").asInt(), a.correct());
+            assertEquals(r.at("/wilson95/lower").asDouble(), a.lower(), 0);
+            assertEquals(r.at("/wilson95/upper").asDouble(), a.upper(), 0);
+            assertEquals(r.get("mean_generated_tokens").asDouble(), a.meanTokens(), 0);
+            assertEquals(r.get("delta_vs_original").asDouble(), a.delta(), 0);
+            assertEquals(r.get("intervention").asText(), a.intervention());
+            assertEquals(r.get("seed_accuracies").size(), a.seedAccuracies().size());
+        }
+        assertEquals(text.get("gamma_sweep").size(), old.gammaSweep().size());
+        assertEquals(text.get("verdict").size(), old.verdict().size());
+        assertEquals(text.at("/config/model/fingerprint").asText(), old.fingerprint());
+        // the record holds every key of the file: written back, it is the same JSON text
+        var record = dev.ipg.core.run.RunFiles.convert(text, dev.ipg.core.run.ComparisonFiles.File.class, "the earlier comparison");
+        assertEquals(text.toString(), dev.ipg.core.run.RunFiles.tree(record).toString());
+        // and the comparison written now has the same keys
+        assertEquals(JsonKeys.of(text), JsonKeys.of(Json.read(fx.out.resolve(ComparisonFile.JSON))));
     }
 }

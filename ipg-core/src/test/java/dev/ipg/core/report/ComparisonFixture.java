@@ -89,11 +89,14 @@ final class ComparisonFixture {
     static Comparison.Spec spec() {
         IpgOptions ipg = new IpgOptions(2, 3, 1.5, 1.0, 0, 3, Advantage.RLOO, IpgOptions.BaselineKind.ZERO, IpgOptions.SamplingMode.ON_PATH,
                 IpgOptions.Positions.ALL, Quadrature.RIEMANN_RIGHT, 3);
-        return new Comparison.Spec(SITE, List.of(Method.IPG, Method.RANDOM, Method.CONTROL_VECTOR), new Top.Percent(25), Rank.SIGNED, 2.0,
-                0.0, List.of(0.0, 1.0, 3.0), List.of(Method.IPG), 2, 7, ipg, "regex:[13579]", EvalRun.Decoding.greedy(3, 2),
-                new IntegratedGradients.Options(2, Quadrature.RIEMANN_RIGHT, IpgOptions.BaselineKind.ZERO, IpgOptions.Positions.ALL),
-                Signal.Reflection.DEFAULT_WORDS, ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1.0,
-                PromptFormat.plain(), EvalRun.Decoding.greedy(EVAL_TOKENS, 3), 0, 0);
+        return new Comparison.Spec(SITE, new Comparison.Selection(List.of(Method.IPG, Method.RANDOM, Method.CONTROL_VECTOR),
+                new Top.Percent(25), Rank.SIGNED), new Comparison.Conditions(2.0, 0.0, List.of(0.0, 1.0, 3.0), List.of(Method.IPG)),
+                new Comparison.Estimators(ipg, "regex:[13579]",
+                        new IntegratedGradients.Options(2, Quadrature.RIEMANN_RIGHT, IpgOptions.BaselineKind.ZERO, IpgOptions.Positions.ALL),
+                        Signal.Reflection.DEFAULT_WORDS,
+                        new Comparison.ControlVector(ControlVectorBaseline.Variant.MEAN_DIFFERENCE, Comparison.CvMode.ADD, 1.0)),
+                new Comparison.Seeding(2, 7),
+                new Comparison.Splits(PromptFormat.plain(), EvalRun.Decoding.greedy(3, 2), 0, EvalRun.Decoding.greedy(EVAL_TOKENS, 3), 0));
     }
 
     static ComparisonFixture build(Path tmp) throws IOException {
@@ -119,7 +122,7 @@ final class ComparisonFixture {
                 // what the unmodified model answers
                 Path probe = tmp.resolve("probe.jsonl");
                 Files.writeString(probe, lines(questions, List.of("0", "0", "0", "0", "0", "0")));
-                var items = new EvalRun(m, tok, Dataset.load(probe), EvalRun.Spec.of(PromptFormat.plain(), spec().evalDecoding()), EOS,
+                var items = new EvalRun(m, tok, Dataset.load(probe), EvalRun.Spec.of(PromptFormat.plain(), spec().splits().evalDecoding()), EOS,
                         tmp.resolve("probe"), ProgressListener.NONE).run(0).items();
                 List<String> gold = new ArrayList<>();
                 for (int i = 0; i < questions.size(); i++) {
@@ -132,7 +135,7 @@ final class ComparisonFixture {
                 }
                 Path eval = tmp.resolve("eval.jsonl");
                 Files.writeString(eval, lines(questions, gold));
-                try (Signal sig = Signals.parse(spec().signalSpec())) {
+                try (Signal sig = Signals.parse(spec().estimators().signalSpec())) {
                     var result = new Comparison(m, tok, Dataset.load(support), Dataset.load(eval), sig, spec(), EOS, out,
                             ProgressListener.NONE).run();
                     return new ComparisonFixture(model, out, result);

@@ -87,4 +87,41 @@ class ProtocolSectionTest {
         assertArrayEquals(new double[] {-1, 0, 1, 2, 3, 4}, ProtocolSection.ticks(-1, 4.5), 1e-12);
         assertArrayEquals(new double[] {-80, -60, -40, -20, 0}, ProtocolSection.ticks(-87, 3), 1e-12);
     }
+
+    @Test
+    void aProtocolWrittenByAnEarlierIpgIsReadAndWritesBackToTheSameText(@TempDir Path tmp) throws Exception {
+        // protocol.json of the compare package's protocol test as an earlier ipg wrote it
+        Path file = tmp.resolve(ProtocolFile.JSON);
+        try (var in = ProtocolSectionTest.class.getResourceAsStream("protocol-earlier.json")) {
+            Files.write(file, in.readAllBytes());
+        }
+        var text = dev.ipg.core.io.Json.read(file);
+        ProtocolFile.View v = ProtocolFile.read(file);
+        var t = text.at("/sites/0");
+        var s = v.sites().getFirst();
+        assertEquals(t.get("site").asText(), s.site());
+        assertEquals(t.get("ks").size(), s.ks().length);
+        assertEquals(t.get("headline_k").asInt(), s.headlineK());
+        assertEquals(t.get("unavailable").size(), s.unavailable().size());
+        assertEquals(t.at("/stability/half_size").asInt(), s.halfSize());
+        assertEquals(t.at("/ground_truth/candidates").size(), s.groundTruth().candidates());
+        for (int c = 0; c < t.get("curves").size(); c++) {
+            for (int m = 0; m < t.at("/curves/" + c + "/methods").size(); m++) {
+                var tm = t.at("/curves/" + c + "/methods/" + m);
+                var line = s.curves().get(c).methods().get(m);
+                assertEquals(tm.get("method").asText(), line.method());
+                assertEquals(tm.get("area").asDouble(), line.area(), 0);
+                assertEquals(tm.get("delta_points").get(0).asDouble(), line.delta()[0], 0);
+                assertEquals(tm.has("minus_ipg"), line.minus() != null);
+                if (tm.has("minus_ipg")) {
+                    assertEquals(tm.at("/minus_ipg/0/upper").asDouble(), line.minusUpper()[0], 0);
+                    assertEquals(tm.at("/area_minus_ipg/lower").asDouble(), line.areaLower(), 0);
+                }
+            }
+        }
+        assertEquals(text.get("verdict").size(), v.verdict().size());
+        // the record holds every key of the file: written back, it is the same JSON text
+        var record = dev.ipg.core.run.RunFiles.read(file, dev.ipg.core.run.ProtocolFiles.File.class, "the earlier protocol");
+        assertEquals(text.toString(), dev.ipg.core.run.RunFiles.tree(record).toString());
+    }
 }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.attribution.MeanBaseline;
+import dev.ipg.core.attribution.PathIntegral;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.grad.Interpolation;
 import dev.ipg.core.grad.ReverseMode;
@@ -119,22 +120,17 @@ public final class IntegratedGradients {
             if (!Files.exists(f)) {
                 Trajectory t = sequence(s, i);
                 int from = o.positions() == IpgOptions.Positions.GENERATED ? t.from() : 0;
-                double[] acc = new double[d];
+                PathIntegral acc = new PathIntegral(d, null);
                 for (int k = 0; k < rule.nodes().length; k++) {
                     var interp = Interpolation.at(site, d, rule.nodes()[k], base, from);
-                    float[] g = reverse.siteGradients(List.of(t), interp, false, Policy.softmax()).getFirst().scaleGrad();
-                    for (int j = 0; j < d; j++) {
-                        acc[j] += rule.weights()[k] * g[j];
-                    }
+                    PathIntegral.Point point = acc.point(rule.weights()[k]);
+                    point.add(1, reverse.siteGradients(List.of(t), interp, false, Policy.softmax()).getFirst().scaleGrad());
+                    point.close();
                 }
                 double a1 = sum(reverse.logProbs(List.of(t), Hooks.none()).getFirst());
                 double a0 = sum(reverse.logProbs(List.of(t), Interpolation.at(site, d, 0, base, from).hooks()).getFirst());
-                float[] ig = new float[d];
-                double total = 0;
-                for (int j = 0; j < d; j++) {
-                    ig[j] = (float) acc[j];
-                    total += acc[j];
-                }
+                float[] ig = acc.scores();
+                double total = acc.sum();
                 new SafetensorsWriter().add("ig", ig, new long[] {d}, DType.F32).metadata("ipg.l0", Double.toString(a0))
                         .metadata("ipg.l1", Double.toString(a1)).metadata("ipg.id", s.problem(i).id())
                         .metadata("ipg.tokens", Integer.toString(t.scored())).write(f);
