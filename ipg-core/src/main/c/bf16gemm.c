@@ -206,6 +206,77 @@ AVX512 static void matmul_avx512(const uint32_t *xp, int m, int k, int kp, const
     }
 }
 
+/*
+ * Few input rows (decode): the dot-product form. Rows of bf16 activations xr[i * kr + s] (kr = k
+ * rounded up to 32, zero past k) against weight rows read 32 at a time (masked past k, so no byte
+ * beyond a row is read); M rows by NJ weight rows of accumulators, each summed over its 16 lanes at
+ * the end in a fixed tree (_mm512_reduce_add_ps).
+ */
+AVX512 static void convert_rows(const float *x, int m, int k, int kr, uint16_t *xr) {
+    for (int i = 0; i < m; i++) {
+        const float *row = x + (size_t) i * k;
+        for (int s = 0; s < kr; s += 32) {
+            int r = k - s;
+            __mmask16 lo = r >= 16 ? 0xffff : r <= 0 ? 0 : (__mmask16) ((1u << r) - 1);
+            __mmask16 hi = r >= 32 ? 0xffff : r <= 16 ? 0 : (__mmask16) ((1u << (r - 16)) - 1);
+            __m512bh v = _mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, row + s + 16), _mm512_maskz_loadu_ps(lo, row + s));
+            _mm512_storeu_si512(xr + (size_t) i * kr + s, (__m512i) v);
+        }
+    }
+}
+
+#define DOT(NAME, M, NJ)                                                                              \
+    AVX512 static void NAME(const uint16_t *xr, int kr, const uint16_t *w, int k, int n, int j0, int j1, float *out) { \
+        for (int j = j0; j < j1; j += NJ) {                                                           \
+            const uint16_t *wr[NJ];                                                                   \
+            int nj = j1 - j < NJ ? j1 - j : NJ;                                                       \
+            for (int jj = 0; jj < NJ; jj++) wr[jj] = w + (size_t) (jj < nj ? j + jj : j) * k;         \
+            __m512 c[M][NJ];                                                                          \
+            for (int i = 0; i < M; i++)                                                               \
+                for (int jj = 0; jj < NJ; jj++) c[i][jj] = _mm512_setzero_ps();                       \
+            for (int s = 0; s < k; s += 32) {                                                         \
+                int r = k - s;                                                                        \
+                __mmask32 mk = r >= 32 ? 0xffffffffu : (__mmask32) ((1u << r) - 1);                   \
+                __m512bh b[NJ];                                                                       \
+                for (int jj = 0; jj < NJ; jj++) b[jj] = (__m512bh) _mm512_maskz_loadu_epi16(mk, wr[jj] + s); \
+                for (int i = 0; i < M; i++) {                                                         \
+                    __m512bh a = (__m512bh) _mm512_loadu_si512(xr + (size_t) i * kr + s);             \
+                    for (int jj = 0; jj < NJ; jj++) c[i][jj] = _mm512_dpbf16_ps(c[i][jj], a, b[jj]);  \
+                }                                                                                     \
+            }                                                                                         \
+            float t[M][NJ];                                                                           \
+            for (int i = 0; i < M; i++)                                                               \
+                for (int jj = 0; jj < NJ; jj++) t[i][jj] = _mm512_reduce_add_ps(c[i][jj]);            \
+            for (int i = 0; i < M; i++)                                                               \
+                for (int jj = 0; jj < nj; jj++) out[(size_t) i * n + j + jj] = t[i][jj];              \
+        }                                                                                             \
+    }
+
+DOT(dot1, 1, 8)
+DOT(dot2, 2, 8)
+DOT(dot3, 3, 6)
+DOT(dot4, 4, 5)
+DOT(dot5, 5, 4)
+DOT(dot6, 6, 3)
+DOT(dot7, 7, 3)
+DOT(dot8, 8, 2)
+
+/* Largest m of the dot-product form. */
+#define DOT_ROWS 8
+
+AVX512 static void matmul_dot(const uint16_t *xr, int m, int kr, const uint16_t *w, int k, int n, int j0, int j1, float *out) {
+    switch (m) {
+        case 1: dot1(xr, kr, w, k, n, j0, j1, out); break;
+        case 2: dot2(xr, kr, w, k, n, j0, j1, out); break;
+        case 3: dot3(xr, kr, w, k, n, j0, j1, out); break;
+        case 4: dot4(xr, kr, w, k, n, j0, j1, out); break;
+        case 5: dot5(xr, kr, w, k, n, j0, j1, out); break;
+        case 6: dot6(xr, kr, w, k, n, j0, j1, out); break;
+        case 7: dot7(xr, kr, w, k, n, j0, j1, out); break;
+        default: dot8(xr, kr, w, k, n, j0, j1, out); break;
+    }
+}
+
 /* The AMX tile configuration: C tiles 0-3 (16 x 16 f32), A tiles 4-5 (16 weight rows x 32 bf16), B tiles 6-7. */
 struct tile_config {
     uint8_t palette;
@@ -305,6 +376,17 @@ int ipg_bf16_matmul(int path, const float *x, int m, int k, const uint16_t *w, i
     }
     if (k <= 0) {
         for (int i = 0; i < m; i++) memset(out + (size_t) i * n + j0, 0, (size_t) (j1 - j0) * 4);
+        return 0;
+    }
+    /* decode shapes: the dot-product form (on the AMX path for one row only, where tiles of 32 rows waste most) */
+    if (m <= (path == 1 ? DOT_ROWS : 1)) {
+        int kr = (k + 31) / 32 * 32;
+        uint16_t *xr = grow(&scratch_x, &scratch_x_bytes, (size_t) m * kr * 2);
+        if (xr == NULL) {
+            return -2;
+        }
+        convert_rows(x, m, k, kr, xr);
+        matmul_dot(xr, m, kr, w, k, n, j0, j1, out);
         return 0;
     }
     /* AMX reads pairs 16 at a time and input rows 32 at a time; AVX-512 rows 16 at a time */
