@@ -128,13 +128,17 @@ AVX512 static void convert(const float *x, int m, int k, int mp, int kp, uint32_
     }
 }
 
-/* Stores the transposed tile ct[jj * ldt + l] (jj < nj, l < ni) into out[(i0 + l) * n + j0 + jj]. */
-static void store_transposed(const float *ct, int ldt, int nj, int ni, float *out, int n, int i0, int j0) {
+/*
+ * Stores the transposed tile ct[jj * ldt + l] (jj < nj <= 16, l < ni) into out[(i0 + l) * n + j0 + jj]:
+ * one gather down a column of the tile and one masked store per output row.
+ */
+AVX512 static void store_transposed(const float *ct, int ldt, int nj, int ni, float *out, int n, int i0, int j0) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+            _mm512_set1_epi32(ldt));
+    __mmask16 mk = nj >= 16 ? 0xffff : (__mmask16) ((1u << nj) - 1);
     for (int l = 0; l < ni; l++) {
-        float *o = out + (size_t) (i0 + l) * n + j0;
-        for (int jj = 0; jj < nj; jj++) {
-            o[jj] = ct[jj * ldt + l];
-        }
+        __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), mk, idx, ct + l, 4);
+        _mm512_mask_storeu_ps(out + (size_t) (i0 + l) * n + j0, mk, v);
     }
 }
 

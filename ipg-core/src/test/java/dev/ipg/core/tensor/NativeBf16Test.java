@@ -263,6 +263,23 @@ class NativeBf16Test {
     }
 
     @Test
+    void propertySelectsTheNativePathOrSaysWhyNotInOneLine() throws IOException, InterruptedException {
+        String[] r = KernelsFallbackTest.child("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-D" + Bf16Compute.PROPERTY + "=native");
+        NativeBf16.Path best = NativeBf16.best();
+        if (best != null) {
+            assertEquals("vector-" + r[0].substring("vector-".length(), r[0].indexOf('+')) + "+bf16-" + best.label, r[0]);
+            assertEquals("", r[1]);
+        } else {
+            assertFalse(x86Linux() && gccOnPath() && cpuHas(NativeBf16.Path.AVX512), "no native path: " + r[1]);
+            assertFalse(r[0].contains("+bf16-"), r[0]);
+            assertEquals(KernelsProvider.bf16FallbackLine(Bf16Compute.NATIVE, NativeBf16.refusal(NativeBf16.Path.AVX512)) + "\n", r[1]);
+        }
+        String[] java = KernelsFallbackTest.child("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED");
+        assertFalse(java[0].contains("+bf16-"), "the default must be the Java path: " + java[0]);
+    }
+
+    @Test
     void badSpellingIsRefusedInOneLine() {
         var e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> Bf16Compute.parse("fast"));
         assertEquals("unknown BF16 compute 'fast': expected java, native, native-avx512 or native-amx", e.getMessage());
