@@ -27,7 +27,8 @@ import java.util.Locale;
  * </ul>
  * When a native choice is not available (no library in the build, another OS or CPU architecture,
  * a CPU without AVX512_BF16 or, for {@link #AMX}, without AMX-BF16), {@link KernelsProvider#lookup()}
- * says so in one line on standard error and uses {@link #JAVA}.
+ * says so in one line on standard error and uses {@link #JAVA}; so does a property value that is
+ * none of the spellings.
  */
 public enum Bf16Compute {
     /** bf16 weights widened exactly to F32; F32 activations, products and sums. */

@@ -34,7 +34,22 @@ public final class KernelsProvider {
      * (a run on scalar kernels is several times slower, and should not be so silently).
      */
     public static Kernels lookup() {
-        return lookup(Bf16Compute.fromProperty());
+        Bf16Compute bf16;
+        try {
+            bf16 = Bf16Compute.fromProperty();
+        } catch (IllegalArgumentException e) {
+            // a misspelt opt-in keeps the default contract, and says so
+            if (BF16_WARNED.compareAndSet(false, true)) {
+                System.err.println(badPropertyLine(e.getMessage()));
+            }
+            bf16 = Bf16Compute.JAVA;
+        }
+        return lookup(bf16);
+    }
+
+    /** The line {@link #lookup()} prints when the property {@value Bf16Compute#PROPERTY} has no meaning ({@code why}). */
+    static String badPropertyLine(String why) {
+        return "ipg: kernels: -D" + Bf16Compute.PROPERTY + ": " + why + "; BF16 weights use the Java path";
     }
 
     /**

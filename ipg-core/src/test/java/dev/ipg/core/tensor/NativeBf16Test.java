@@ -277,6 +277,11 @@ class NativeBf16Test {
         }
         String[] java = KernelsFallbackTest.child("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED");
         assertFalse(java[0].contains("+bf16-"), "the default must be the Java path: " + java[0]);
+        String[] bad = KernelsFallbackTest.child("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                "-D" + Bf16Compute.PROPERTY + "=fast");
+        assertEquals(java[0], bad[0]);
+        assertEquals(KernelsProvider.badPropertyLine(
+                "unknown BF16 compute 'fast': expected java, native, native-avx512 or native-amx") + "\n", bad[1]);
     }
 
     @Test
