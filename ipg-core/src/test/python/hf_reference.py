@@ -22,7 +22,7 @@ Usage
                     [--sites blocks.0.hook_resid_post,blocks.1.mlp.hook_post]
                     [--grad-site blocks.1.hook_resid_mid --from 1]
                     [--scale blocks.1.mlp.hook_post:SCALE.safetensors]
-                    [--dtype float64|float32] [--out-dtype f32|f64]
+                    [--dtype float64|float32|bfloat16] [--out-dtype f32|f64]
 
 Output tensors (one safetensors file, F32 unless --out-dtype f64):
     logits      [T, V]
@@ -632,7 +632,7 @@ def sum_log_probs(logits, tokens, start):
 # =============================================================================================
 
 def run(args) -> Dict[str, np.ndarray]:
-    dtype = {"float64": torch.float64, "float32": torch.float32}[args.dtype]
+    dtype = {"float64": torch.float64, "float32": torch.float32, "bfloat16": torch.bfloat16}[args.dtype]
     model = Model(args.model, dtype)
     tokens = [int(t) for t in args.tokens.split(",") if t.strip()]
     if not tokens:
@@ -675,7 +675,7 @@ def run(args) -> Dict[str, np.ndarray]:
     for name, value in hooks.values.items():
         out[name] = value.detach()
     np_dtype = np.float64 if args.out_dtype == "f64" else np.float32
-    return {name: t.numpy().astype(np_dtype) for name, t in out.items()}
+    return {name: t.to(torch.float64).numpy().astype(np_dtype) for name, t in out.items()}
 
 
 def main(argv=None):
@@ -689,7 +689,7 @@ def main(argv=None):
                         help="first scored position K >= 1 of the log-likelihood (with --grad-site)")
     parser.add_argument("--scale", action="append", metavar="SITE:FILE",
                         help="multiply SITE by the (d,) tensor 'scale' of FILE at every position")
-    parser.add_argument("--dtype", choices=["float64", "float32"], default="float64", help="compute dtype")
+    parser.add_argument("--dtype", choices=["float64", "float32", "bfloat16"], default="float64", help="compute dtype")
     parser.add_argument("--out-dtype", choices=["f32", "f64"], default="f32", help="dtype of written tensors")
     args = parser.parse_args(argv)
     try:

@@ -123,6 +123,24 @@ public final class Bandwidth implements Callable<Integer> {
      * token and position embeddings when a separate LM head exists (one row of them is read; a
      * tied embedding is read whole, as the LM head).
      */
+    /** Whether any tensor of the checkpoint in {@code dir} is stored as BF16. */
+    static boolean hasBf16(Path dir) throws IOException {
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".safetensors")).sorted().toList();
+        }
+        for (Path f : files) {
+            try (SafetensorsFile sf = SafetensorsFile.open(f)) {
+                for (String n : sf.names()) {
+                    if ("BF16".equals(sf.info(n).dtype())) {
+                        return true;
+                    }
+                }
+            }
+        }
+        return false;
+    }
+
     static long weightBytesPerToken(Path dir) throws IOException {
         List<Path> files;
         try (Stream<Path> s = Files.list(dir)) {

@@ -3,6 +3,7 @@ package dev.ipg.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.ipg.core.tensor.Bf16Compute;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.KernelsProvider;
@@ -50,6 +51,11 @@ final class GemmCommand implements Callable<Integer> {
     @Option(names = "--dtypes", split = ",", description = "Weight dtypes for the engine (default: F32,BF16).")
     DType[] dtypes = {DType.F32, DType.BF16};
 
+    @Option(names = "--bf16-compute", split = ",", paramLabel = "HOW", converter = Bf16ComputeConverter.class,
+            description = "How BF16 products are computed, one column each: java, native, native-avx512, native-amx "
+                    + "(default: ${DEFAULT-VALUE}).")
+    List<Bf16Compute> bf16Computes = List.of(Bf16Compute.JAVA);
+
     @Option(names = "--warmup", description = "Warm-up seconds per measurement (default: ${DEFAULT-VALUE}).")
     double warmup = 1.0;
 
@@ -80,9 +86,31 @@ final class GemmCommand implements Callable<Integer> {
     record Row(int m, int n, int k, Map<String, Double> java, Double numpy) {
     }
 
+    /** One column of the engine: a weight dtype and the kernels that multiply it. */
+    private record Column(String label, DType dtype, Kernels kernels) {
+    }
+
+    private List<Column> columns(Kernels kernels) {
+        List<Column> c = new ArrayList<>();
+        for (DType dt : dtypes) {
+            if (dt != DType.BF16) {
+                c.add(new Column(dt.name(), dt, kernels));
+                continue;
+            }
+            for (Bf16Compute how : bf16Computes) {
+                c.add(new Column(how == Bf16Compute.JAVA ? dt.name() : dt.name() + " " + how.spelling(), dt,
+                        how == Bf16Compute.JAVA ? kernels : KernelsProvider.lookup(how)));
+            }
+        }
+        return c;
+    }
+
+    private List<Column> columns;
+
     @Override
     public Integer call() throws Exception {
-        Kernels kernels = KernelsProvider.lookup();
+        Kernels kernels = KernelsProvider.lookup(Bf16Compute.JAVA);
+        columns = columns(kernels);
         if (!kernels.name().startsWith("vector")) {
             System.err.println("ipg-bench: the Vector API kernels are not active (got '" + kernels.name()
                     + "'): run java with --add-modules jdk.incubator.vector");
@@ -101,7 +129,7 @@ final class GemmCommand implements Callable<Integer> {
         try (Parallel pool = Parallel.of(threads)) {
             System.out.printf("ipg-bench gemm: kernels %s, %d threads, Java %s; reference %s%n", kernels.name(), threads,
                     Runtime.version(), ref == null ? "none" : ref.hello);
-            warmUp(kernels, pool);
+            warmUp(pool);
             // (m, n, k) -> per-dtype rates and numpy rates, one entry per round
             Map<String, Map<String, List<Double>>> cells = new LinkedHashMap<>();
             for (int round = 1; round <= rounds; round++) {
@@ -122,10 +150,11 @@ final class GemmCommand implements Callable<Integer> {
                             float[] o = new float[m * n];
                             Map<String, List<Double>> cell = cells.computeIfAbsent(m + "x" + n + "x" + k, key -> new LinkedHashMap<>());
                             Map<String, Double> java = new LinkedHashMap<>();
-                            for (var e : weights.entrySet()) {
-                                double g = measure(() -> kernels.matmul(pool, x, 0, m, e.getValue(), o, 0), m, n, k);
-                                java.put(e.getKey().name(), g);
-                                cell.computeIfAbsent(e.getKey().name(), key -> new ArrayList<>()).add(g);
+                            for (Column c : columns) {
+                                Matrix w = weights.get(c.dtype());
+                                double g = measure(() -> c.kernels().matmul(pool, x, 0, m, w, o, 0), m, n, k);
+                                java.put(c.label(), g);
+                                cell.computeIfAbsent(c.label(), key -> new ArrayList<>()).add(g);
                             }
                             Double numpy = ref == null ? null : ref.measure(m, n, k, warmup, minReps, budget);
                             if (numpy != null) {
@@ -140,8 +169,8 @@ final class GemmCommand implements Callable<Integer> {
             for (var e : cells.entrySet()) {
                 String[] mnk = e.getKey().split("x");
                 Map<String, Double> java = new LinkedHashMap<>();
-                for (DType dt : dtypes) {
-                    java.put(dt.name(), median(e.getValue().get(dt.name())));
+                for (Column c : columns) {
+                    java.put(c.label(), median(e.getValue().get(c.label())));
                 }
                 List<Double> np = e.getValue().get("numpy");
                 rows.add(new Row(Integer.parseInt(mnk[0]), Integer.parseInt(mnk[1]), Integer.parseInt(mnk[2]), java,
@@ -180,19 +209,19 @@ final class GemmCommand implements Callable<Integer> {
     }
 
     /** Compiles both matmul paths before anything is timed. */
-    private void warmUp(Kernels kernels, Parallel pool) {
+    private void warmUp(Parallel pool) {
         try (Arena arena = Arena.ofShared()) {
             long end = System.nanoTime() + (long) (2e9 * warmup);
-            List<Matrix> ws = new ArrayList<>();
+            Map<DType, Matrix> ws = new LinkedHashMap<>();
             for (DType dt : dtypes) {
-                ws.add(randomWeights(arena, dt, 512, 512, 3));
+                ws.put(dt, randomWeights(arena, dt, 512, 512, 3));
             }
             float[] x = randomInput(128 * 512, 4);
             float[] o = new float[128 * 512];
             do {
-                for (Matrix w : ws) {
+                for (Column c : columns) {
                     for (int m : new int[] {1, 5, 8, 64, 128}) {
-                        kernels.matmul(pool, x, 0, m, w, o, 0);
+                        c.kernels().matmul(pool, x, 0, m, ws.get(c.dtype()), o, 0);
                     }
                 }
             } while (System.nanoTime() < end);
@@ -220,24 +249,31 @@ final class GemmCommand implements Callable<Integer> {
 
     private void printHeader() {
         StringBuilder h = new StringBuilder(String.format("%6s %7s %5s", "M", "N", "K"));
-        for (DType dt : dtypes) {
-            h.append(String.format(" %11s", "java " + dt));
+        for (Column c : columns) {
+            String label = c.label().contains(" ") ? c.label() : "java " + c.label();
+            h.append(String.format(" %" + width(c) + "s", label));
         }
         h.append(String.format(" %11s", "numpy F32"));
-        for (DType dt : dtypes) {
-            h.append(String.format(" %11s", dt + "/numpy"));
+        for (Column c : columns) {
+            h.append(String.format(" %" + width(c) + "s", c.label() + "/numpy"));
         }
         System.out.println(h + "   (GFLOP/s, median)");
     }
 
+    /** Characters of a column: room for its header. */
+    private static int width(Column c) {
+        return Math.max(11, c.label().length() + 6);
+    }
+
     private void printRow(Row r) {
         StringBuilder b = new StringBuilder(String.format("%6d %7d %5d", r.m(), r.n(), r.k()));
-        for (double g : r.java().values()) {
-            b.append(String.format(" %11.1f", g));
+        for (Column c : columns) {
+            b.append(String.format(" %" + width(c) + ".1f", r.java().get(c.label())));
         }
         b.append(r.numpy() == null ? String.format(" %11s", "-") : String.format(" %11.1f", r.numpy()));
-        for (double g : r.java().values()) {
-            b.append(r.numpy() == null ? String.format(" %11s", "-") : String.format(" %11.2f", g / r.numpy()));
+        for (Column c : columns) {
+            String f = " %" + width(c) + (r.numpy() == null ? "s" : ".2f");
+            b.append(r.numpy() == null ? String.format(f, "-") : String.format(f, r.java().get(c.label()) / r.numpy()));
         }
         System.out.println(b);
     }

@@ -10,7 +10,9 @@ import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.KVCache;
 import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.Bf16Compute;
 import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
 import java.io.IOException;
@@ -42,6 +44,12 @@ public final class ModelBench implements Callable<Integer> {
 
     @Option(names = "--dtype", split = ",", defaultValue = "F32,BF16", description = "Weight dtypes of the random checkpoint (default: ${DEFAULT-VALUE}).")
     List<DType> dtypes;
+
+    @Option(names = "--bf16-compute", split = ",", paramLabel = "HOW", defaultValue = "java,native",
+            converter = Bf16ComputeConverter.class,
+            description = "How ipg computes products with BF16 weights, one set of rows each: java, native, native-avx512, "
+                    + "native-amx (default: ${DEFAULT-VALUE}; a native one this machine cannot run is reported and skipped).")
+    List<Bf16Compute> bf16Computes;
 
     @Option(names = "--threads", defaultValue = "2")
     int threads;
@@ -113,13 +121,12 @@ public final class ModelBench implements Callable<Integer> {
             System.out.printf(Locale.ROOT, "read bandwidth (Vector API streaming sum, %d threads): %.1f GB/s%n", threads, bw);
         }
         var runs = all.putArray("runs");
-        System.out.printf(Locale.ROOT, "%-34s %12s %12s %8s %14s%n", "checkpoint / phase", "ipg tok/s", "torch tok/s", "ratio",
+        System.out.printf(Locale.ROOT, "%-52s %12s %12s %8s %14s%n", "checkpoint / phase", "ipg tok/s", "torch tok/s", "ratio",
                 "of bw bound");
         for (Path dir : dirs) {
             ObjectNode run = runs.addObject();
             run.put("model", dir.toString());
-            ObjectNode ipg = measure(dir);
-            run.set("ipg", ipg);
+            boolean bf16 = Bandwidth.hasBf16(dir);
             JsonNode torch = noTorch ? null : torch(dir);
             if (torch != null) {
                 run.set("torch", torch);
@@ -127,21 +134,31 @@ public final class ModelBench implements Callable<Integer> {
             String name = dir.getFileName().toString();
             long bytes = Bandwidth.weightBytesPerToken(dir);
             run.put("weight_bytes_per_token", bytes);
-            row(name + " prefill " + promptLen, ipg.path("prefill_tokens_per_s").asDouble(),
-                    torch == null ? Double.NaN : torch.path("prefill").path("tokens_per_s").asDouble(), Double.NaN);
-            for (int b : batches) {
-                // every decode step streams all weights once for the whole batch
-                double bound = b * bw * 1e9 / bytes;
-                double tps = ipg.path("decode_batch" + b + "_tokens_per_s").asDouble();
-                double ttps = torch == null ? Double.NaN : torch.path("decode").path("batch" + b + "_tokens_per_s").asDouble();
-                if (!Double.isNaN(bound)) {
-                    run.put("decode_batch" + b + "_bound_tokens_per_s", bound);
-                    ipg.put("decode_batch" + b + "_fraction_of_bound", tps / bound);
-                    if (torch != null) {
-                        run.put("torch_decode_batch" + b + "_fraction_of_bound", ttps / bound);
-                    }
+            for (Bf16Compute how : bf16 ? bf16Computes : List.of(Bf16Compute.JAVA)) {
+                Kernels kernels = KernelsProvider.lookup(how);
+                if (how != Bf16Compute.JAVA && !kernels.name().contains("+bf16-")) {
+                    System.out.println(name + ": BF16 compute " + how + " is not available here (kernels " + kernels.name() + ")");
+                    continue;
                 }
-                row(name + " decode batch " + b, tps, ttps, bound);
+                ObjectNode ipg = measure(dir, kernels);
+                String label = name + (bf16 ? " [" + how + "]" : "");
+                run.set(bf16 && how != Bf16Compute.JAVA ? "ipg_" + how.spelling().replace('-', '_') : "ipg", ipg);
+                row(label + " prefill " + promptLen, ipg.path("prefill_tokens_per_s").asDouble(),
+                        torch == null ? Double.NaN : torch.path("prefill").path("tokens_per_s").asDouble(), Double.NaN);
+                for (int b : batches) {
+                    // every decode step streams all weights once for the whole batch
+                    double bound = b * bw * 1e9 / bytes;
+                    double tps = ipg.path("decode_batch" + b + "_tokens_per_s").asDouble();
+                    double ttps = torch == null ? Double.NaN : torch.path("decode").path("batch" + b + "_tokens_per_s").asDouble();
+                    if (!Double.isNaN(bound)) {
+                        run.put("decode_batch" + b + "_bound_tokens_per_s", bound);
+                        ipg.put("decode_batch" + b + "_fraction_of_bound", tps / bound);
+                        if (torch != null) {
+                            run.put("torch_decode_batch" + b + "_fraction_of_bound", ttps / bound);
+                        }
+                    }
+                    row(label + " decode batch " + b, tps, ttps, bound);
+                }
             }
         }
         if (out != null) {
@@ -155,13 +172,13 @@ public final class ModelBench implements Callable<Integer> {
     private static void row(String what, double ipg, double torch, double bound) {
         String frac = Double.isNaN(bound) ? "-" : String.format(Locale.ROOT, "%.0f%%", 100 * ipg / bound)
                 + (Double.isNaN(torch) ? "" : String.format(Locale.ROOT, " (%.0f%%)", 100 * torch / bound));
-        System.out.printf(Locale.ROOT, "%-34s %12.1f %12.1f %8s %14s%n", what, ipg, torch,
+        System.out.printf(Locale.ROOT, "%-52s %12.1f %12.1f %8s %14s%n", what, ipg, torch,
                 Double.isNaN(torch) ? "-" : String.format(Locale.ROOT, "%.2fx", ipg / torch), frac);
     }
 
-    private ObjectNode measure(Path dir) {
+    private ObjectNode measure(Path dir, Kernels kernels) {
         ObjectNode r = JSON.createObjectNode();
-        try (Parallel pool = Parallel.of(threads); Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool)) {
+        try (Parallel pool = Parallel.of(threads); Transformer m = Transformer.load(dir, kernels, pool)) {
             int v = m.config().vocabSize();
             r.put("kernels", m.kernels().name());
             r.put("threads", threads);

@@ -4,7 +4,8 @@ package dev.ipg.core.tensor;
  * The float kernels of the engine, the one facade the rest of the engine calls. Two
  * implementations exist: {@link ScalarKernels}, the specification (every kernel's plain-loop
  * definition), and {@code VectorKernels} (Vector API), which overrides each of them and is tested
- * against it; {@link KernelsProvider#lookup()} picks one at start-up. The interface has no default
+ * against it; {@link KernelsProvider#lookup()} picks one at start-up, wrapped, when the user opts in
+ * ({@link Bf16Compute}), so that products with BF16 weights run on the native BF16 GEMM. The interface has no default
  * methods: a kernel added here is defined in both. Arrays are flat row-major; offsets are in
  * elements.
  *

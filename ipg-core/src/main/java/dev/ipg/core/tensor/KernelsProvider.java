@@ -9,6 +9,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * usable, otherwise the scalar reference. {@code -Dipg.vector=false} forces the scalar path; any
  * other fallback is reported in one line on standard error.
  *
+ * <p>Products with BF16 weights follow {@link Bf16Compute} (the system property
+ * {@value Bf16Compute#PROPERTY}, default {@code java}): a native choice wraps the kernels in
+ * {@code NativeBf16Kernels} when the native GEMM can run here, otherwise one line on standard error
+ * says why and the Java path is kept.
+ *
  * <p>The Vector API implementation is loaded reflectively, and only after the checks: no class
  * that touches {@code jdk.incubator.vector} is loaded on a JVM started without
  * {@code --add-modules jdk.incubator.vector}.
@@ -29,6 +34,58 @@ public final class KernelsProvider {
      * (a run on scalar kernels is several times slower, and should not be so silently).
      */
     public static Kernels lookup() {
+        Bf16Compute bf16;
+        try {
+            bf16 = Bf16Compute.fromProperty();
+        } catch (IllegalArgumentException e) {
+            // a misspelt opt-in keeps the default contract, and says so
+            if (BF16_WARNED.compareAndSet(false, true)) {
+                System.err.println(badPropertyLine(e.getMessage()));
+            }
+            bf16 = Bf16Compute.JAVA;
+        }
+        return lookup(bf16);
+    }
+
+    /** The line {@link #lookup()} prints when the property {@value Bf16Compute#PROPERTY} has no meaning ({@code why}). */
+    static String badPropertyLine(String why) {
+        return "ipg: kernels: -D" + Bf16Compute.PROPERTY + ": " + why + "; BF16 weights use the Java path";
+    }
+
+    /**
+     * {@link #lookup()} with the BF16 products computed as {@code bf16} says, whatever the system
+     * property. A native choice that cannot run here falls back to {@link Bf16Compute#JAVA} with one
+     * line on standard error (once per JVM).
+     */
+    public static Kernels lookup(Bf16Compute bf16) {
+        Kernels base = base();
+        if (bf16 == Bf16Compute.JAVA) {
+            return base;
+        }
+        NativeBf16.Path path = switch (bf16) {
+            case AVX512 -> NativeBf16.Path.AVX512;
+            case AMX -> NativeBf16.Path.AMX;
+            default -> NativeBf16.best();
+        };
+        String why = path == null ? NativeBf16.refusal(NativeBf16.Path.AVX512) : NativeBf16.refusal(path);
+        if (why != null) {
+            if (BF16_WARNED.compareAndSet(false, true)) {
+                System.err.println(bf16FallbackLine(bf16, why));
+            }
+            return base;
+        }
+        return new NativeBf16Kernels(base, path);
+    }
+
+    /** The line {@link #lookup(Bf16Compute)} prints when {@code bf16} cannot run here for the reason {@code why}. */
+    static String bf16FallbackLine(Bf16Compute bf16, String why) {
+        return "ipg: kernels: BF16 compute " + bf16.spelling() + " is unavailable (" + why
+                + "), BF16 weights use the Java path";
+    }
+
+    private static final AtomicBoolean BF16_WARNED = new AtomicBoolean();
+
+    private static Kernels base() {
         String why = vectorRefusal();
         if (why == null) {
             try {

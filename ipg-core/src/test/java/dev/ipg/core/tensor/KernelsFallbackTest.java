@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The fallback to the scalar kernels is said, once, on standard error; and both implementations
  * define every kernel themselves (no interface defaults that would leave the specification
- * incomplete or a vector kernel silently scalar).
+ * incomplete or a vector kernel silently scalar), nor does the native BF16 wrapper (which would
+ * otherwise send a kernel to the interface default instead of the kernels it wraps).
  */
 class KernelsFallbackTest {
 
@@ -27,7 +28,7 @@ class KernelsFallbackTest {
     }
 
     /** Standard output and standard error of {@link #main} in a child JVM started with {@code jvmFlags}. */
-    private static String[] child(String... jvmFlags) throws IOException, InterruptedException {
+    static String[] child(String... jvmFlags) throws IOException, InterruptedException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java));
         cmd.addAll(List.of(jvmFlags));
@@ -78,7 +79,7 @@ class KernelsFallbackTest {
                 continue;
             }
             assertTrue(Modifier.isAbstract(m.getModifiers()), "Kernels." + m.getName() + " has a default body");
-            for (Class<?> impl : new Class<?>[] {ScalarKernels.class, VectorKernels.class}) {
+            for (Class<?> impl : new Class<?>[] {ScalarKernels.class, VectorKernels.class, NativeBf16Kernels.class}) {
                 Method d = impl.getDeclaredMethod(m.getName(), m.getParameterTypes());
                 assertEquals(impl, d.getDeclaringClass(), impl.getSimpleName() + " " + m.getName());
             }

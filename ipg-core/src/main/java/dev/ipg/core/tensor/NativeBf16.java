@@ -1,0 +1,185 @@
+package dev.ipg.core.tensor;
+
+import java.io.InputStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.MethodHandle;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.StandardCopyOption;
+import java.util.Locale;
+import java.util.Objects;
+
+/**
+ * The binding of the native BF16 GEMM ({@code src/main/c/bf16gemm.c}, built by the Maven build
+ * into the jar as {@value #RESOURCE} when gcc is present on x86-64 Linux) through the FFM API.
+ * The library is loaded on first use: straight from the class path when that is a directory,
+ * otherwise copied out of the jar to a temporary file that is deleted once loaded. Calls pass the
+ * heap arrays of activations and outputs directly (critical downcalls, no copies) and the weight
+ * segment as it is (mapped checkpoint or heap).
+ *
+ * <p>{@link #matmul} splits the output columns over the {@link Parallel} pool, one native call
+ * per contiguous slice of 32-column panels; each call converts the activations itself (a cost of
+ * {@code m k} against {@code m k n / threads} products), so the pool's thread count is the only
+ * parallelism and every output is computed the same way whatever the split.
+ */
+final class NativeBf16 {
+
+    /** The library inside the jar (and in the build's class directory). */
+    static final String RESOURCE = "/dev/ipg/core/tensor/native/linux-x86_64/libipgbf16.so";
+
+    /** Columns of one panel of the split: the AMX tile computes 32 weight rows at a time. */
+    static final int PANEL = 32;
+
+    /** Floating-point operations below which a product is not split over threads. */
+    private static final long MIN_CHUNK_FLOPS = 4L << 20;
+
+    /** The two instruction paths of the library (its {@code path} argument and {@code caps} bit). */
+    enum Path {
+        AVX512(1, "avx512bf16"),
+        AMX(2, "amx");
+
+        final int code;
+        final String label;
+
+        Path(int code, String label) {
+            this.code = code;
+            this.label = label;
+        }
+    }
+
+    private record Library(MethodHandle matmul, int caps) {
+    }
+
+    /** The loaded library, or the one-line reason it is not there. */
+    private static final class Holder {
+        static final Object LOADED = load();
+    }
+
+    private NativeBf16() {
+    }
+
+    /**
+     * Why {@code path} cannot run here (null when it can): the library is missing or failed to load,
+     * or the CPU (or the OS) lacks the instructions.
+     */
+    static String refusal(Path path) {
+        if (!(Holder.LOADED instanceof Library lib)) {
+            return (String) Holder.LOADED;
+        }
+        if ((lib.caps & Path.AVX512.code) == 0) {
+            return "this CPU has no AVX512_BF16 instructions";
+        }
+        if (path == Path.AMX && (lib.caps & Path.AMX.code) == 0) {
+            return "this CPU has no AMX-BF16 tiles (or the kernel did not grant their state)";
+        }
+        return null;
+    }
+
+    /** Why the library itself is not loaded (null when it is, whatever the CPU). */
+    static String libraryRefusal() {
+        return Holder.LOADED instanceof Library ? null : (String) Holder.LOADED;
+    }
+
+    /** The fastest available path, or null when none is. */
+    static Path best() {
+        return refusal(Path.AMX) == null ? Path.AMX : refusal(Path.AVX512) == null ? Path.AVX512 : null;
+    }
+
+    /**
+     * {@code out[i, j] = sum_s bf16(x[i, s]) * w[j, s]} for {@code i < m}, {@code j < w.rows()}, as
+     * {@link Kernels#matmul} (x {@code [m, w.cols()]} at {@code xOff}, out {@code [m, w.rows()]} at
+     * {@code outOff}); {@code w} must be BF16 and {@code path} available ({@link #refusal}).
+     */
+    static void matmul(Path path, Parallel pool, float[] x, int xOff, int m, Matrix w, float[] out, int outOff) {
+        if (w.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("the native BF16 GEMM needs BF16 weights, got " + w.dtype());
+        }
+        int n = w.rows();
+        int k = w.cols();
+        Objects.checkFromIndexSize(xOff, (long) m * k, x.length);
+        Objects.checkFromIndexSize(outOff, (long) m * n, out.length);
+        if (m == 0 || n == 0) {
+            return;
+        }
+        Library lib = library(path);
+        MemorySegment xs = MemorySegment.ofArray(x).asSlice(xOff * 4L, (long) m * k * 4);
+        MemorySegment os = MemorySegment.ofArray(out).asSlice(outOff * 4L, (long) m * n * 4);
+        MemorySegment ws = w.data();
+        int panels = (n + PANEL - 1) / PANEL;
+        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / Math.max(1, 2L * m * k * PANEL));
+        pool.forRange(panels, grain, (p0, p1) -> call(lib, path, xs, m, k, ws, n, p0 * PANEL, Math.min(n, p1 * PANEL), os));
+    }
+
+    private static void call(Library lib, Path path, MemorySegment x, int m, int k, MemorySegment w, int n, int j0, int j1,
+                             MemorySegment out) {
+        int rc;
+        try {
+            rc = (int) lib.matmul.invokeExact(path.code, x, m, k, w, n, j0, j1, out);
+        } catch (Throwable e) {
+            throw new IllegalStateException("native BF16 GEMM call failed: " + e, e);
+        }
+        if (rc == -2) {
+            throw new OutOfMemoryError("native BF16 GEMM: no memory for its scratch (" + m + " x " + k + ")");
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native BF16 GEMM refused path " + path.label + " (code " + rc + ")");
+        }
+    }
+
+    private static Library library(Path path) {
+        String why = refusal(path);
+        if (why != null) {
+            throw new IllegalStateException("native BF16 GEMM path " + path.label + " unavailable: " + why);
+        }
+        return (Library) Holder.LOADED;
+    }
+
+    private static Object load() {
+        String os = System.getProperty("os.name", "").toLowerCase(Locale.ROOT);
+        String arch = System.getProperty("os.arch", "").toLowerCase(Locale.ROOT);
+        if (!os.startsWith("linux") || !(arch.equals("amd64") || arch.equals("x86_64"))) {
+            return "the native BF16 GEMM exists for x86-64 Linux only (this is " + os + "/" + arch + ")";
+        }
+        URL url = NativeBf16.class.getResource(RESOURCE);
+        if (url == null) {
+            return "the native BF16 GEMM is not in this build (it is compiled only where gcc was present)";
+        }
+        try {
+            java.nio.file.Path file;
+            boolean temporary = false;
+            if ("file".equals(url.getProtocol())) {
+                file = java.nio.file.Path.of(url.toURI());
+            } else {
+                file = Files.createTempFile("ipg-bf16-", ".so");
+                temporary = true;
+                try (InputStream in = url.openStream()) {
+                    Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
+                }
+            }
+            SymbolLookup lookup;
+            try {
+                lookup = SymbolLookup.libraryLookup(file, Arena.global());
+            } finally {
+                if (temporary) {
+                    Files.deleteIfExists(file); // the mapping stays valid
+                }
+            }
+            Linker linker = Linker.nativeLinker();
+            MethodHandle caps = linker.downcallHandle(lookup.findOrThrow("ipg_bf16_caps"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT));
+            MethodHandle matmul = linker.downcallHandle(lookup.findOrThrow("ipg_bf16_matmul"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
+                    Linker.Option.critical(true));
+            return new Library(matmul, (int) caps.invokeExact());
+        } catch (Throwable e) { // an I/O failure, a library the linker refuses, a missing symbol
+            return "the native BF16 GEMM failed to load: " + e;
+        }
+    }
+}
