@@ -3,10 +3,13 @@ package dev.ipg.cli;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.Bf16Compute;
+import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /** Options shared by every command that loads a model. */
@@ -24,6 +27,30 @@ final class ModelOptions {
             description = "Load the model even if the checkpoint holds tensors that the model config.json describes "
                     + "does not use (by default an error: config.json and the weights disagree).")
     boolean ignoreUnusedTensors;
+
+    @Option(names = "--bf16-compute", paramLabel = "java|native|native-avx512|native-amx", converter = Bf16Choice.class,
+            description = "Products with BF16 weights: java (default; weights widened exactly to float32, float32 products and sums), "
+                    + "or the optional native library, which rounds the activations to bf16: native (AMX where the CPU has it, else "
+                    + "AVX512_BF16), native-avx512, native-amx. A native choice that cannot run here says so and uses java "
+                    + "(default: the system property " + Bf16Compute.PROPERTY + ", else java).")
+    Bf16Compute bf16Compute;
+
+    /** {@code --bf16-compute} spellings, as {@link Bf16Compute#parse} reads them. */
+    static final class Bf16Choice implements CommandLine.ITypeConverter<Bf16Compute> {
+        @Override
+        public Bf16Compute convert(String value) {
+            try {
+                return Bf16Compute.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
+    /** The kernels: {@code --bf16-compute} when given, else as the system property says. */
+    Kernels kernels() {
+        return bf16Compute == null ? KernelsProvider.lookup() : KernelsProvider.lookup(bf16Compute);
+    }
 
     Path dir() {
         if (!Files.isDirectory(model)) {
@@ -70,6 +97,6 @@ final class ModelOptions {
 
     /** The model, whatever its head. */
     Transformer loadAny(Parallel pool) {
-        return Transformer.load(dir(), KernelsProvider.lookup(), pool, new Transformer.LoadOptions(ignoreUnusedTensors));
+        return Transformer.load(dir(), kernels(), pool, new Transformer.LoadOptions(ignoreUnusedTensors));
     }
 }
