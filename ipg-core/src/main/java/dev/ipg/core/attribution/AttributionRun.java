@@ -25,6 +25,7 @@ import dev.ipg.core.data.Dataset;
 import dev.ipg.core.data.Problem;
 import dev.ipg.core.data.PromptFormat;
 import dev.ipg.core.io.AtomicFiles;
+import dev.ipg.core.io.Json;
 import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.Site;
@@ -193,7 +194,7 @@ public final class AttributionRun {
         config.with("dataset").put("used", prompts.size());
         Path cfg = dir.resolve("run-config.json");
         if (Files.isRegularFile(cfg)) {
-            RunConfig.requireSame(dir, dev.ipg.core.io.Json.read(cfg), config, d -> d.startsWith("dataset.used"));
+            RunConfig.requireSame(dir, Json.read(cfg), config, d -> d.startsWith("dataset.used"));
         }
     }
 

@@ -1,6 +1,7 @@
 package dev.ipg.core.attribution;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ipg.core.IpgException;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.run.AttributionFiles;
@@ -137,7 +138,7 @@ final class RunAggregation {
         for (int i = 0; i < m; i++) {
             SiteResult r = prompts.get(i).at(site);
             if (r == null) {
-                throw new dev.ipg.core.IpgException(promptFile(i, ".json") + " has no results for " + site);
+                throw new IpgException(promptFile(i, ".json") + " has no results for " + site);
             }
             delta[i] = r.completeness().delta();
             first[i] = r.completeness().firstStep();

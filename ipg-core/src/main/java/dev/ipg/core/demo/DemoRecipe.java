@@ -8,6 +8,7 @@ import dev.ipg.core.io.HeapTensors;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.ModelConfig;
+import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.Kernels;
@@ -378,7 +379,7 @@ public final class DemoRecipe {
 
     /** The causal check of {@code indices} at {@code site} on {@code problems}, greedy. */
     public static PlantedCheck check(Transformer model, Tokenizer tok, List<DemoData.Example> problems,
-                                     dev.ipg.core.model.Site site, int width, int[] indices) {
+                                     Site site, int width, int[] indices) {
         DemoEval.Result intact = DemoEval.run(model, tok, problems, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH);
         DemoEval.Result ablated = DemoEval.run(model, tok, problems, SamplingParams.greedy(), MAX_NEW_TOKENS, EVAL_BATCH,
                 Planted.ablate(site, width, indices));

@@ -1,7 +1,8 @@
 package dev.ipg.core.grad;
 
-import dev.ipg.core.model.HfNames;
+import dev.ipg.core.model.Block;
 import dev.ipg.core.model.Family;
+import dev.ipg.core.model.HfNames;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.model.Weights;
 import dev.ipg.core.tensor.Matrix;
@@ -15,31 +16,7 @@ import java.util.Map;
  */
 public final class Gradients {
 
-    /** One block's gradients. */
-    public static final class Layer {
-        public float[] attnNorm;
-        public float[] attnNormBias;
-        public float[] q;
-        public float[] qBias;
-        public float[] k;
-        public float[] kBias;
-        public float[] v;
-        public float[] vBias;
-        public float[] o;
-        public float[] oBias;
-        public float[] qNorm;
-        public float[] kNorm;
-        public float[] mlpNorm;
-        public float[] mlpNormBias;
-        public float[] gate;
-        public float[] gateBias;
-        public float[] up;
-        public float[] upBias;
-        public float[] down;
-        public float[] downBias;
-    }
-
-    private final Layer[] layers;
+    private final Block.Grads[] layers;
     private final float[] embed;
     private final float[] posEmbed;
     private final float[] finalNorm;
@@ -47,7 +24,7 @@ public final class Gradients {
     private final float[] lmHead;
     private final Family family;
 
-    private Gradients(Family family, Layer[] layers, float[] embed, float[] posEmbed, float[] finalNorm, float[] finalNormBias,
+    private Gradients(Family family, Block.Grads[] layers, float[] embed, float[] posEmbed, float[] finalNorm, float[] finalNormBias,
                       float[] lmHead) {
         this.family = family;
         this.layers = layers;
@@ -62,31 +39,9 @@ public final class Gradients {
     public static Gradients zerosLike(Transformer model) {
         Weights w = model.weights();
         int n = model.config().numLayers();
-        Layer[] layers = new Layer[n];
+        Block.Grads[] layers = new Block.Grads[n];
         for (int l = 0; l < n; l++) {
-            Weights.Layer wl = w.layer(l);
-            Layer g = new Layer();
-            g.attnNorm = zeros(wl.attnNorm());
-            g.attnNormBias = zeros(wl.attnNormBias());
-            g.q = zeros(wl.q());
-            g.qBias = zeros(wl.qBias());
-            g.k = zeros(wl.k());
-            g.kBias = zeros(wl.kBias());
-            g.v = zeros(wl.v());
-            g.vBias = zeros(wl.vBias());
-            g.o = zeros(wl.o());
-            g.oBias = zeros(wl.oBias());
-            g.qNorm = zeros(wl.qNorm());
-            g.kNorm = zeros(wl.kNorm());
-            g.mlpNorm = zeros(wl.mlpNorm());
-            g.mlpNormBias = zeros(wl.mlpNormBias());
-            g.gate = zeros(wl.gate());
-            g.gateBias = zeros(wl.gateBias());
-            g.up = zeros(wl.up());
-            g.upBias = zeros(wl.upBias());
-            g.down = zeros(wl.down());
-            g.downBias = zeros(wl.downBias());
-            layers[l] = g;
+            layers[l] = Block.Grads.zerosLike(w.layer(l));
         }
         float[] embed = zeros(w.embed());
         float[] head = w.lmHead() == w.embed() ? embed : zeros(w.lmHead());
@@ -98,7 +53,7 @@ public final class Gradients {
         return m == null ? null : new float[Math.toIntExact(m.size())];
     }
 
-    public Layer layer(int l) {
+    public Block.Grads layer(int l) {
         return layers[l];
     }
 
@@ -133,26 +88,26 @@ public final class Gradients {
         Map<String, float[]> m = new LinkedHashMap<>();
         m.put(HfNames.EMBED, embed);
         for (int l = 0; l < layers.length; l++) {
-            Layer g = layers[l];
+            Block.Grads g = layers[l];
             HfNames.Layer p = HfNames.layer(l);
-            put(m, p.inputNorm(), g.attnNorm);
-            put(m, p.q("weight"), g.q);
-            put(m, p.q("bias"), g.qBias);
-            put(m, p.k("weight"), g.k);
-            put(m, p.k("bias"), g.kBias);
-            put(m, p.v("weight"), g.v);
-            put(m, p.v("bias"), g.vBias);
-            put(m, p.o("weight"), g.o);
-            put(m, p.o("bias"), g.oBias);
-            put(m, p.qNorm(), g.qNorm);
-            put(m, p.kNorm(), g.kNorm);
-            put(m, p.postAttentionNorm(), g.mlpNorm);
-            put(m, p.gate("weight"), g.gate);
-            put(m, p.gate("bias"), g.gateBias);
-            put(m, p.up("weight"), g.up);
-            put(m, p.up("bias"), g.upBias);
-            put(m, p.down("weight"), g.down);
-            put(m, p.down("bias"), g.downBias);
+            put(m, p.inputNorm(), g.attnNorm());
+            put(m, p.q("weight"), g.q());
+            put(m, p.q("bias"), g.qBias());
+            put(m, p.k("weight"), g.k());
+            put(m, p.k("bias"), g.kBias());
+            put(m, p.v("weight"), g.v());
+            put(m, p.v("bias"), g.vBias());
+            put(m, p.o("weight"), g.o());
+            put(m, p.o("bias"), g.oBias());
+            put(m, p.qNorm(), g.qNorm());
+            put(m, p.kNorm(), g.kNorm());
+            put(m, p.postAttentionNorm(), g.mlpNorm());
+            put(m, p.gate("weight"), g.gate());
+            put(m, p.gate("bias"), g.gateBias());
+            put(m, p.up("weight"), g.up());
+            put(m, p.up("bias"), g.upBias());
+            put(m, p.down("weight"), g.down());
+            put(m, p.down("bias"), g.downBias());
         }
         m.put(HfNames.FINAL_NORM, finalNorm);
         if (lmHead != embed) {

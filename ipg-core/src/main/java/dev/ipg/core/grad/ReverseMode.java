@@ -2,6 +2,7 @@ package dev.ipg.core.grad;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.model.Batch;
+import dev.ipg.core.model.Block;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.KVCache;
@@ -11,18 +12,10 @@ import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Tape;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.model.Weights;
-import dev.ipg.core.nn.Activation;
-import dev.ipg.core.nn.Attention;
 import dev.ipg.core.nn.Embedding;
-import dev.ipg.core.nn.LayerNorm;
-import dev.ipg.core.nn.Linear;
-import dev.ipg.core.nn.Mlp;
 import dev.ipg.core.nn.Policy;
-import dev.ipg.core.nn.RmsNorm;
-import dev.ipg.core.nn.Rope;
 import dev.ipg.core.nn.TokenLogProbs;
 import dev.ipg.core.tensor.Kernels;
-import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
 import java.util.ArrayList;
 import java.util.List;
@@ -89,7 +82,7 @@ public final class ReverseMode {
         long kvw = (long) cfg.numKvHeads() * cfg.headDim();
         long ff = cfg.intermediateSize();
         long layersTaped = weights ? cfg.numLayers() : cfg.numLayers() - site.firstBlock(cfg);
-        long perTapedLayer = 3 * d + qw + 2 * ff + (cfg.qkNorm() ? qw + kvw : 0) + (weights ? 2 * d + qw + ff : 0);
+        long perTapedLayer = Block.savedFloatsPerRow(cfg, weights);
         long cache = 2L * cfg.numLayers() * kvw;
         long transient_ = 6 * d + 3 * qw + 4 * kvw + 4 * ff;
         long siteBuffers = weights ? 0 : 3L * site.rowWidth(cfg);
@@ -176,7 +169,7 @@ public final class ReverseMode {
         };
         for (int l = cfg.numLayers() - 1; l >= first && g == null; l--) {
             Capture cap = new Capture(l == first ? stopAt : null);
-            dx = blockBackward(l, tape, cache, dx, cap, null);
+            dx = model.block(l).backward(tape, cache, dx, cap, null);
             g = cap.grad;
         }
         List<SiteResult> out = new ArrayList<>();
@@ -236,7 +229,7 @@ public final class ReverseMode {
         KVCache cache = model.newCache(trajectories.size(), p.longest);
         float[] logp = head(p, cache, Hooks.none(), tape, dx, grads, Policy.softmax(), null, null, null);
         for (int l = cfg.numLayers() - 1; l >= 0; l--) {
-            dx = blockBackward(l, tape, cache, dx, new Capture(null), grads.layer(l));
+            dx = model.block(l).backward(tape, cache, dx, Block.Capture.NONE, grads.layer(l));
         }
         Embedding.backward(dx, cfg.hiddenSize(), p.batch.tokens(), p.batch.pos(), grads.embed(), grads.posEmbed());
         double[] obj = new double[trajectories.size()];
@@ -377,7 +370,7 @@ public final class ReverseMode {
             System.arraycopy(x, p.scoredRows[i] * d, xs, i * d, d);
         }
         float[] dxs = new float[n * d];
-        normBackward(dh, xs, n, w.finalNorm(), inv, dxs, grads == null ? null : grads.finalNorm(),
+        model.finalNormBackward(dh, xs, n, inv, dxs, grads == null ? null : grads.finalNorm(),
                 grads == null ? null : grads.finalNormBias());
         for (int i = 0; i < n; i++) {
             k.axpy(1f, dxs, i * d, dx, p.scoredRows[i] * d, d);
@@ -404,8 +397,8 @@ public final class ReverseMode {
                 + " of trajectory " + s + " is " + NonFinite.name(logp[j]));
     }
 
-    /** Where a block's backward stops and what gradient it hands over. */
-    private static final class Capture {
+    /** Where a block's backward stops (the site's kind in its first block) and the gradient it hands over. */
+    private static final class Capture implements Block.Capture {
         final Site.Kind stopAt;
         float[] grad;
 
@@ -413,114 +406,13 @@ public final class ReverseMode {
             this.stopAt = stopAt;
         }
 
-        boolean stop(Site.Kind here, float[] g) {
+        @Override
+        public boolean stop(Site.Kind here, float[] g) {
             if (here == stopAt) {
                 grad = g;
                 return true;
             }
             return false;
-        }
-    }
-
-    /**
-     * Back through block l: dx is dL/d(resid_post); returns dL/d(resid_pre), or stops early at the
-     * captured site. lg receives weight gradients when non-null.
-     */
-    private float[] blockBackward(int l, Tape tape, KVCache cache, float[] dx, Capture cap, Gradients.Layer lg) {
-        Tape.Layer t = tape.layer(l);
-        Weights.Layer w = model.weights().layer(l);
-        Batch b = tape.batch();
-        int rows = b.rows();
-        int d = cfg.hiddenSize();
-        int ff = cfg.intermediateSize();
-        int heads = cfg.numHeads();
-        int kvHeads = cfg.numKvHeads();
-        int hd = cfg.headDim();
-        int kvw = kvHeads * hd;
-        if (cap.stop(Site.Kind.RESID_POST, dx) || cap.stop(Site.Kind.MLP_OUT, dx)) {
-            return dx;
-        }
-        // x_post = x_mid + m Wdᵀ + bd
-        float[] dm = new float[rows * ff];
-        Linear.backward(k, pool, dx, rows, w.down(), t.m, dm, lg == null ? null : lg.down, lg == null ? null : lg.downBias);
-        if (cap.stop(Site.Kind.MLP_POST, dm)) {
-            return dx;
-        }
-        Activation act = cfg.activation();
-        float[] dh2 = new float[rows * d];
-        float[] du = new float[rows * ff];
-        if (w.gate() != null) {
-            float[] dg = new float[rows * ff];
-            Mlp.gatedBackward(k, act, dm, t.g, t.u, rows * ff, dg, du);
-            Linear.backward(k, pool, dg, rows, w.gate(), t.h2, dh2, lg == null ? null : lg.gate, lg == null ? null : lg.gateBias);
-        } else {
-            Mlp.plainBackward(k, act, dm, t.u, rows * ff, du);
-        }
-        Linear.backward(k, pool, du, rows, w.up(), t.h2, dh2, lg == null ? null : lg.up, lg == null ? null : lg.upBias);
-        float[] dxMid = dx.clone();
-        normBackward(dh2, t.xMid, rows, w.mlpNorm(), t.inv2, dxMid, lg == null ? null : lg.mlpNorm,
-                lg == null ? null : lg.mlpNormBias);
-        if (cap.stop(Site.Kind.RESID_MID, dxMid) || cap.stop(Site.Kind.ATTN_OUT, dxMid)) {
-            return dxMid;
-        }
-        // x_mid = x_in + z Woᵀ + bo
-        float[] dz = new float[rows * heads * hd];
-        Linear.backward(k, pool, dxMid, rows, w.o(), t.z, dz, lg == null ? null : lg.o, lg == null ? null : lg.oBias);
-        if (cap.stop(Site.Kind.ATTN_Z, dz)) {
-            return dxMid;
-        }
-        int slots = cache.slots();
-        float[][] dKeys = new float[slots][];
-        float[][] dValues = new float[slots][];
-        for (int s = 0; s < slots; s++) {
-            dKeys[s] = new float[cache.length(s) * kvw];
-            dValues[s] = new float[cache.length(s) * kvw];
-        }
-        float[] dq = new float[rows * heads * hd];
-        Attention.backward(k, pool, model.attentionShape(), dz, t.q, b.seq(), b.pos(),
-                s -> cache.keys(l, s), s -> cache.values(l, s), dq, s -> dKeys[s], s -> dValues[s]);
-        float[] dk = new float[rows * kvw];
-        float[] dv = new float[rows * kvw];
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(dKeys[b.seq()[r]], b.pos()[r] * kvw, dk, r * kvw, kvw);
-            System.arraycopy(dValues[b.seq()[r]], b.pos()[r] * kvw, dv, r * kvw, kvw);
-        }
-        if (cap.stop(Site.Kind.ATTN_V, dv)) {
-            return dxMid;
-        }
-        if (model.invFreq() != null) {
-            Rope.backward(dq, rows, heads, hd, b.pos(), model.invFreq());
-            Rope.backward(dk, rows, kvHeads, hd, b.pos(), model.invFreq());
-        }
-        if (cfg.qkNorm()) {
-            float[] dqPre = new float[dq.length];
-            float[] dkPre = new float[dk.length];
-            RmsNorm.backward(dq, t.qPre, rows * heads, hd, w.qNorm(), t.invQ, dqPre, lg == null ? null : lg.qNorm);
-            RmsNorm.backward(dk, t.kPre, rows * kvHeads, hd, w.kNorm(), t.invK, dkPre, lg == null ? null : lg.kNorm);
-            dq = dqPre;
-            dk = dkPre;
-        }
-        // hook_q and hook_k are the projections, before q/k-norm and rotary embedding
-        if (cap.stop(Site.Kind.ATTN_Q, dq) || cap.stop(Site.Kind.ATTN_K, dk)) {
-            return dxMid;
-        }
-        float[] dh1 = new float[rows * d];
-        Linear.backward(k, pool, dq, rows, w.q(), t.h1, dh1, lg == null ? null : lg.q, lg == null ? null : lg.qBias);
-        Linear.backward(k, pool, dk, rows, w.k(), t.h1, dh1, lg == null ? null : lg.k, lg == null ? null : lg.kBias);
-        Linear.backward(k, pool, dv, rows, w.v(), t.h1, dh1, lg == null ? null : lg.v, lg == null ? null : lg.vBias);
-        float[] dxIn = dxMid;
-        normBackward(dh1, t.xIn, rows, w.attnNorm(), t.inv1, dxIn, lg == null ? null : lg.attnNorm,
-                lg == null ? null : lg.attnNormBias);
-        cap.stop(Site.Kind.RESID_PRE, dxIn);
-        return dxIn;
-    }
-
-    private void normBackward(float[] dy, float[] x, int rows, Matrix w, float[] inv, float[] dx, float[] dw, float[] db) {
-        int d = cfg.hiddenSize();
-        if (cfg.norm() == ModelConfig.NormType.RMS) {
-            RmsNorm.backward(dy, x, rows, d, w, inv, dx, dw);
-        } else {
-            LayerNorm.backward(dy, x, rows, d, w, inv, dx, dw, db);
         }
     }
 }

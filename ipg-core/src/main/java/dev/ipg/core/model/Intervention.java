@@ -51,7 +51,7 @@ public sealed interface Intervention {
         @Override
         public void apply(Site site, float[] act, int width, int units, Batch batch) {
             if (units != width) {
-                throw new dev.ipg.core.IpgException("cannot add a vector at " + site + ": its components are whole heads; "
+                throw new IpgException("cannot add a vector at " + site + ": its components are whole heads; "
                         + "add at " + new Site(site.layer(), Site.Kind.ATTN_Z) + " (heads * head_dim components)");
             }
             apply(site, act, width, batch);

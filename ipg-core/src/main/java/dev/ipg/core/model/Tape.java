@@ -1,63 +1,26 @@
 package dev.ipg.core.model;
 
 /**
- * What the reverse mode needs from a forward pass, recorded for blocks {@code fromLayer} and
- * above (all blocks, plus the embedding rows, when weight gradients are wanted). Arrays are the
- * forward's own buffers, kept alive, not copies (except the residual stream, which is updated in
- * place and is copied at the two points the backward reads it).
+ * What a forward pass recorded for the reverse mode: each {@link Block}'s own record for blocks
+ * {@code fromLayer} and above (all blocks when weight gradients are wanted), read only by that
+ * block's {@link Block#backward}, and the batch the pass ran over. Pass one to
+ * {@link Transformer#forwardHidden}, then run the blocks' backwards top to bottom.
  */
 public final class Tape {
 
-    /** One block's saved activations; shapes for R rows. */
-    public static final class Layer {
-        /** Whether the weight-gradient inputs (h1, z, h2, m) are kept. */
-        public final boolean forWeights;
-
-        Layer(boolean forWeights) {
-            this.forWeights = forWeights;
-        }
-
-        /** Residual entering the block, after hooks (R, d). */
-        public float[] xIn;
-        /** Reciprocal norms of the first norm (R). */
-        public float[] inv1;
-        /** First norm output (R, d); weight mode only. */
-        public float[] h1;
-        /** Queries and keys before q/k-norm (Qwen3 only) (R, H*hd), (R, Hkv*hd), and their reciprocal norms. */
-        public float[] qPre;
-        public float[] kPre;
-        public float[] invQ;
-        public float[] invK;
-        /** Queries after RoPE (R, H*hd). */
-        public float[] q;
-        /** Attention output after hooks (R, H*hd); weight mode only. */
-        public float[] z;
-        /** Residual after the attention sub-block, after hooks (R, d). */
-        public float[] xMid;
-        public float[] inv2;
-        /** Second norm output (R, d); weight mode only. */
-        public float[] h2;
-        /** Gate pre-activation (R, ff), or null for plain MLPs. */
-        public float[] g;
-        /** Up projection (gated) or fc pre-activation (plain) (R, ff). */
-        public float[] u;
-        /** MLP activation after hooks (R, ff); weight mode only. */
-        public float[] m;
-    }
-
     private final int fromLayer;
     private final boolean weights;
-    private final Layer[] layers;
-    private float[] finalResid;
+    private final Block.Saved[] saved;
     private Batch batch;
 
-    /** A tape for blocks {@code fromLayer..} of a model with {@code numLayers} blocks. */
+    /** A tape for blocks {@code fromLayer..} of a model with {@code numLayers} blocks (all of them for weights). */
     public Tape(int numLayers, int fromLayer, boolean weights) {
         this.fromLayer = weights ? 0 : fromLayer;
         this.weights = weights;
-        this.layers = new Layer[numLayers];
+        this.saved = new Block.Saved[numLayers];
     }
 
+    /** The first block recorded. */
     public int fromLayer() {
         return fromLayer;
     }
@@ -67,30 +30,26 @@ public final class Tape {
         return weights;
     }
 
-    public Layer layer(int l) {
-        return layers[l];
-    }
-
-    /** The residual stream leaving the last block, before the final norm (R, d). */
-    public float[] finalResid() {
-        return finalResid;
-    }
-
+    /** The batch of the recorded pass (null before the pass). */
     public Batch batch() {
         return batch;
     }
 
-    boolean records(int l) {
-        return l >= fromLayer;
+    /** A fresh record for block l, or null when block l is not recorded. */
+    Block.Saved start(int l) {
+        if (l < fromLayer) {
+            return null;
+        }
+        saved[l] = new Block.Saved(weights);
+        return saved[l];
     }
 
-    Layer start(int l) {
-        layers[l] = new Layer(weights);
-        return layers[l];
+    /** Block l's record (null when not recorded). */
+    Block.Saved saved(int l) {
+        return saved[l];
     }
 
-    void finish(Batch b, float[] x) {
+    void finish(Batch b) {
         this.batch = b;
-        this.finalResid = x;
     }
 }

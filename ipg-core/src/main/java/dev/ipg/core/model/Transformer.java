@@ -2,18 +2,12 @@ package dev.ipg.core.model;
 
 import dev.ipg.core.IpgException;
 import dev.ipg.core.io.Checkpoint;
-import dev.ipg.core.nn.Activation;
-import dev.ipg.core.nn.Attention;
+import dev.ipg.core.io.TensorSource;
 import dev.ipg.core.nn.Embedding;
-import dev.ipg.core.nn.LayerNorm;
-import dev.ipg.core.nn.Linear;
-import dev.ipg.core.nn.Mlp;
-import dev.ipg.core.nn.RmsNorm;
-import dev.ipg.core.nn.Rope;
 import dev.ipg.core.tensor.Kernels;
-import dev.ipg.core.tensor.Matrix;
 import dev.ipg.core.tensor.Parallel;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -23,16 +17,9 @@ import java.util.Map;
  * appends their keys and values to a {@link KVCache}, applies {@link Hooks} at the named sites,
  * and returns logits for the rows asked for.
  *
- * <p>Block l, for rows x (R, d):
- * <pre>
- *   resid_pre = x                           (block 0: x = hook_embed + hook_pos_embed)
- *   q, k, v = norm1(x) Wq + bq, norm1(x) Wk + bk, norm1(x) Wv + bv                       // attn.hook_q, hook_k, hook_v
- *   z   = Attention(RoPE(qknorm(q)), RoPE(qknorm(k)), v)                                 // attn.hook_pattern, attn.hook_z (R, H*hd)
- *   x   = x + (z Wo + bo)                                                                // hook_attn_out, hook_resid_mid
- *   m   = act(norm2(x) Wg) * (norm2(x) Wu)   or   act(norm2(x) Wfc + bfc)                // mlp.hook_post (R, ff)
- *   x   = x + (m Wd + bd)                                                                // hook_mlp_out, hook_resid_post
- * </pre>
- * and after the last block {@code normFinal(x)} ({@code ln_final.hook_normalized}) feeds the unembedding.
+ * <p>The residual stream x (R, d) enters block 0 as {@code hook_embed + hook_pos_embed}, passes
+ * through each {@link Block} (its forward and backward), and after the last block
+ * {@code normFinal(x)} ({@code ln_final.hook_normalized}) feeds the unembedding.
  */
 public final class Transformer implements AutoCloseable {
 
@@ -41,7 +28,7 @@ public final class Transformer implements AutoCloseable {
     private final Weights weights;
     private final Kernels kernels;
     private final Parallel pool;
-    private final double[] invFreq;
+    private final Block[] blocks;
     private final Path dir;
 
     private Transformer(Path dir, ModelConfig config, Checkpoint checkpoint, Weights weights, Kernels kernels, Parallel pool) {
@@ -51,15 +38,19 @@ public final class Transformer implements AutoCloseable {
         this.weights = weights;
         this.kernels = kernels;
         this.pool = pool;
-        this.invFreq = config.positions() == ModelConfig.PositionType.ROPE
+        double[] invFreq = config.positions() == ModelConfig.PositionType.ROPE
                 ? config.rope().inverseFrequencies(config.headDim()) : null;
+        this.blocks = new Block[config.numLayers()];
+        for (int l = 0; l < blocks.length; l++) {
+            blocks[l] = new Block(l, config, weights.layer(l), kernels, pool, invFreq);
+        }
     }
 
     /**
      * A model over tensors that are not a checkpoint directory (heap arrays while training).
      * Closing it does not close the source.
      */
-    public static Transformer of(ModelConfig config, dev.ipg.core.io.TensorSource source, Kernels kernels, Parallel pool) {
+    public static Transformer of(ModelConfig config, TensorSource source, Kernels kernels, Parallel pool) {
         return new Transformer(null, config, null, Weights.bind(config, source), kernels, pool);
     }
 
@@ -128,6 +119,11 @@ public final class Transformer implements AutoCloseable {
         return dir;
     }
 
+    /** Block l (0 = the first). */
+    public Block block(int l) {
+        return blocks[l];
+    }
+
     /** A cache for {@code slots} sequences of up to {@code capacity} positions (at most the context length). */
     public KVCache newCache(int slots, int capacity) {
         if (capacity < 0) {
@@ -159,7 +155,7 @@ public final class Transformer implements AutoCloseable {
         // x is (R, d): the residual stream
         float[] x = embed(batch, hooks);
         for (int l = 0; l < config.numLayers(); l++) {
-            block(l, batch, cache, hooks, x, tape != null && tape.records(l) ? tape.start(l) : null);
+            blocks[l].forward(batch, cache, hooks, x, tape == null ? null : tape.start(l));
         }
         // the one finiteness check of the blocks: a pass over (R, d) just written
         if (!NonFinite.all(kernels, x, 0, x.length)) {
@@ -169,7 +165,7 @@ public final class Transformer implements AutoCloseable {
             cache.setLength(e.getKey(), e.getValue());
         }
         if (tape != null) {
-            tape.finish(batch, x);
+            tape.finish(batch);
         }
         return x;
     }
@@ -213,7 +209,7 @@ public final class Transformer implements AutoCloseable {
         int all = batch.rows();
         float[] invAll = new float[all];
         float[] h = new float[all * d];
-        norm(x, all, weights.finalNorm(), weights.finalNormBias(), h, invAll);
+        Block.norm(config, kernels, x, all, weights.finalNorm(), weights.finalNormBias(), h, invAll);
         hooks.apply(site, h, d, batch);
         float[] sel = new float[rows.length * d];
         for (int i = 0; i < rows.length; i++) {
@@ -233,8 +229,17 @@ public final class Transformer implements AutoCloseable {
             System.arraycopy(x, rows[i] * d, sel, i * d, d);
         }
         float[] h = new float[sel.length];
-        norm(sel, rows.length, weights.finalNorm(), weights.finalNormBias(), h, inv);
+        Block.norm(config, kernels, sel, rows.length, weights.finalNorm(), weights.finalNormBias(), h, inv);
         return h;
+    }
+
+    /**
+     * Back through the final norm of {@code rows} rows {@code x} (rows, d) with reciprocal norms
+     * {@code inv} (from {@link #finalNorm}): dx += dL/dx for dy = dL/d(normalized); dw and db
+     * (when non-null) += the gradients of its weight and bias.
+     */
+    public void finalNormBackward(float[] dy, float[] x, int rows, float[] inv, float[] dx, float[] dw, float[] db) {
+        Block.normBackward(config, dy, x, rows, weights.finalNorm(), inv, dx, dw, db);
     }
 
     /** Logits of the listed rows of the final residual stream {@code x} (R, d). */
@@ -304,114 +309,6 @@ public final class Transformer implements AutoCloseable {
         return Diagnosis.reverse(this, what);
     }
 
-    /** The attention shape of this model. */
-    public Attention.Shape attentionShape() {
-        return new Attention.Shape(config.numHeads(), config.numKvHeads(), config.headDim(), config.slidingWindow());
-    }
-
-    /** RoPE inverse frequencies, or null with learned positions. */
-    public double[] invFreq() {
-        return invFreq;
-    }
-
-    private void block(int l, Batch batch, KVCache cache, Hooks hooks, float[] x, Tape.Layer tape) {
-        Weights.Layer w = weights.layer(l);
-        int rows = batch.rows();
-        int d = config.hiddenSize();
-        int heads = config.numHeads();
-        int kvHeads = config.numKvHeads();
-        int hd = config.headDim();
-        int kvw = kvHeads * hd;
-        float eps = config.normEps();
-
-        hooks.apply(new Site(l, Site.Kind.RESID_PRE), x, d, batch);
-        float[] inv1 = tape == null ? null : new float[rows];
-        if (tape != null) {
-            tape.xIn = x.clone();
-            tape.inv1 = inv1;
-        }
-        // h = norm1(x), (R, d)
-        float[] h = new float[rows * d];
-        norm(x, rows, w.attnNorm(), w.attnNormBias(), h, inv1);
-        float[] q = Linear.forward(kernels, pool, h, rows, w.q(), w.qBias());   // (R, H*hd)
-        float[] k = Linear.forward(kernels, pool, h, rows, w.k(), w.kBias());   // (R, Hkv*hd)
-        float[] v = Linear.forward(kernels, pool, h, rows, w.v(), w.vBias());   // (R, Hkv*hd)
-        hooks.apply(new Site(l, Site.Kind.ATTN_Q), q, heads * hd, batch);
-        hooks.apply(new Site(l, Site.Kind.ATTN_K), k, kvw, batch);
-        hooks.apply(new Site(l, Site.Kind.ATTN_V), v, kvw, batch);
-        if (config.qkNorm()) {
-            float[] invQ = tape == null ? null : new float[rows * heads];
-            float[] invK = tape == null ? null : new float[rows * kvHeads];
-            if (tape != null) {
-                tape.qPre = q.clone();
-                tape.kPre = k.clone();
-                tape.invQ = invQ;
-                tape.invK = invK;
-            }
-            RmsNorm.forward(kernels, q, rows * heads, hd, w.qNorm(), eps, q, invQ);
-            RmsNorm.forward(kernels, k, rows * kvHeads, hd, w.kNorm(), eps, k, invK);
-        }
-        if (invFreq != null) {
-            Rope.forward(q, rows, heads, hd, batch.pos(), invFreq);
-            Rope.forward(k, rows, kvHeads, hd, batch.pos(), invFreq);
-        }
-        for (int r = 0; r < rows; r++) {
-            int s = batch.seq()[r];
-            int p = batch.pos()[r];
-            System.arraycopy(k, r * kvw, cache.keys(l, s), p * kvw, kvw);
-            System.arraycopy(v, r * kvw, cache.values(l, s), p * kvw, kvw);
-        }
-        Site patternSite = new Site(l, Site.Kind.ATTN_PATTERN);
-        if (hooks.actsAt(patternSite)) {
-            float[] pattern = Attention.pattern(kernels, attentionShape(), q, batch.seq(), batch.pos(), s -> cache.keys(l, s));
-            hooks.apply(patternSite, pattern, pattern.length / Math.max(1, rows), batch);
-        }
-        float[] z = Attention.forward(kernels, pool, attentionShape(), q, batch.seq(), batch.pos(),
-                s -> cache.keys(l, s), s -> cache.values(l, s));       // (R, H*hd)
-        hooks.apply(new Site(l, Site.Kind.ATTN_Z), z, heads * hd, batch);
-        hooks.apply(new Site(l, Site.Kind.ATTN_HEADS), z, heads * hd, heads, batch);
-
-        float[] a = Linear.forward(kernels, pool, z, rows, w.o(), w.oBias());   // (R, d)
-        hooks.apply(new Site(l, Site.Kind.ATTN_OUT), a, d, batch);
-        kernels.axpy(1f, a, 0, x, 0, rows * d);
-        hooks.apply(new Site(l, Site.Kind.RESID_MID), x, d, batch);
-        if (tape != null) {
-            tape.xMid = x.clone();
-        }
-        float[] inv2 = tape == null ? null : new float[rows];
-        float[] h2 = new float[rows * d];
-        norm(x, rows, w.mlpNorm(), w.mlpNormBias(), h2, inv2);
-
-        int ff = config.intermediateSize();
-        Activation act = config.activation();
-        float[] u = Linear.forward(kernels, pool, h2, rows, w.up(), w.upBias());   // (R, ff)
-        float[] g = null;
-        float[] m;
-        if (w.gate() != null) {
-            g = Linear.forward(kernels, pool, h2, rows, w.gate(), w.gateBias());
-            m = Mlp.gatedForward(kernels, act, g, u, rows * ff);
-        } else {
-            m = Mlp.plainForward(kernels, act, u, rows * ff);
-        }
-        hooks.apply(new Site(l, Site.Kind.MLP_POST), m, ff, batch);
-        if (tape != null) {
-            tape.q = q;
-            tape.inv2 = inv2;
-            tape.g = g;
-            tape.u = u;
-            if (tape.forWeights) {
-                tape.h1 = h;
-                tape.z = z;
-                tape.h2 = h2;
-                tape.m = m;
-            }
-        }
-        float[] down = Linear.forward(kernels, pool, m, rows, w.down(), w.downBias());  // (R, d)
-        hooks.apply(new Site(l, Site.Kind.MLP_OUT), down, d, batch);
-        kernels.axpy(1f, down, 0, x, 0, rows * d);
-        hooks.apply(new Site(l, Site.Kind.RESID_POST), x, d, batch);
-    }
-
     /** Where a rerun of a batch first meets a non-finite value: a site (null: the embedding), row and component. */
     record Located(Site site, int row, int component, float value) {
     }
@@ -433,7 +330,7 @@ public final class Transformer implements AutoCloseable {
         Hooks probe = hooks.copy();
         for (int l = 0; l < config.numLayers(); l++) {
             // the residual stream, hook_z and the MLP neurons place the value in a sub-block
-            for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
+            for (Site.Kind k : EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
                 probe.read(new Site(l, k), (site, act, width, b) -> {
                     int i = NonFinite.first(act, 0, b.rows() * width);
                     if (i >= 0) {
@@ -450,22 +347,12 @@ public final class Transformer implements AutoCloseable {
         }
         try {
             for (int l = 0; l < config.numLayers(); l++) {
-                block(l, batch, cache, probe, x, null);
+                blocks[l].forward(batch, cache, probe, x, null);
             }
         } catch (Stop stop) {
             return found[0];
         }
         return null;
-    }
-
-    /** Applies the model's norm (RMSNorm or LayerNorm) to each of {@code rows} rows of width d. */
-    private void norm(float[] x, int rows, Matrix weight, Matrix bias, float[] out, float[] inv) {
-        int d = config.hiddenSize();
-        if (config.norm() == ModelConfig.NormType.RMS) {
-            RmsNorm.forward(kernels, x, rows, d, weight, config.normEps(), out, inv);
-        } else {
-            LayerNorm.forward(kernels, x, rows, d, weight, bias, config.normEps(), out, inv);
-        }
     }
 
     @Override

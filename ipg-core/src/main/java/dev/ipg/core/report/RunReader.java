@@ -2,8 +2,10 @@ package dev.ipg.core.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.ModelFingerprint;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.model.Site;
+import dev.ipg.core.model.Transformer;
 import dev.ipg.core.report.ReportData.Completeness;
 import dev.ipg.core.report.ReportData.Completion;
 import dev.ipg.core.report.ReportData.Curve;
@@ -22,6 +24,7 @@ import dev.ipg.core.run.AttributionFiles.SiteCompleteness;
 import dev.ipg.core.run.AttributionFiles.SiteResult;
 import dev.ipg.core.run.CompletenessCheck;
 import dev.ipg.core.run.ComponentStats;
+import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.run.RunFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -84,20 +87,20 @@ public final class RunReader {
      *
      * @throws IpgException naming what differs
      */
-    public static void requireModel(Run run, dev.ipg.core.model.Transformer model) {
+    public static void requireModel(Run run, Transformer model) {
         if (model.dir() == null || model.checkpoint() == null) {
             return;
         }
         JsonNode recorded = run.config().path("model");
         if (!recorded.has("content")) {
-            String fp = dev.ipg.core.io.ModelFingerprint.of(model.dir(), model.checkpoint().files());
+            String fp = ModelFingerprint.of(model.dir(), model.checkpoint().files());
             if (!fp.equals(run.header().fingerprint())) {
                 throw new IpgException(model.dir() + ": not the model the run in " + run.dir() + " was made with (fingerprint "
                         + fp.substring(0, 12) + "... vs " + abbreviate(run.header().fingerprint()) + ")");
             }
             return;
         }
-        List<String> changes = dev.ipg.core.run.RunConfig.modelChanges(recorded, dev.ipg.core.run.RunConfig.model(model));
+        List<String> changes = RunConfig.modelChanges(recorded, RunConfig.model(model));
         if (!changes.isEmpty()) {
             throw new IpgException(model.dir() + ": not the model the run in " + run.dir() + " was made with: differs in "
                     + String.join("; ", changes));

@@ -1,7 +1,7 @@
 package dev.ipg.core.grad;
 
+import static dev.ipg.core.testutil.PyTorchReference.assertRelativeError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.model.Family;
@@ -11,16 +11,13 @@ import dev.ipg.core.model.Transformer;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Matrix;
-import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.testutil.PyTorchReference;
+import dev.ipg.core.testutil.RandomModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -32,20 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class GradVsPyTorchTest {
 
-    @TempDir
-    static Path tmp;
-
-    static Parallel pool;
-
-    @BeforeAll
-    static void start() {
-        pool = Parallel.of(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    @RegisterExtension
+    static final RandomModels models = new RandomModels();
 
     static Stream<Arguments> cases() {
         List<Arguments> a = new ArrayList<>();
@@ -60,34 +45,22 @@ class GradVsPyTorchTest {
         return a.stream();
     }
 
-    static Path checkpoint(String name, RandomCheckpoint.Spec spec) {
-        Path dir = tmp.resolve(name);
-        if (!dir.resolve("model.safetensors").toFile().exists()) {
-            RandomCheckpoint.write(dir, spec, name.hashCode());
-        }
-        return dir;
-    }
-
     @ParameterizedTest(name = "{0} {2}")
     @MethodSource("cases")
     void siteGradientMatchesAutograd(String name, RandomCheckpoint.Spec spec, Site site) {
-        Path dir = checkpoint(name, spec);
+        Path dir = models.checkpoint(name, spec, name.hashCode());
         int t = 24;
         int from = 5;
-        int[] ids = new int[t];
-        SplittableRandom r = new SplittableRandom(site.hashCode());
-        for (int i = 0; i < t; i++) {
-            ids[i] = r.nextInt(spec.vocab());
-        }
+        int[] ids = RandomModels.tokens(t, spec.vocab(), site.hashCode());
         Path ref = PyTorchReference.forModel(dir).tokens(ids).gradient(site.toString(), from)
-                .run(tmp.resolve(name + "-" + site + ".safetensors"));
-        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool); SafetensorsFile exp = SafetensorsFile.open(ref)) {
+                .run(models.file(name + "-" + site + ".safetensors"));
+        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), models.pool()); SafetensorsFile exp = SafetensorsFile.open(ref)) {
             int width = site.width(m.config());
             var res = new ReverseMode(m).siteGradients(List.of(new Trajectory(ids, from)),
                     Interpolation.uniform(site, width, 1f), true).getFirst();
             assertEquals(exp.matrix("loss").getFlat(0), res.objective(), 1e-4 * Math.abs(res.objective()), "objective");
-            assertRelClose(name + " " + site + " grad", exp.matrix("grad"), res.siteGrad());
-            assertRelClose(name + " " + site + " scale_grad", exp.matrix("scale_grad"), res.scaleGrad());
+            assertRelativeError(name + " " + site + " grad", exp.matrix("grad"), res.siteGrad(), 1e-3);
+            assertRelativeError(name + " " + site + " scale_grad", exp.matrix("scale_grad"), res.scaleGrad(), 1e-3);
             // scale_grad = sum_t h_t * grad_t (zero baseline)
             float[] sum = new float[width];
             for (int p = 0; p < t; p++) {
@@ -95,21 +68,7 @@ class GradVsPyTorchTest {
                     sum[i] += res.activation()[p * width + i] * res.siteGrad()[p * width + i];
                 }
             }
-            assertRelClose(name + " " + site + " sum_t h grad", Matrix.of(sum, 1, width), res.scaleGrad());
+            assertRelativeError(name + " " + site + " sum_t h grad", Matrix.of(sum, 1, width), res.scaleGrad(), 1e-3);
         }
-    }
-
-    static void assertRelClose(String what, Matrix expected, float[] actual) {
-        assertEquals(expected.size(), actual.length, what + ": size");
-        double num = 0;
-        double den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double e = expected.getFlat(i);
-            num += (actual[i] - e) * (actual[i] - e);
-            den += e * e;
-        }
-        double rel = Math.sqrt(num / Math.max(den, 1e-300));
-        assertTrue(den > 0, what + ": reference gradient is all zero");
-        assertTrue(rel <= 1e-3, what + ": relative error " + rel);
     }
 }

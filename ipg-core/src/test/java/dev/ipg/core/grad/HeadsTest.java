@@ -18,15 +18,11 @@ import dev.ipg.core.steer.Rank;
 import dev.ipg.core.steer.Selection;
 import dev.ipg.core.steer.Steering;
 import dev.ipg.core.steer.Top;
-import dev.ipg.core.tensor.KernelsProvider;
-import dev.ipg.core.tensor.Parallel;
-import java.nio.file.Path;
+import dev.ipg.core.testutil.RandomModels;
 import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -45,36 +41,15 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class HeadsTest {
 
-    @TempDir
-    static Path tmp;
-
-    static Parallel pool;
-
-    @BeforeAll
-    static void start() {
-        pool = Parallel.of(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    @RegisterExtension
+    static final RandomModels models = new RandomModels();
 
     static Transformer load(Family f) {
-        Path dir = tmp.resolve(f.name());
-        if (!dir.resolve("model.safetensors").toFile().exists()) {
-            RandomCheckpoint.write(dir, RandomCheckpoint.Spec.tiny(f), f.ordinal() + 31);
-        }
-        return Transformer.load(dir, KernelsProvider.lookup(), pool);
+        return models.load(f.name(), RandomCheckpoint.Spec.tiny(f), f.ordinal() + 31);
     }
 
     static int[] tokens(ModelConfig c, int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] ids = new int[n];
-        for (int i = 0; i < n; i++) {
-            ids[i] = r.nextInt(c.vocabSize());
-        }
-        return ids;
+        return RandomModels.tokens(n, c.vocabSize(), seed);
     }
 
     /** alpha of each head repeated over its head_dim values. */

@@ -6,50 +6,47 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.SafetensorsFile;
+import dev.ipg.core.io.SafetensorsWriter;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.Hooks;
 import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.KernelsProvider;
-import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.testutil.RandomModels;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The reverse mode against finite differences of its own objective, and its bookkeeping. */
 class ReverseModeTest {
 
-    @TempDir
-    static Path tmp;
+    @RegisterExtension
+    static final RandomModels models = new RandomModels();
 
-    static Parallel pool;
     static Transformer model;
 
     @BeforeAll
     static void start() {
-        pool = Parallel.of(2);
-        Path dir = RandomCheckpoint.write(tmp.resolve("m"), RandomCheckpoint.Spec.tiny(Family.QWEN3), 5);
-        model = Transformer.load(dir, KernelsProvider.lookup(), pool);
+        model = models.load("m", RandomCheckpoint.Spec.tiny(Family.QWEN3), 5);
     }
 
     @AfterAll
     static void stop() {
         model.close();
-        pool.close();
     }
 
     static int[] tokens(int n, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(model.config().vocabSize());
-        }
-        return t;
+        return RandomModels.tokens(n, model.config().vocabSize(), seed);
     }
 
     static float[] random(int n, long seed, double lo, double hi) {
@@ -139,10 +136,10 @@ class ReverseModeTest {
 
     @Test
     void weightGradientsMatchFiniteDifferences() throws Exception {
-        Path dir = RandomCheckpoint.write(tmp.resolve("w"), RandomCheckpoint.Spec.tiny(Family.LLAMA), 9);
+        Path dir = models.checkpoint("w", RandomCheckpoint.Spec.tiny(Family.LLAMA), 9);
         List<Trajectory> ts = List.of(new Trajectory(tokens(11, 10), 1), new Trajectory(tokens(6, 11), 2));
-        java.util.Map<String, float[]> named;
-        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool)) {
+        Map<String, float[]> named;
+        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), models.pool())) {
             named = new ReverseMode(m).weightGradients(ts).gradients().byName();
         }
         int n = 0;
@@ -161,7 +158,7 @@ class ReverseModeTest {
     }
 
     static double objective(Path dir, List<Trajectory> ts) {
-        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool)) {
+        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), models.pool())) {
             double s = 0;
             for (float[] lp : new ReverseMode(m).logProbs(ts, Hooks.none())) {
                 for (float x : lp) {
@@ -173,12 +170,12 @@ class ReverseModeTest {
     }
 
     /** A copy of the checkpoint in dir with one weight entry moved by delta. */
-    static Path perturbed(Path dir, String name, int idx, double delta, int n) throws java.io.IOException {
-        Path out = tmp.resolve("p" + n);
-        java.nio.file.Files.createDirectories(out);
-        java.nio.file.Files.copy(dir.resolve("config.json"), out.resolve("config.json"));
-        var w = new dev.ipg.core.io.SafetensorsWriter();
-        try (var f = dev.ipg.core.io.SafetensorsFile.open(dir.resolve("model.safetensors"))) {
+    static Path perturbed(Path dir, String name, int idx, double delta, int n) throws IOException {
+        Path out = models.file("p" + n);
+        Files.createDirectories(out);
+        Files.copy(dir.resolve("config.json"), out.resolve("config.json"));
+        var w = new SafetensorsWriter();
+        try (var f = SafetensorsFile.open(dir.resolve("model.safetensors"))) {
             for (String t : f.names()) {
                 var mtx = f.matrix(t);
                 float[] v = new float[(int) mtx.size()];
@@ -188,7 +185,7 @@ class ReverseModeTest {
                 if (t.equals(name)) {
                     v[idx] += (float) delta;
                 }
-                w.add(t, v, f.info(t).shape(), dev.ipg.core.tensor.DType.F32);
+                w.add(t, v, f.info(t).shape(), DType.F32);
             }
         }
         w.write(out.resolve("model.safetensors"));

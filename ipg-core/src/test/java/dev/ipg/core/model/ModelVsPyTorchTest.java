@@ -1,22 +1,19 @@
 package dev.ipg.core.model;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static dev.ipg.core.testutil.PyTorchReference.assertMaxAbsDiff;
 
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tensor.KernelsProvider;
-import dev.ipg.core.tensor.Matrix;
-import dev.ipg.core.tensor.Parallel;
 import dev.ipg.core.testutil.PyTorchReference;
+import dev.ipg.core.testutil.RandomModels;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.List;
-import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -33,20 +30,8 @@ class ModelVsPyTorchTest {
 
     static final float TOL = 1e-4f;
 
-    @TempDir
-    static Path tmp;
-
-    static Parallel pool;
-
-    @BeforeAll
-    static void start() {
-        pool = Parallel.of(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    @RegisterExtension
+    static final RandomModels models = new RandomModels();
 
     static Stream<Arguments> checkpoints() {
         List<Arguments> a = new ArrayList<>();
@@ -63,49 +48,31 @@ class ModelVsPyTorchTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("checkpoints")
     void logitsAndSitesMatchPyTorch(String name, RandomCheckpoint.Spec spec) {
-        Path dir = RandomCheckpoint.write(tmp.resolve(name), spec, name.hashCode());
+        Path dir = models.checkpoint(name, spec, name.hashCode());
         int t = 40;   // longer than llama3's original context of 32 in the fixture
-        int[] ids = new int[t];
-        SplittableRandom r = new SplittableRandom(name.hashCode());
-        for (int i = 0; i < t; i++) {
-            ids[i] = r.nextInt(spec.vocab());
-        }
+        int[] ids = RandomModels.tokens(t, spec.vocab(), name.hashCode());
         int last = spec.layers() - 1;
         List<Site> sites = new ArrayList<>();
-        for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
+        for (Site.Kind k : EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
             sites.add(new Site(0, k));
             sites.add(new Site(last, k));
         }
         Path ref = PyTorchReference.forModel(dir).tokens(ids)
                 .sites(sites.stream().map(Site::toString).toArray(String[]::new))
-                .run(tmp.resolve(name + "-ref.safetensors"));
+                .run(models.file(name + "-ref.safetensors"));
 
-        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool);
+        try (Transformer m = Transformer.load(dir, KernelsProvider.lookup(), models.pool());
              SafetensorsFile expected = SafetensorsFile.open(ref)) {
             ActivationCache cache = new ActivationCache();
             Hooks hooks = Hooks.none();
             sites.forEach(s -> hooks.read(s, cache));
             int[] all = new int[t];
-            java.util.Arrays.setAll(all, i -> i);
+            Arrays.setAll(all, i -> i);
             float[] logits = m.forward(Batch.ofSequence(0, 0, ids), m.newCache(1, t), hooks, all);
-            assertClose(name + " logits", expected.matrix("logits"), logits);
+            assertMaxAbsDiff(name + " logits", expected.matrix("logits"), logits, TOL);
             for (Site s : sites) {
-                assertClose(name + " " + s, expected.matrix(s.toString()), cache.get(s, 0));
+                assertMaxAbsDiff(name + " " + s, expected.matrix(s.toString()), cache.get(s, 0), TOL);
             }
         }
-    }
-
-    static void assertClose(String what, Matrix expected, float[] actual) {
-        assertEquals(expected.size(), actual.length, what + ": size");
-        float worst = 0;
-        long at = -1;
-        for (long i = 0; i < actual.length; i++) {
-            float d = Math.abs(expected.getFlat(i) - actual[(int) i]);
-            if (!(d <= worst)) {
-                worst = d;
-                at = i;
-            }
-        }
-        assertTrue(worst <= TOL, what + ": max |diff| " + worst + " at flat index " + at + " (row " + at / expected.cols() + ")");
     }
 }

@@ -1,5 +1,6 @@
 package dev.ipg.core.model;
 
+import static dev.ipg.core.testutil.RandomModels.tokens;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -8,12 +9,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
+import dev.ipg.core.testutil.RandomModels;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.SplittableRandom;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
+import java.util.EnumSet;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -27,33 +27,11 @@ class TransformerConsistencyTest {
 
     static final float TOL = 5e-5f;
 
-    @TempDir
-    static Path tmp;
-
-    static Parallel pool;
-
-    @BeforeAll
-    static void start() {
-        pool = Parallel.of(2);
-    }
-
-    @AfterAll
-    static void stop() {
-        pool.close();
-    }
+    @RegisterExtension
+    static final RandomModels models = new RandomModels();
 
     static Transformer load(Family f) {
-        Path dir = RandomCheckpoint.write(tmp.resolve(f.name()), RandomCheckpoint.Spec.tiny(f), 7);
-        return Transformer.load(dir, KernelsProvider.lookup(), pool);
-    }
-
-    static int[] tokens(int n, int vocab, long seed) {
-        SplittableRandom r = new SplittableRandom(seed);
-        int[] t = new int[n];
-        for (int i = 0; i < n; i++) {
-            t[i] = r.nextInt(vocab);
-        }
-        return t;
+        return models.load(f.name(), RandomCheckpoint.Spec.tiny(f), 7);
     }
 
     static int[] range(int n) {
@@ -118,7 +96,7 @@ class TransformerConsistencyTest {
     @ParameterizedTest
     @EnumSource(Family.class)
     void resultsDoNotDependOnThreadCount(Family f) {
-        Path dir = RandomCheckpoint.write(tmp.resolve("t-" + f.name()), RandomCheckpoint.Spec.tiny(f), 11);
+        Path dir = models.checkpoint("t-" + f.name(), RandomCheckpoint.Spec.tiny(f), 11);
         int[] ids = tokens(13, RandomCheckpoint.Spec.tiny(f).vocab(), 4);
         float[] ref = null;
         for (int threads : new int[] {1, 2, 3}) {
@@ -163,11 +141,11 @@ class TransformerConsistencyTest {
             int[] ids = tokens(6, m.config().vocabSize(), 6);
             ActivationCache cache = new ActivationCache();
             Hooks hooks = Hooks.none();
-            for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
+            for (Site.Kind k : EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
                 hooks.read(new Site(0, k), cache);
             }
             m.forward(Batch.ofSequence(0, 0, ids), m.newCache(1, 6), hooks, new int[0]);
-            for (Site.Kind k : java.util.EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
+            for (Site.Kind k : EnumSet.range(Site.Kind.RESID_PRE, Site.Kind.RESID_POST)) {
                 Site s = new Site(0, k);
                 assertEquals(6 * s.width(m.config()), cache.get(s, 0).length, s.toString());
             }

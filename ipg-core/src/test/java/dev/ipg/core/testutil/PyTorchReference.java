@@ -1,5 +1,9 @@
 package dev.ipg.core.testutil;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ipg.core.tensor.Matrix;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -282,5 +286,41 @@ public final class PyTorchReference {
                 return false;
             }
         }
+    }
+
+    /**
+     * Asserts that {@code actual} has the size of the reference tensor {@code expected} and
+     * differs from it by at most {@code tol} in every element (the worst one is named).
+     */
+    public static void assertMaxAbsDiff(String what, Matrix expected, float[] actual, float tol) {
+        assertEquals(expected.size(), actual.length, what + ": size");
+        float worst = 0;
+        long at = -1;
+        for (long i = 0; i < actual.length; i++) {
+            float d = Math.abs(expected.getFlat(i) - actual[(int) i]);
+            if (!(d <= worst)) {
+                worst = d;
+                at = i;
+            }
+        }
+        assertTrue(worst <= tol, what + ": max |diff| " + worst + " at flat index " + at + " (row " + at / expected.cols() + ")");
+    }
+
+    /**
+     * Asserts that the reference tensor {@code expected} is not all zero and that
+     * ||actual - expected|| / ||expected|| <= {@code tol}.
+     */
+    public static void assertRelativeError(String what, Matrix expected, float[] actual, double tol) {
+        assertEquals(expected.size(), actual.length, what + ": size");
+        double num = 0;
+        double den = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double e = expected.getFlat(i);
+            num += (actual[i] - e) * (actual[i] - e);
+            den += e * e;
+        }
+        double rel = Math.sqrt(num / Math.max(den, 1e-300));
+        assertTrue(den > 0, what + ": reference gradient is all zero");
+        assertTrue(rel <= tol, what + ": relative error " + rel);
     }
 }

@@ -80,7 +80,7 @@ public record Support(Transformer model, Tokenizer tok, Dataset data, int limit,
      */
     float[] activations(int[] ids, int from, Site site) {
         if (site.kind() == Site.Kind.ATTN_HEADS) {
-            throw new dev.ipg.core.IpgException("this method scores single activations, not whole heads: use "
+            throw new IpgException("this method scores single activations, not whole heads: use "
                     + new Site(site.layer(), Site.Kind.ATTN_Z) + " instead of " + site);
         }
         int d = site.width(model.config());
