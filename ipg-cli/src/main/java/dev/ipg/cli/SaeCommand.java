@@ -8,6 +8,7 @@ import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.run.RunConfig;
 import dev.ipg.core.sae.Sae;
+import dev.ipg.core.sae.SaeFiles;
 import dev.ipg.core.sae.SaeFingerprint;
 import dev.ipg.core.sae.SaeLensFormat;
 import dev.ipg.core.sae.SaeTraining;
@@ -261,7 +262,7 @@ final class SaeCommand implements Runnable {
             if (budget.maxNewTokens <= 0) {
                 throw new IpgException("--max-new-tokens must be >= 1, got " + budget.maxNewTokens);
             }
-            Sae sae = dev.ipg.core.sae.SaeFiles.load(saeDir, null);
+            Sae sae = SaeFiles.load(saeDir, null);
             Dataset data = completions.load();
             DatasetFormatOptions fmt = completions.fmt;
             Path dataset = completions.dataset;

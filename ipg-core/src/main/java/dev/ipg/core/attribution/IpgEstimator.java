@@ -1,16 +1,17 @@
 package dev.ipg.core.attribution;
 
-import dev.ipg.core.run.Seeds;
-
 import dev.ipg.core.generate.Generator;
 import dev.ipg.core.generate.SamplingParams;
 import dev.ipg.core.grad.Interpolation;
 import dev.ipg.core.grad.ReverseMode;
 import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.model.Hooks;
+import dev.ipg.core.model.Intervention;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
 import dev.ipg.core.nn.Policy;
+import dev.ipg.core.run.CompletenessCheck;
+import dev.ipg.core.run.Seeds;
 import dev.ipg.core.sae.Sae;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -96,7 +97,7 @@ public final class IpgEstimator {
 
         /** sum_i IPG_i, the left side of completeness. */
         public double sum() {
-            return dev.ipg.core.run.CompletenessCheck.sum(ipg);
+            return CompletenessCheck.sum(ipg);
         }
 
         /** Jbar(alpha_1) - Jbar(start): the part of the change a right Riemann sum cannot see. */
@@ -210,7 +211,7 @@ public final class IpgEstimator {
                     any |= bySeq[i] != null;
                 }
             }
-            Hooks hooks = !any ? Hooks.none() : Hooks.none().intervene(site, new dev.ipg.core.model.Intervention.Callback((s, act, w, b) -> {
+            Hooks hooks = !any ? Hooks.none() : Hooks.none().intervene(site, new Intervention.Callback((s, act, w, b) -> {
                 for (int r = 0; r < b.rows(); r++) {
                     Interpolation ip = bySeq[b.seq()[r]];
                     if (ip != null && b.pos()[r] >= ip.positionsFrom()) {
