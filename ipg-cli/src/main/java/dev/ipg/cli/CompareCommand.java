@@ -222,6 +222,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
+    @Mixin
+    Cluster.SparkOption spark;
+
     /** {@code blocks.0-3.hook_resid_post,blocks.2.mlp.hook_post} as its sites, ranges expanded, in order. */
     static List<Site> sites(String spec) {
         List<Site> out = new ArrayList<>();
@@ -324,8 +327,9 @@ final class CompareCommand implements Callable<Integer> {
         for (Path x : excludeFiles == null ? List.<Path>of() : excludeFiles) {
             exclude.add(fmt.load(x));
         }
+        ProgressBar bar = new ProgressBar(err);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
-             Signal signal = Signals.parse(signalSpec, pool)) {
+             Signal signal = Signals.parse(signalSpec, pool); Cluster.Session cluster = spark.session(spec, saeOptions, pool, m, tok, bar)) {
             Sae sae = null;
             if (saeOptions.given()) {
                 sae = siteList.size() == 1 ? saeOptions.load(m.config(), siteList.getFirst()) : saeOptions.load(null).checkIn(m.config());
@@ -335,7 +339,7 @@ final class CompareCommand implements Callable<Integer> {
                 }
             }
             var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
-                    new ProgressBar(err), sae);
+                    bar, sae).offload(cluster.offload());
             p.plantedTruth(planted);
             // every prompt is checked before the comparison is announced
             support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
