@@ -16,8 +16,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Paths on a real standalone cluster (one worker, {@link LocalCluster}), whose executors work in
  * their own directory, not the driver's: a relative path inside a string option resolves against
- * the driver's working directory there too; a model directory that exists for the driver only is
- * one clear line naming the path and the executor, and leaves no half-written file.
+ * the driver's working directory there too; a sampled baseline's executors open what they need
+ * from the command's options; a model directory that exists for the driver only is one clear line
+ * naming the path and the executor, and leaves no half-written file.
  */
 class ClusterPathsTest {
 
@@ -60,6 +61,17 @@ class ClusterPathsTest {
         SparkRunTest.Run r = SparkRunTest.ok(attribute(out, "--candidates", candidates, "--spark", cluster.master));
         assertTrue(r.err().contains("top 3 candidates"), r.err());
         SparkRunTest.assertSameRun(plain, out);
+    }
+
+    @Test
+    void aSampledBaselineOnTheClusterIsTheSingleMachineRun() throws Exception {
+        // the executors open the model, the tokenizer and the signal from the command's own options
+        Path out = tmp.resolve("pg");
+        Path plain = tmp.resolve("pg-plain");
+        SparkRunTest.ok(SparkBaselineCompareTest.baseline(out, "pg"));
+        Files.move(out, plain);
+        SparkRunTest.ok(SparkBaselineCompareTest.with(SparkBaselineCompareTest.baseline(out, "pg"), "--spark", cluster.master));
+        assertTrue(SparkBaselineCompareTest.assertSameTree(plain, out).containsKey("prompts/00004.safetensors"));
     }
 
     @Test
