@@ -2,7 +2,7 @@
 # Runs every ipg-bench comparison (ipg vs OpenBLAS / PyTorch, same run, same machine) and keeps
 # the JSON results in bench-out/. Run it on an otherwise idle machine; BENCHMARKS.md reports them.
 # One argument runs one group: gemm, bandwidth, model, grad, grad-long, hash, ipg, sampling,
-# ipg-long or cold (default: all).
+# ipg-long, cold, sae or spark (default: all).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 . "$here/tools/find-jdk.sh"
@@ -36,3 +36,5 @@ case "$what" in all|ipg-long) for n in 512 2048; do
 # cold start: ipg logits on a 128-token prompt, each figure in its own fresh JVM
 case "$what" in all|cold) bench cold --nmt --aot --out bench-out/cold.json | tee bench-out/cold.txt ;; esac
 case "$what" in all|sae) bench sae --out bench-out/sae.json | tee bench-out/sae.txt ;; esac
+# ipg attribute on 16 demo prompts: plain, embedded Spark, standalone clusters of 1 and 2 one-core workers
+case "$what" in all|spark) bench spark --prompts 16 --executors 1,2 --out bench-out/spark.json | tee bench-out/spark.txt ;; esac

@@ -10,12 +10,13 @@ import picocli.CommandLine.Command;
  * read bandwidth that bounds decode; {@code cold} times a one-shot {@code ipg logits} in fresh JVMs;
  * {@code hash} times the content hash of a checkpoint's weights;
  * {@code sae} times TopK SAE training and encoding beside PyTorch;
+ * {@code spark} times {@code ipg attribute} on a standalone Spark cluster of one-core workers beside the plain command;
  * {@code jmh} runs the JMH benchmarks packaged in this jar.
  */
 @Command(name = "ipg-bench", mixinStandardHelpOptions = true,
         description = "Benchmarks of the ipg engine.",
         subcommands = {GemmCommand.class, ModelBench.class, Bandwidth.class, ColdStart.class, GradBench.class, IpgBench.class, HashBench.class,
-                SaeBench.class, JmhCommand.class,
+                SaeBench.class, SparkBench.class, JmhCommand.class,
                 CommandLine.HelpCommand.class})
 public final class BenchMain implements Runnable {
 

@@ -119,6 +119,9 @@ final class BaselineCommand implements Callable<Integer> {
     @Option(names = "--entropy-power", paramLabel = "E", defaultValue = "0.7", description = "sae-r: exponent of the entropy term over the words (default: ${DEFAULT-VALUE}).")
     double entropyPower;
 
+    @Mixin
+    Cluster.SparkOption spark;
+
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
 
@@ -164,9 +167,10 @@ final class BaselineCommand implements Callable<Integer> {
             if (m == Method.RANDOM) {
                 run = RandomBaseline.run(tm, s, seed, out);
             } else {
-                try (Tokenizer tok = Tokenizer.load(model.dir())) {
+                ProgressBar bar = new ProgressBar(err);
+                try (Tokenizer tok = Tokenizer.load(model.dir()); Cluster.Session cluster = spark.session(spec, saeOptions, pool, tm, tok, bar)) {
                     var sup = new Support(tm, tok, fmt.load(dataset), limit, fmt.format(), DatasetFormatOptions.eos(tm, tok, model.dir()),
-                            new ProgressBar(err));
+                            bar).withOffload(cluster.offload());
                     run = switch (m) {
                         case ACTIVATION -> ActivationBaseline.run(sup, s, completionDecoding(), completions, out);
                         case REASONING_NEURON -> ReasoningNeuronBaseline.run(sup, s, completionDecoding(),

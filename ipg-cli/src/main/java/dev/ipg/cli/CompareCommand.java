@@ -6,6 +6,7 @@ import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.attribution.baselines.Offload;
 import dev.ipg.core.compare.Comparison;
 import dev.ipg.core.compare.PlantedTruth;
 import dev.ipg.core.compare.Protocol;
@@ -213,6 +214,9 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     SaeOptions saeOptions;
 
+    @Mixin
+    Cluster.SparkOption spark;
+
     /** {@code blocks.0-3.hook_resid_post,blocks.2.mlp.hook_post} as its sites, ranges expanded, in order. */
     static List<Site> sites(String spec) {
         List<Site> out = new ArrayList<>();
@@ -299,9 +303,16 @@ final class CompareCommand implements Callable<Integer> {
     /** Runs the protocol and prints its tables and verdict (what ipg compare and ipg demo print). */
     static Protocol.Result run(Opened o, Sae sae, Splits splits, Comparison.Spec cspec, Protocol.Spec pspec, Path out, PrintWriter outw,
                                PrintWriter err) {
+        return run(o, sae, splits, cspec, pspec, out, outw, new ProgressBar(err), Offload.HERE);
+    }
+
+    /** {@link #run(Opened, Sae, Splits, Comparison.Spec, Protocol.Spec, Path, PrintWriter, PrintWriter)} reporting to {@code bar}, its runs offloaded by {@code offload}. */
+    static Protocol.Result run(Opened o, Sae sae, Splits splits, Comparison.Spec cspec, Protocol.Spec pspec, Path out, PrintWriter outw,
+                               ProgressBar bar, Offload offload) {
+        PrintWriter err = bar.err();
         Transformer m = o.model();
         var p = new Protocol(m, o.tok(), splits.support(), splits.eval(), splits.dev(), splits.exclude(), o.signal(), cspec, pspec, o.eos(), out,
-                new ProgressBar(err), sae);
+                bar, sae).offload(offload);
         p.plantedTruth(splits.planted());
         // every prompt is checked before the comparison is announced
         splits.support().prompts(checkLimit(cspec.splits().supportLimit(), "--support-limit"), cspec.splits().format(), o.tok(), m.config().maxPositions());
@@ -369,10 +380,11 @@ final class CompareCommand implements Callable<Integer> {
             exclude.add(fmt.load(x));
         }
         var splits = new Splits(support, eval, dev, exclude, planted);
+        ProgressBar bar = new ProgressBar(err);
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
-             Signal signal = Signals.parse(signalSpec, pool)) {
+             Signal signal = Signals.parse(signalSpec, pool); Cluster.Session cluster = spark.session(spec, saeOptions, pool, m, tok, bar)) {
             run(new Opened(pool, m, tok, signal, DatasetFormatOptions.eos(m, tok, model.dir())), sae(saeOptions, m, siteList), splits, cspec,
-                    pspec, out, outw, err);
+                    pspec, out, outw, bar, cluster.offload());
         }
         return 0;
     }

@@ -46,6 +46,11 @@ final class ProgressBar implements ProgressListener {
     private String note = "";
 
     /** A bar on {@code err}, in the mode the environment calls for. */
+    /** Where the bar writes (standard error of the command). */
+    PrintWriter err() {
+        return err;
+    }
+
     ProgressBar(PrintWriter err) {
         this(err, stderrIsTerminal(), System::nanoTime, LOG_INTERVAL_SECONDS * 1_000_000_000L);
     }

@@ -17,6 +17,7 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaFutureAction;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
@@ -159,7 +160,7 @@ public final class SparkScaleOut implements ScaleOut {
         try {
             for (int item : items) {
                 sc.setJobDescription("ipg item " + item);
-                jobs.add(sc.parallelize(List.of(item), 1).map(i -> task.compute(i)).collectAsync());
+                jobs.add(sc.parallelize(List.of(item), 1).map(i -> compute(task, i)).collectAsync());
             }
             boolean[] taken = new boolean[jobs.size()];
             int left = jobs.size();
@@ -195,6 +196,20 @@ public final class SparkScaleOut implements ScaleOut {
                     j.cancel(true);
                 }
             }
+        }
+    }
+
+    /** Computes an item on an executor; an error of ipg raised on a cluster's executor says which executor it was. */
+    static <R extends Serializable> R compute(Task<R> task, int item) throws Exception {
+        try {
+            return task.compute(item);
+        } catch (IpgException e) {
+            SparkEnv env = SparkEnv.get();
+            if (env == null || "driver".equals(env.executorId())) { // an embedded engine: the driver's own executor
+                throw e;
+            }
+            throw new IpgException("executor " + env.executorId() + " on " + env.blockManager().blockManagerId().host() + ": "
+                    + e.getMessage());
         }
     }
 

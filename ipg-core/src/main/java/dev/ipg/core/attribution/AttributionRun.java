@@ -68,7 +68,30 @@ import java.util.function.Consumer;
 public final class AttributionRun {
 
     /** What a run is, beside the model and data objects. */
-    public record Spec(List<Site> sites, IpgOptions options, String signalSpec, PromptFormat format, int topRows) {
+    public record Spec(List<Site> sites, IpgOptions options, String signalSpec, PromptFormat format, int topRows) implements Serializable {
+    }
+
+    /**
+     * This run as it travels to an executor, which brings the model, the tokenizer, the signal of
+     * {@code spec.signalSpec()} and the SAE at {@code saeSite} (when not null).
+     */
+    public Recipe recipe() {
+        return new Recipe(data, spec, eos, sae == null ? null : sae.site());
+    }
+
+    /**
+     * What an executor rebuilds an attribution from, to compute its prompts ({@link #computePrompt})
+     * and write nothing.
+     */
+    public record Recipe(Dataset data, Spec spec, Set<Integer> eos, Site saeSite) implements Serializable {
+        /** The run on what the executor opened ({@code sae}: at {@link #saeSite}, or null), without a directory. */
+        public AttributionRun open(Transformer model, Tokenizer tok, Signal signal, Sae sae) {
+            if ((saeSite == null) != (sae == null) || sae != null && !sae.site().equals(saeSite)) {
+                throw new IpgException("the attribution " + (saeSite == null ? "has no SAE" : "is over the latents of an SAE at "
+                        + saeSite) + ", the executor " + (sae == null ? "has none" : "has the SAE at " + sae.site()));
+            }
+            return new AttributionRun(model, tok, data, signal, spec, eos, null, ProgressListener.NONE, sae);
+        }
     }
 
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -219,7 +242,7 @@ public final class AttributionRun {
 
     /**
      * Runs (or resumes) the attribution like {@link #run(int)}, with the prompts still missing
-     * computed by {@code remote}; everything written is written here, by the driver.
+     * computed by {@code remote} (null: here); everything written is written here, by the driver.
      */
     public JsonNode run(int limit, Remote remote) {
         List<int[]> prompts = prompts(limit);

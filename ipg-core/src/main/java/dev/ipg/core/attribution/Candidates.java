@@ -21,7 +21,7 @@ import java.util.Map;
  * @param top    how many top components of the source were taken (0 for all components)
  * @param bySite the sorted component ids per site (empty map: every component moves)
  */
-public record Candidates(String source, int top, Map<Site, int[]> bySite) {
+public record Candidates(String source, int top, Map<Site, int[]> bySite) implements java.io.Serializable {
 
     /** Every component moves (the usual path). */
     public static final Candidates ALL = new Candidates("", 0, Map.of());

@@ -29,7 +29,7 @@ import dev.ipg.core.nn.Policy;
 public record IpgOptions(int steps, int samples, double temperature, double topP, int topK, int maxNewTokens,
                          Advantage advantage, BaselineKind baseline, SamplingMode sampling, Positions positions,
                          Quadrature quadrature, long seed, PolicyGradient gradient, double alphaMin, Candidates candidates,
-                         String streams) {
+                         String streams) implements java.io.Serializable {
 
     /**
      * Which log pi(a_t | s_t) the policy gradient differentiates (ipg-method.md §3, "which

@@ -9,6 +9,7 @@ import dev.ipg.core.attribution.baselines.ActivationBaseline;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.attribution.baselines.Offload;
 import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
@@ -359,6 +360,7 @@ public final class Comparison {
     private final ProgressListener progress;
     private final Sae sae;
     private final Map<Path, EvalRun.Summary> evals = new HashMap<>();
+    private Offload offload = Offload.HERE;
 
     public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
                       Path out, ProgressListener progress) {
@@ -425,10 +427,10 @@ public final class Comparison {
      * completions (activation, reasoning-neuron), {@code randomSeed} the seed of a random selection.
      */
     void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
-        Support sup = new Support(model, tok, data, limit, spec.splits().format(), eos, progress);
+        Support sup = new Support(model, tok, data, limit, spec.splits().format(), eos, progress, offload);
         switch (m) {
-            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.estimators().ipg(),
-                    spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress).run(limit);
+            case IPG -> attribute(new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()),
+                    spec.estimators().ipg(), spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress), limit);
             case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.estimators().ipg(), signal, spec.estimators().signalSpec(), dir);
             case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
             case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.splits().supportDecoding(), completions, dir);
@@ -436,10 +438,24 @@ public final class Comparison {
                     completions, dir);
             case CONTROL_VECTOR -> ControlVectorBaseline.run(sup, spec.site(), spec.estimators().controlVector().variant(), spec.seeding().seed(), dir);
             case IG -> IntegratedGradients.run(sup, spec.site(), spec.estimators().ig(), dir);
-            case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.estimators().ipg(),
-                    spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress, sae).run(limit);
+            case IPG_SAE -> attribute(new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()),
+                    spec.estimators().ipg(), spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress, sae), limit);
             case SAE_R -> SaeReasonScore.run(sup, sae, spec.splits().supportDecoding(), spec.estimators().reasoningWords(), 1, 2, 0.7, completions, dir);
         }
+    }
+
+    /** Runs (or resumes) an attribution with its prompts computed where {@link #offload} says. */
+    private void attribute(AttributionRun run, int limit) {
+        run.run(limit, offload.attribution(run, limit));
+    }
+
+    /**
+     * Computes the items of the runs (IPG's and pg's prompts, the evaluations' and the model's own
+     * completions' blocks) with {@code o}, e.g. on a cluster; the results are the same.
+     */
+    public Comparison offload(Offload o) {
+        this.offload = java.util.Objects.requireNonNull(o, "offload");
+        return this;
     }
 
     /** Runs (or resumes) everything and writes the comparison files. */
@@ -555,7 +571,8 @@ public final class Comparison {
         }
         progress.message("evaluating " + steering.describe() + " on " + prefix(eval, spec.splits().evalLimit()).size() + " problems in " + dir);
         var es = new EvalRun.Spec(spec.splits().format(), spec.splits().evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
-        EvalRun.Summary s = new EvalRun(model, tok, eval, es, eos, dir, progress).run(spec.splits().evalLimit()).summary();
+        EvalRun run = new EvalRun(model, tok, eval, es, eos, dir, progress);
+        EvalRun.Summary s = run.run(spec.splits().evalLimit(), offload.eval(run, spec.splits().evalLimit())).summary();
         evals.put(dir, s);
         return s;
     }

@@ -8,6 +8,7 @@ import dev.ipg.core.IpgException;
 import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
+import dev.ipg.core.attribution.baselines.Offload;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
 import dev.ipg.core.eval.EvalRun;
@@ -239,6 +240,7 @@ public final class Protocol {
     private final Path out;
     private final ProgressListener progress;
     private PlantedTruth planted;
+    private Offload offload = Offload.HERE;
 
     /**
      * A protocol over {@code spec.sites()}; {@code dev} may be null (no ground truth), and no split
@@ -295,7 +297,16 @@ public final class Protocol {
      * method's precision and recall against the planted set are reported, at k = its size and at
      * each curve k, beside the ablation ground truth. Its site must be one of the sweep's.
      */
-    public Protocol plantedTruth(PlantedTruth truth) {
+    /**
+     * Computes the items of every run (IPG's and pg's prompts, the evaluations' and the model's
+     * own completions' blocks) with {@code o}, e.g. on a cluster; the results are the same.
+     */
+    public Protocol offload(Offload o) {
+        this.offload = java.util.Objects.requireNonNull(o, "offload");
+        return this;
+    }
+
+        public Protocol plantedTruth(PlantedTruth truth) {
         if (truth != null) {
             if (!spec.sites().contains(truth.site())) {
                 throw new IpgException(truth.source() + ": the planted site " + truth.site() + " is not among the compared sites "
@@ -342,7 +353,7 @@ public final class Protocol {
         Path dir = siteDir(site);
         Sae here = sae != null && sae.site().equals(site) ? sae : null;
         Comparison.Spec cs = here != null ? base.withSite(site) : base.withSite(site).withoutSaeMethods();
-        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here);
+        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here).offload(offload);
         progress.message("site " + site + ": comparison in " + dir);
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
@@ -781,7 +792,8 @@ public final class Protocol {
 
     private boolean[] outcomes(Path dir, Steering steering) {
         var es = new EvalRun.Spec(base.splits().format(), base.splits().evalDecoding(), steering, Signal.Reflection.DEFAULT_WORDS);
-        List<EvalRun.Item> items = new ArrayList<>(new EvalRun(model, tok, eval, es, eos, dir, progress).run(base.splits().evalLimit()).items());
+        EvalRun run = new EvalRun(model, tok, eval, es, eos, dir, progress);
+        List<EvalRun.Item> items = new ArrayList<>(run.run(base.splits().evalLimit(), offload.eval(run, base.splits().evalLimit())).items());
         items.sort((x, y) -> Integer.compare(x.index(), y.index()));
         boolean[] r = new boolean[items.size()];
         for (int i = 0; i < r.length; i++) {

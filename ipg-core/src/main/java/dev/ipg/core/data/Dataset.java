@@ -53,7 +53,21 @@ import java.util.Objects;
  * @param mapping  the fields used
  * @param problems the problems in file order
  */
-public record Dataset(String name, Path source, Shape shape, FieldMapping mapping, List<Problem> problems) {
+public record Dataset(String name, Path source, Shape shape, FieldMapping mapping, List<Problem> problems) implements java.io.Serializable {
+
+    /** Serialized as its problems with the source's name (a path is not serializable). */
+    @java.io.Serial
+    private Object writeReplace() {
+        return new Serialized(name, source == null ? null : source.toString(), shape, mapping, problems);
+    }
+
+    private record Serialized(String name, String source, Shape shape, FieldMapping mapping, List<Problem> problems)
+            implements java.io.Serializable {
+        @java.io.Serial
+        private Object readResolve() {
+            return new Dataset(name, source == null ? null : Path.of(source), shape, mapping, problems);
+        }
+    }
 
     /** The recognized dataset layouts. */
     public enum Shape {

@@ -12,7 +12,7 @@ import java.util.Objects;
  *                 GSM8K way (the text after the last {@code "#### "}, commas removed)
  * @param id       field holding the id, or {@code null} for {@code <file-stem>-<index>}
  */
-public record FieldMapping(String question, String answer, String id) {
+public record FieldMapping(String question, String answer, String id) implements java.io.Serializable {
 
     /** GSM8K: question/answer, no id field. */
     public static final FieldMapping GSM8K = new FieldMapping("question", "answer", null);

@@ -14,7 +14,7 @@ import java.util.Objects;
  * @param raw      the problem's JSONL line as read, with every field (subject, level, ...)
  * @param line     its line number in the file (from 1), or 0 when it did not come from a file
  */
-public record Problem(String id, String question, String gold, String raw, int line) {
+public record Problem(String id, String question, String gold, String raw, int line) implements java.io.Serializable {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 

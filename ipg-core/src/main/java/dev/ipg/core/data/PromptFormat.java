@@ -18,7 +18,7 @@ import java.util.Map;
  * @param system         system message for chat, or null
  * @param enableThinking value of the template's {@code enable_thinking}, or null to leave it unset
  */
-public record PromptFormat(String template, boolean chat, String system, Boolean enableThinking) {
+public record PromptFormat(String template, boolean chat, String system, Boolean enableThinking) implements java.io.Serializable {
 
     public PromptFormat {
         if (!chat && (template == null || !template.contains("{question}"))) {

@@ -80,7 +80,7 @@ public final class EvalRun {
      * @param maxNewTokens generation budget per problem
      * @param batchSize    problems per generation call
      */
-    public record Decoding(SamplingParams sampling, int maxNewTokens, int batchSize) {
+    public record Decoding(SamplingParams sampling, int maxNewTokens, int batchSize) implements Serializable {
         public Decoding {
             if (maxNewTokens < 1) {
                 throw new IpgException("--max-new-tokens must be >= 1, got " + maxNewTokens);
@@ -126,7 +126,7 @@ public final class EvalRun {
      * @param steering        the intervention during generation ({@link Steering#none()} for the original model)
      * @param reflectionWords the words counted as reflection (see {@link Signal.Reflection})
      */
-    public record Spec(PromptFormat format, Decoding decoding, Steering steering, List<String> reflectionWords) {
+    public record Spec(PromptFormat format, Decoding decoding, Steering steering, List<String> reflectionWords) implements Serializable {
         public Spec {
             reflectionWords = List.copyOf(reflectionWords);
         }
@@ -299,6 +299,26 @@ public final class EvalRun {
         this.dir = dir;
         this.progress = progress;
         spec.steering().checkIn(model.config());
+    }
+
+    /**
+     * This run as it travels to an executor, which brings the model and the tokenizer; null when
+     * its steering cannot travel (an SAE's).
+     */
+    public Recipe recipe() {
+        Steering s = spec.steering().travelling();
+        return s == null ? null : new Recipe(data, new Spec(spec.format(), spec.decoding(), s, spec.reflectionWords()), eos);
+    }
+
+    /**
+     * What an executor rebuilds an evaluation from, to compute its blocks ({@link #computeBlock})
+     * and write nothing.
+     */
+    public record Recipe(Dataset data, Spec spec, Set<Integer> eos) implements Serializable {
+        /** The run on {@code model} and {@code tok}, without a directory. */
+        public EvalRun open(Transformer model, Tokenizer tok) {
+            return new EvalRun(model, tok, data, spec, eos, null, ProgressListener.NONE);
+        }
     }
 
     /** The configuration that identifies this evaluation's results. */

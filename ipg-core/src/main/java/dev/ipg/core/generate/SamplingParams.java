@@ -10,7 +10,7 @@ import dev.ipg.core.nn.Policy;
  * warpers do). The parameters are validated here, once: the {@link Policy} drawn from is made
  * by {@link #policy()} and does not check them again.
  */
-public record SamplingParams(double temperature, int topK, double topP, long seed) {
+public record SamplingParams(double temperature, int topK, double topP, long seed) implements java.io.Serializable {
 
     public SamplingParams {
         if (!(temperature >= 0) || Double.isInfinite(temperature)) {

@@ -22,7 +22,7 @@ import java.util.stream.Collectors;
  * written: hook_q/k/v/z as {@code [T, heads, head_dim]}, hook_pattern as {@code [heads, T, T]}).
  * For a site with a layer-independent kind the layer is always 0.
  */
-public record Site(int layer, Kind kind) {
+public record Site(int layer, Kind kind) implements java.io.Serializable {
 
     /** Where the site sits. The first five are in the order the forward pass reaches them; the rest were added later. */
     public enum Kind {

@@ -14,7 +14,7 @@ import java.util.Arrays;
  * @param width      the site's number of components
  * @param components the chosen component indices, best first
  */
-public record Selection(Site site, int width, int[] components) {
+public record Selection(Site site, int width, int[] components) implements java.io.Serializable {
 
     public Selection {
         components = components.clone();

@@ -44,7 +44,15 @@ import java.util.Set;
  * Examples: {@code scale:runs/ipg:top-percent=5:gamma=0}, {@code scale:runs/ipg:top-count=20:gamma=1.5:rank=abs},
  * {@code add:runs/cv/vector.safetensors:strength=4}.
  */
-public sealed interface Steering {
+public sealed interface Steering extends java.io.Serializable {
+
+    /**
+     * This steering as it travels to the executors of a cluster (what {@link #addTo} needs, no
+     * file it was read from), or null when it holds an SAE (which the executors do not get).
+     */
+    default Steering travelling() {
+        return this;
+    }
 
     /** Adds this steering's interventions to {@code hooks} and returns them. */
     Hooks addTo(Hooks hooks);
@@ -106,6 +114,11 @@ public sealed interface Steering {
         /** A selection not read from a scores file. */
         public Scale(Selection selection, double gamma, String rule) {
             this(selection, gamma, rule, null);
+        }
+
+        @Override
+        public Steering travelling() {
+            return scores == null ? this : new Scale(selection, gamma, rule);
         }
 
         @Override
@@ -214,6 +227,11 @@ public sealed interface Steering {
         }
 
         @Override
+        public Steering travelling() {
+            return null;
+        }
+
+        @Override
         public Hooks addTo(Hooks hooks) {
             return new SaeSplice(sae).intervene(new Intervention.Scale(selection.factors(gamma))).addTo(hooks);
         }
@@ -255,6 +273,11 @@ public sealed interface Steering {
      * @param sae the SAE whose reconstruction replaces its site
      */
     record Reconstruction(Sae sae) implements Steering {
+        @Override
+        public Steering travelling() {
+            return null;
+        }
+
         @Override
         public Hooks addTo(Hooks hooks) {
             return new SaeSplice(sae).withoutErrorTerm().addTo(hooks);

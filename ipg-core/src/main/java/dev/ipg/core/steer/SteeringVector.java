@@ -18,7 +18,7 @@ import java.nio.file.Path;
  * @param site   where it is added
  * @param values the direction (d)
  */
-public record SteeringVector(Site site, float[] values) {
+public record SteeringVector(Site site, float[] values) implements java.io.Serializable {
 
     /** The file name used inside a run directory. */
     public static final String NAME = "vector.safetensors";

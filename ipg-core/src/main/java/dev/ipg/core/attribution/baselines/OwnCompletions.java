@@ -18,6 +18,7 @@ final class OwnCompletions {
     static EvalRun.Result of(Support s, EvalRun.Decoding decoding, Path dir) {
         s.progress().message("the model's own completions of " + s.used() + " support prompts (" + decoding.describe() + ") in " + dir);
         var spec = EvalRun.Spec.of(s.format(), decoding).withSteering(Steering.none());
-        return new EvalRun(s.model(), s.tok(), s.data(), spec, s.eos(), dir, s.progress()).run(s.used());
+        var run = new EvalRun(s.model(), s.tok(), s.data(), spec, s.eos(), dir, s.progress());
+        return run.run(s.used(), s.offload().eval(run, s.used()));
     }
 }

@@ -39,6 +39,7 @@ public final class PolicyGradientBaseline {
     /** Runs (or resumes) the raw policy gradient attribution at {@code site}. */
     public static JsonNode run(Support s, Site site, IpgOptions ipg, Signal signal, String signalSpec, Path dir) {
         var spec = new AttributionRun.Spec(List.of(site), options(ipg), signalSpec, s.format(), 50);
-        return new AttributionRun(s.model(), s.tok(), s.data(), signal, spec, s.eos(), dir, s.progress()).run(s.used());
+        var run = new AttributionRun(s.model(), s.tok(), s.data(), signal, spec, s.eos(), dir, s.progress());
+        return run.run(s.used(), s.offload().attribution(run, s.used()));
     }
 }

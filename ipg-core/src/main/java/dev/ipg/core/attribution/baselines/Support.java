@@ -27,12 +27,20 @@ import java.util.TreeSet;
  * @param format   how a question becomes the prompt
  * @param eos      end-of-sequence ids for generation
  * @param progress progress reports
+ * @param offload  where the sampled runs (the model's own completions, pg) compute their items
  */
 public record Support(Transformer model, Tokenizer tok, Dataset data, int limit, PromptFormat format, Set<Integer> eos,
-                      ProgressListener progress) {
+                      ProgressListener progress, Offload offload) {
+
+    /** Computing everything here. */
+    public Support(Transformer model, Tokenizer tok, Dataset data, int limit, PromptFormat format, Set<Integer> eos,
+                   ProgressListener progress) {
+        this(model, tok, data, limit, format, eos, progress, Offload.HERE);
+    }
 
     public Support {
         eos = Set.copyOf(eos);
+        java.util.Objects.requireNonNull(offload, "offload");
         if (data.size() == 0) {
             throw new IpgException("the support set " + data.name() + " has no problems");
         }
@@ -42,7 +50,12 @@ public record Support(Transformer model, Tokenizer tok, Dataset data, int limit,
         data.prompts(limit, format, tok, model.config().maxPositions()); // every prompt checked before any work
     }
 
-    /** Number of problems used. */
+    /** The same support with its sampled runs' items computed by {@code o}. */
+    public Support withOffload(Offload o) {
+        return new Support(model, tok, data, limit, format, eos, progress, o);
+    }
+
+        /** Number of problems used. */
     public int used() {
         return limit > 0 ? Math.min(limit, data.size()) : data.size();
     }
