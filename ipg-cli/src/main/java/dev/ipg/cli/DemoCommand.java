@@ -137,11 +137,11 @@ final class DemoCommand implements Callable<Integer> {
     /** The sizes of each testbed, for a laptop (the planted ones run in a few minutes on 2 cores). */
     static final class Limits {
         static final int DEMO_SUPPORT = 32;
-        static final int PLANTED_SUPPORT = 16;
+        static final int PLANTED_SUPPORT = 32;
         static final String DEMO_CURVE_K = "1,4,16,64";
         static final String PLANTED_CURVE_K = "1,4,16";
         static final int DEMO_STEPS = 5;
-        static final int PLANTED_STEPS = 4;
+        static final int PLANTED_STEPS = 5;
 
         private Limits() {
         }
