@@ -140,6 +140,16 @@ final class CompareCommand implements Callable<Integer> {
     @Option(names = "--quadrature", paramLabel = "RULE", defaultValue = "riemann-right", description = "IPG quadrature (default: ${DEFAULT-VALUE}).")
     String quadrature;
 
+    @Option(names = "--alpha-min", paramLabel = "A", defaultValue = "0",
+            description = "IPG: the path runs over alpha in [A, 1] (default: ${DEFAULT-VALUE}, from the baseline); pg is unaffected.")
+    double alphaMin;
+
+    @Option(names = "--refine", paramLabel = "K", defaultValue = "0",
+            description = "IPG in two stages: a second run moves only the first run's top K along the path (the rest stay at "
+                    + "alpha = 1) and reorders them; IPG's ranking is those K in that order, then the rest in the first run's "
+                    + "(default: ${DEFAULT-VALUE} = one stage; signed rank only).")
+    int refine;
+
     @Option(names = "--ig-steps", paramLabel = "N", defaultValue = "10", description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int igSteps;
 
@@ -304,6 +314,7 @@ final class CompareCommand implements Callable<Integer> {
         IpgOptions ipg = new IpgOptions(steps, samples, temperature, topP, 0, maxNewTokens, AttributeCommand.choice(Advantage.class, advantage,
                 "--advantage"), base, AttributeCommand.choice(IpgOptions.SamplingMode.class, sampling, "--sampling"), pos,
                 Quadrature.parse(quadrature), seed);
+        ipg = ipg.withPath(alphaMin, ipg.candidates());
         List<Site> siteList = sites(site);
         var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
                 devLimit);
@@ -336,7 +347,7 @@ final class CompareCommand implements Callable<Integer> {
             }
             var p = new Protocol(m, tok, support, eval, dev, exclude, signal, cspec, pspec, DatasetFormatOptions.eos(m, tok, model.dir()), out,
                     new ProgressBar(err), sae);
-            p.plantedTruth(planted);
+            p.plantedTruth(planted).refine(refine);
             // every prompt is checked before the comparison is announced
             support.prompts(checkLimit(supportLimit, "--support-limit"), cspec.format(), tok, m.config().maxPositions());
             eval.prompts(checkLimit(evalLimit, "--eval-limit"), cspec.format(), tok, m.config().maxPositions());

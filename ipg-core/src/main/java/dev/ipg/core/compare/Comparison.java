@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.AttributionRun;
+import dev.ipg.core.attribution.Candidates;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.ActivationBaseline;
@@ -13,6 +14,7 @@ import dev.ipg.core.attribution.baselines.IntegratedGradients;
 import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
+import dev.ipg.core.attribution.baselines.RefinedRanking;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
@@ -302,6 +304,7 @@ public final class Comparison {
     private final ProgressListener progress;
     private final Sae sae;
     private final Map<Path, EvalRun.Summary> evals = new HashMap<>();
+    private int refine;
 
     public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
                       Path out, ProgressListener progress) {
@@ -370,8 +373,18 @@ public final class Comparison {
     void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
         Support sup = new Support(model, tok, data, limit, spec.format(), eos, progress);
         switch (m) {
-            case IPG -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
-                    spec.signalSpec(), spec.format(), 50), eos, dir, progress).run(limit);
+            case IPG -> {
+                if (refine == 0) {
+                    ipg(spec.ipg(), data, limit, dir);
+                } else {
+                    Path first = dir.resolveSibling(dir.getFileName() + "-stage1");
+                    Path second = dir.resolveSibling(dir.getFileName() + "-stage2");
+                    ipg(spec.ipg(), data, limit, first);
+                    Candidates c = Candidates.parse(first + ":top=" + refine, List.of(spec.site()));
+                    ipg(spec.ipg().withPath(spec.ipg().alphaMin(), c), data, limit, second);
+                    RefinedRanking.write(first, second, spec.site(), c.of(spec.site()), refine, dir);
+                }
+            }
             case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.ipg(), signal, spec.signalSpec(), dir);
             case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
             case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.supportDecoding(), completions, dir);
@@ -382,6 +395,36 @@ public final class Comparison {
             case IPG_SAE -> new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), spec.ipg(),
                     spec.signalSpec(), spec.format(), 50), eos, dir, progress, sae).run(limit);
             case SAE_R -> SaeReasonScore.run(sup, sae, spec.supportDecoding(), spec.reasoningWords(), 1, 2, 0.7, completions, dir);
+        }
+    }
+
+    private void ipg(IpgOptions o, Dataset data, int limit, Path dir) {
+        new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), o, spec.signalSpec(), spec.format(), 50),
+                eos, dir, progress).run(limit);
+    }
+
+    /**
+     * Two-stage IPG ({@link RefinedRanking}): IPG's scores become the ranking of a first run
+     * (OUT/methods/ipg-stage1) refined by a second in which only its top {@code k} move along the
+     * path (ipg-stage2); 0 (the default) is the single run.
+     */
+    public Comparison refine(int k) {
+        checkRefine(k, spec.rank(), spec.site(), model);
+        this.refine = k;
+        return this;
+    }
+
+    /** Refuses a {@code --refine k} that cannot apply at {@code site}: negative, with abs ranking, or not below its width. */
+    static void checkRefine(int k, Rank rank, Site site, Transformer model) {
+        if (k < 0) {
+            throw new IpgException("--refine must be >= 0 (0 = off), got " + k);
+        }
+        if (k > 0 && rank != Rank.SIGNED) {
+            throw new IpgException("--refine ranks by signed score; it cannot be combined with --rank " + rank.cliName());
+        }
+        int w = site.width(model.config());
+        if (k >= w) {
+            throw new IpgException("--refine " + k + " must be below the " + w + " components of " + site);
         }
     }
 

@@ -238,6 +238,7 @@ public final class Protocol {
     private final Path out;
     private final ProgressListener progress;
     private PlantedTruth planted;
+    private int refine;
 
     /**
      * A protocol over {@code spec.sites()}; {@code dev} may be null (no ground truth), and no split
@@ -306,6 +307,15 @@ public final class Protocol {
         return this;
     }
 
+    /** Two-stage IPG at every site ({@link Comparison#refine(int)}); 0 (the default): off. */
+    public Protocol refine(int k) {
+        for (Site s : spec.sites()) {
+            Comparison.checkRefine(k, base.rank(), s, model);
+        }
+        this.refine = k;
+        return this;
+    }
+
     /** The directory of a site: OUT itself when the sweep has one site. */
     Path siteDir(Site s) {
         return spec.sites().size() == 1 ? out : out.resolve(s.toString());
@@ -357,7 +367,7 @@ public final class Protocol {
         Path dir = siteDir(site);
         Sae here = sae != null && sae.site().equals(site) ? sae : null;
         Comparison.Spec cs = here != null ? base.withSite(site) : base.withSite(site).withoutSaeMethods();
-        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here);
+        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here).refine(refine);
         progress.message("site " + site + ": comparison in " + dir);
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());
