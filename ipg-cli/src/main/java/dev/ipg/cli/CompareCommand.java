@@ -126,6 +126,16 @@ final class CompareCommand implements Callable<Integer> {
     @Mixin
     EstimatorOptions.Ipg estimator;
 
+    @Option(names = "--alpha-min", paramLabel = "A", defaultValue = "0",
+            description = "IPG: the path runs over alpha in [A, 1] (default: ${DEFAULT-VALUE}, from the baseline); pg is unaffected.")
+    double alphaMin;
+
+    @Option(names = "--refine", paramLabel = "K", defaultValue = "0",
+            description = "IPG in two stages: a second run moves only the first run's top K along the path (the rest stay at "
+                    + "alpha = 1) and reorders them; IPG's ranking is those K in that order, then the rest in the first run's "
+                    + "(default: ${DEFAULT-VALUE} = one stage; signed rank only).")
+    int refine;
+
     @Option(names = "--ig-steps", paramLabel = "N", defaultValue = EstimatorOptions.STEPS, description = "ig: quadrature points (default: ${DEFAULT-VALUE}).")
     int igSteps;
 
@@ -303,17 +313,20 @@ final class CompareCommand implements Callable<Integer> {
     /** Runs the protocol and prints its tables and verdict (what ipg compare and ipg demo print). */
     static Protocol.Result run(Opened o, Sae sae, Splits splits, Comparison.Spec cspec, Protocol.Spec pspec, Path out, PrintWriter outw,
                                PrintWriter err) {
-        return run(o, sae, splits, cspec, pspec, out, outw, new ProgressBar(err), Offload.HERE);
+        return run(o, sae, splits, cspec, pspec, out, outw, new ProgressBar(err), Offload.HERE, 0);
     }
 
-    /** {@link #run(Opened, Sae, Splits, Comparison.Spec, Protocol.Spec, Path, PrintWriter, PrintWriter)} reporting to {@code bar}, its runs offloaded by {@code offload}. */
+    /**
+     * {@link #run(Opened, Sae, Splits, Comparison.Spec, Protocol.Spec, Path, PrintWriter, PrintWriter)} reporting to {@code bar},
+     * its runs offloaded by {@code offload}, IPG in two stages when {@code refine} > 0 ({@code --refine}).
+     */
     static Protocol.Result run(Opened o, Sae sae, Splits splits, Comparison.Spec cspec, Protocol.Spec pspec, Path out, PrintWriter outw,
-                               ProgressBar bar, Offload offload) {
+                               ProgressBar bar, Offload offload, int refine) {
         PrintWriter err = bar.err();
         Transformer m = o.model();
         var p = new Protocol(m, o.tok(), splits.support(), splits.eval(), splits.dev(), splits.exclude(), o.signal(), cspec, pspec, o.eos(), out,
                 bar, sae).offload(offload);
-        p.plantedTruth(splits.planted());
+        p.plantedTruth(splits.planted()).refine(refine);
         // every prompt is checked before the comparison is announced
         splits.support().prompts(checkLimit(cspec.splits().supportLimit(), "--support-limit"), cspec.splits().format(), o.tok(), m.config().maxPositions());
         splits.eval().prompts(checkLimit(cspec.splits().evalLimit(), "--eval-limit"), cspec.splits().format(), o.tok(), m.config().maxPositions());
@@ -356,6 +369,7 @@ final class CompareCommand implements Callable<Integer> {
             }
         }
         IpgOptions ipg = estimator.options(0, seed);
+        ipg = ipg.withPath(alphaMin, ipg.candidates());
         List<Site> siteList = sites(site);
         var pspec = new Protocol.Spec(siteList, curveSizes(curveK), !noEnhanceCurve, bootstrap, bootstrapSeed, !noStability, groundTruthAll,
                 devLimit);
@@ -384,7 +398,7 @@ final class CompareCommand implements Callable<Integer> {
         try (Parallel pool = model.pool(); Transformer m = model.load(pool); Tokenizer tok = Tokenizer.load(model.dir());
              Signal signal = Signals.parse(signalSpec, pool); Cluster.Session cluster = spark.session(spec, saeOptions, pool, m, tok, bar)) {
             run(new Opened(pool, m, tok, signal, DatasetFormatOptions.eos(m, tok, model.dir())), sae(saeOptions, m, siteList), splits, cspec,
-                    pspec, out, outw, bar, cluster.offload());
+                    pspec, out, outw, bar, cluster.offload(), refine);
         }
         return 0;
     }

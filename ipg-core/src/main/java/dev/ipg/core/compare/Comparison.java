@@ -3,6 +3,7 @@ package dev.ipg.core.compare;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.AttributionRun;
+import dev.ipg.core.attribution.Candidates;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.run.ProgressListener;
 import dev.ipg.core.attribution.baselines.ActivationBaseline;
@@ -12,6 +13,7 @@ import dev.ipg.core.attribution.baselines.Method;
 import dev.ipg.core.attribution.baselines.Offload;
 import dev.ipg.core.attribution.baselines.PolicyGradientBaseline;
 import dev.ipg.core.attribution.baselines.RandomBaseline;
+import dev.ipg.core.attribution.baselines.RefinedRanking;
 import dev.ipg.core.attribution.baselines.ReasoningNeuronBaseline;
 import dev.ipg.core.attribution.baselines.Support;
 import dev.ipg.core.data.Dataset;
@@ -45,6 +47,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -361,6 +364,7 @@ public final class Comparison {
     private final Sae sae;
     private final Map<Path, EvalRun.Summary> evals = new HashMap<>();
     private Offload offload = Offload.HERE;
+    private int refine;
 
     public Comparison(Transformer model, Tokenizer tok, Dataset support, Dataset eval, Signal signal, Spec spec, Set<Integer> eos,
                       Path out, ProgressListener progress) {
@@ -429,8 +433,18 @@ public final class Comparison {
     void score(Method m, Dataset data, int limit, long randomSeed, Path dir, Path completions) {
         Support sup = new Support(model, tok, data, limit, spec.splits().format(), eos, progress, offload);
         switch (m) {
-            case IPG -> attribute(new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()),
-                    spec.estimators().ipg(), spec.estimators().signalSpec(), spec.splits().format(), 50), eos, dir, progress), limit);
+            case IPG -> {
+                if (refine == 0) {
+                    ipg(spec.estimators().ipg(), data, limit, dir);
+                } else {
+                    Path first = dir.resolveSibling(dir.getFileName() + "-stage1");
+                    Path second = dir.resolveSibling(dir.getFileName() + "-stage2");
+                    ipg(spec.estimators().ipg(), data, limit, first);
+                    Candidates c = Candidates.parse(first + ":top=" + refine, List.of(spec.site()));
+                    ipg(spec.estimators().ipg().withPath(spec.estimators().ipg().alphaMin(), c), data, limit, second);
+                    RefinedRanking.write(first, second, spec.site(), c.of(spec.site()), refine, dir);
+                }
+            }
             case PG -> PolicyGradientBaseline.run(sup, spec.site(), spec.estimators().ipg(), signal, spec.estimators().signalSpec(), dir);
             case RANDOM -> RandomBaseline.run(model, spec.site(), randomSeed, dir);
             case ACTIVATION -> ActivationBaseline.run(sup, spec.site(), spec.splits().supportDecoding(), completions, dir);
@@ -454,8 +468,38 @@ public final class Comparison {
      * completions' blocks) with {@code o}, e.g. on a cluster; the results are the same.
      */
     public Comparison offload(Offload o) {
-        this.offload = java.util.Objects.requireNonNull(o, "offload");
+        this.offload = Objects.requireNonNull(o, "offload");
         return this;
+    }
+
+    private void ipg(IpgOptions o, Dataset data, int limit, Path dir) {
+        attribute(new AttributionRun(model, tok, data, signal, new AttributionRun.Spec(List.of(spec.site()), o, spec.estimators().signalSpec(),
+                spec.splits().format(), 50), eos, dir, progress), limit);
+    }
+
+    /**
+     * Two-stage IPG ({@link RefinedRanking}): IPG's scores become the ranking of a first run
+     * (OUT/methods/ipg-stage1) refined by a second in which only its top {@code k} move along the
+     * path (ipg-stage2); 0 (the default) is the single run.
+     */
+    public Comparison refine(int k) {
+        checkRefine(k, spec.selection().rank(), spec.site(), model);
+        this.refine = k;
+        return this;
+    }
+
+    /** Refuses a {@code --refine k} that cannot apply at {@code site}: negative, with abs ranking, or not below its width. */
+    static void checkRefine(int k, Rank rank, Site site, Transformer model) {
+        if (k < 0) {
+            throw new IpgException("--refine must be >= 0 (0 = off), got " + k);
+        }
+        if (k > 0 && rank != Rank.SIGNED) {
+            throw new IpgException("--refine ranks by signed score; it cannot be combined with --rank " + rank.cliName());
+        }
+        int w = site.width(model.config());
+        if (k >= w) {
+            throw new IpgException("--refine " + k + " must be below the " + w + " components of " + site);
+        }
     }
 
     /** Runs (or resumes) everything and writes the comparison files. */

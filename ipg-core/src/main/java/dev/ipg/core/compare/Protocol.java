@@ -39,6 +39,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
@@ -241,6 +242,7 @@ public final class Protocol {
     private final ProgressListener progress;
     private PlantedTruth planted;
     private Offload offload = Offload.HERE;
+    private int refine;
 
     /**
      * A protocol over {@code spec.sites()}; {@code dev} may be null (no ground truth), and no split
@@ -293,20 +295,20 @@ public final class Protocol {
     }
 
     /**
-     * Adds a planted ground truth (a testbed's {@code planted.json}): at its site every ranked
-     * method's precision and recall against the planted set are reported, at k = its size and at
-     * each curve k, beside the ablation ground truth. Its site must be one of the sweep's.
-     */
-    /**
      * Computes the items of every run (IPG's and pg's prompts, the evaluations' and the model's
      * own completions' blocks) with {@code o}, e.g. on a cluster; the results are the same.
      */
     public Protocol offload(Offload o) {
-        this.offload = java.util.Objects.requireNonNull(o, "offload");
+        this.offload = Objects.requireNonNull(o, "offload");
         return this;
     }
 
-        public Protocol plantedTruth(PlantedTruth truth) {
+    /**
+     * Adds a planted ground truth (a testbed's {@code planted.json}): at its site every ranked
+     * method's precision and recall against the planted set are reported, at k = its size and at
+     * each curve k, beside the ablation ground truth. Its site must be one of the sweep's.
+     */
+    public Protocol plantedTruth(PlantedTruth truth) {
         if (truth != null) {
             if (!spec.sites().contains(truth.site())) {
                 throw new IpgException(truth.source() + ": the planted site " + truth.site() + " is not among the compared sites "
@@ -315,6 +317,15 @@ public final class Protocol {
             truth.checkWidth(truth.site().width(model.config()));
         }
         this.planted = truth;
+        return this;
+    }
+
+    /** Two-stage IPG at every site ({@link Comparison#refine(int)}); 0 (the default): off. */
+    public Protocol refine(int k) {
+        for (Site s : spec.sites()) {
+            Comparison.checkRefine(k, base.selection().rank(), s, model);
+        }
+        this.refine = k;
         return this;
     }
 
@@ -353,7 +364,7 @@ public final class Protocol {
         Path dir = siteDir(site);
         Sae here = sae != null && sae.site().equals(site) ? sae : null;
         Comparison.Spec cs = here != null ? base.withSite(site) : base.withSite(site).withoutSaeMethods();
-        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here).offload(offload);
+        Comparison cmp = new Comparison(model, tok, support, eval, signal, cs, eos, dir, progress, here).offload(offload).refine(refine);
         progress.message("site " + site + ": comparison in " + dir);
         Comparison.Result table = cmp.run();
         int width = site.width(model.config());

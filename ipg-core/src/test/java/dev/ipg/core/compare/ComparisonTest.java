@@ -9,6 +9,7 @@ import dev.ipg.core.IpgException;
 import dev.ipg.core.attribution.Advantage;
 import dev.ipg.core.attribution.IpgOptions;
 import dev.ipg.core.run.ProgressListener;
+import dev.ipg.core.steer.ScoresFile;
 import dev.ipg.core.attribution.Quadrature;
 import dev.ipg.core.attribution.baselines.ControlVectorBaseline;
 import dev.ipg.core.attribution.baselines.IntegratedGradients;
@@ -233,5 +234,64 @@ class ComparisonTest {
         assertTrue(table.contains("not pooled trials"), table);
         // without IPG there is nothing to say
         assertTrue(new Comparison.Result(original, List.of(row("random", "enhance", 1.5, 75, 100)), List.of(), null).verdict().isEmpty());
+    }
+
+    @Test
+    void refineRanksTheFirstStagesTopKByASecondRunInWhichOnlyTheyMove() {
+        Path out = tmp.resolve("refine");
+        Comparison.Spec spec = spec(List.of(Method.IPG));
+        try (Signal sig = Signals.parse(spec.estimators().signalSpec())) {
+            new Comparison(model, tok, support, eval, sig, spec, EOS, out, ProgressListener.NONE).refine(3).run();
+        }
+        Path first = out.resolve("methods/ipg-stage1");
+        Path second = out.resolve("methods/ipg-stage2");
+        float[] s1 = ScoresFile.load(first, SITE).scores();
+        float[] s2 = ScoresFile.load(second, SITE).scores();
+        int[] cand = ScoresFile.load(first, SITE).select(new Top.Count(3), Rank.SIGNED).components();
+        // the second stage moves the first stage's top 3 only (its run.json says so); every other component scores 0
+        JsonNode c2 = Json.read(second.resolve("run.json")).path("config");
+        assertEquals(3, c2.at("/hyperparameters/candidates/top").asInt(), c2.toString());
+        List<Integer> moved = new java.util.ArrayList<>();
+        c2.at("/hyperparameters/candidates/components").path(SITE.toString()).forEach(n -> moved.add(n.asInt()));
+        assertEquals(java.util.Arrays.stream(cand).sorted().boxed().toList(), moved);
+        java.util.Set<Integer> in = new java.util.HashSet<>();
+        for (int i : cand) {
+            in.add(i);
+        }
+        for (int i = 0; i < s2.length; i++) {
+            if (!in.contains(i)) {
+                assertEquals(0f, s2[i], "component " + i + " outside the candidates");
+            }
+        }
+        // IPG's ranking: the 3 by their second-stage score, then the rest by the first stage's (ties by the lower index)
+        List<Integer> expected = new java.util.ArrayList<>(in);
+        expected.sort((a, b) -> s2[a] != s2[b] ? Float.compare(s2[b], s2[a]) : Integer.compare(a, b));
+        List<Integer> rest = new java.util.ArrayList<>();
+        for (int i = 0; i < s1.length; i++) {
+            if (!in.contains(i)) {
+                rest.add(i);
+            }
+        }
+        rest.sort((a, b) -> s1[a] != s1[b] ? Float.compare(s1[b], s1[a]) : Integer.compare(a, b));
+        expected.addAll(rest);
+        int[] ranked = ScoresFile.load(out.resolve("methods/ipg"), SITE).select(new Top.Count(s1.length), Rank.SIGNED)
+                .components();
+        assertEquals(expected, java.util.Arrays.stream(ranked).boxed().toList());
+        // the suppress evaluation uses that ranking's top 25 % (8 of 32)
+        JsonNode ev = Json.read(out.resolve("evals/top-25pct-signed/ipg-gamma0/eval-config.json"));
+        List<Integer> used = new java.util.ArrayList<>();
+        ev.at("/intervention/components").forEach(n -> used.add(n.asInt()));
+        assertEquals(new java.util.TreeSet<>(expected.subList(0, 8)), new java.util.TreeSet<>(used));
+        // refused: negative, not below the width, with abs ranking
+        try (Signal sig = Signals.parse(spec.estimators().signalSpec())) {
+            Comparison cmp = new Comparison(model, tok, support, eval, sig, spec, EOS, tmp.resolve("refine-bad"), ProgressListener.NONE);
+            assertTrue(assertThrows(IpgException.class, () -> cmp.refine(-1)).getMessage().contains("--refine must be >= 0"));
+            assertTrue(assertThrows(IpgException.class, () -> cmp.refine(32)).getMessage().contains("below the 32 components"));
+            Comparison.Spec abs = new Comparison.Spec(spec.site(), new Comparison.Selection(spec.selection().methods(), spec.selection().top(),
+                    Rank.ABS), spec.conditions(), spec.estimators(), spec.seeding(), new Comparison.Splits(spec.splits().format(),
+                    spec.splits().supportDecoding(), 0, spec.splits().evalDecoding(), 0));
+            Comparison a = new Comparison(model, tok, support, eval, sig, abs, EOS, tmp.resolve("refine-abs"), ProgressListener.NONE);
+            assertTrue(assertThrows(IpgException.class, () -> a.refine(2)).getMessage().contains("--rank abs"));
+        }
     }
 }
