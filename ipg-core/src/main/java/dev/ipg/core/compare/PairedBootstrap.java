@@ -59,7 +59,25 @@ public final class PairedBootstrap {
             means[b] = s / n;
         }
         Arrays.sort(means);
-        return new Interval(sum / n, quantile(means, (1 - level) / 2), quantile(means, (1 + level) / 2), level);
+        double scale = 0;
+        for (double x : d) {
+            scale = Math.max(scale, Math.abs(x));
+        }
+        double eps = ROUNDING * scale;
+        return new Interval(snap(sum / n, eps), snap(quantile(means, (1 - level) / 2), eps), snap(quantile(means, (1 + level) / 2), eps),
+                level);
+    }
+
+    /**
+     * Relative size, against the largest |difference|, below which a mean or an interval end is
+     * rounding error and counts as exactly 0: differences that cancel exactly in real arithmetic
+     * (e.g. curve areas built from fractions such as 1/6) leave residues near 1e-16 in floating
+     * point, and an interval end of 3e-16 must not read as "excludes zero".
+     */
+    static final double ROUNDING = 1e-12;
+
+    private static double snap(double x, double eps) {
+        return Math.abs(x) <= eps ? 0.0 : x;
     }
 
     /** The {@code q} quantile of sorted values, linear between order statistics (numpy's default). */

@@ -113,4 +113,20 @@ class StatisticsTest {
         assertEquals(1, w[0] + w[1] + w[2] + w[3], 1e-15);
         assertThrows(IllegalArgumentException.class, () -> CurveArea.weights(new int[] {2, 2}));
     }
+
+    @Test
+    void aDifferenceThatCancelsOnlyUpToRoundingIsZeroNotAWin() {
+        double residue = 0.1 + 0.2 - 0.3; // 5.55e-17: zero in real arithmetic
+        assertTrue(residue > 0);
+        // two of three problems differ by "zero": a quarter of the resamples hold only those, so the lower end is that residue
+        var i = PairedBootstrap.of(new double[] {residue, residue, 1.0}, 2000, 0, 0.95);
+        assertEquals(0.0, i.lower(), 0.0);
+        assertTrue(!i.above(), "an interval starting at rounding error does not exclude zero");
+        assertEquals(1.0 / 3, i.mean(), 1e-15);
+        assertEquals(1.0, i.upper(), 0.0);
+        // a real difference of the same data's scale is kept
+        var j = PairedBootstrap.of(new double[] {1e-6, 1e-6, 1.0}, 2000, 0, 0.95);
+        assertEquals(1e-6, j.lower(), 1e-18);
+        assertTrue(j.above());
+    }
 }
