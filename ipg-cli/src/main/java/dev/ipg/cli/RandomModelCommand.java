@@ -1,6 +1,7 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.AtomicFiles;
 import dev.ipg.core.model.Family;
 import dev.ipg.core.model.ModelConfig;
 import dev.ipg.core.model.RandomCheckpoint;
@@ -8,11 +9,9 @@ import dev.ipg.core.tensor.DType;
 import dev.ipg.core.tokenize.Tokenizer;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
@@ -128,7 +127,7 @@ final class RandomModelCommand implements Callable<Integer> {
                 Files.copy(tokenizer.resolve("tokenizer_config.json"), tmp.resolve("tokenizer_config.json"));
             }
             if (Files.exists(out)) {
-                deleteTree(out);
+                AtomicFiles.deleteTree(out);
             }
             try {
                 Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -137,7 +136,7 @@ final class RandomModelCommand implements Callable<Integer> {
             }
             Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException | RuntimeException e) {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
             throw e;
         }
         err.printf(Locale.ROOT, "[wrote a random %s checkpoint (%,d parameters, %s) to %s]%n", fam.architecture(),
@@ -148,20 +147,6 @@ final class RandomModelCommand implements Callable<Integer> {
     private static boolean hasEntries(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isPresent();
-        }
-    }
-
-    private static void deleteTree(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (IOException | UncheckedIOException ignored) {
-            // best effort
         }
     }
 }

@@ -1,21 +1,18 @@
 package dev.ipg.cli;
 
 import dev.ipg.core.IpgException;
+import dev.ipg.core.io.AtomicFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import java.util.stream.Stream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -91,7 +88,7 @@ final class WarmUpCommand implements Callable<Integer> {
             return 0;
         } finally {
             if (temporary) {
-                delete(dir);
+                AtomicFiles.deleteTree(dir);
             }
         }
     }
@@ -105,17 +102,6 @@ final class WarmUpCommand implements Callable<Integer> {
         int rc = Main.run(args, new PrintWriter(OutputStream.nullOutputStream(), true), new PrintWriter(err, true));
         if (rc != 0) {
             throw new IpgException("warm-up step '" + args[0] + "' failed: " + err.toString().strip());
-        }
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> s = Files.walk(dir)) {
-            List<Path> all = new ArrayList<>(s.sorted(Comparator.reverseOrder()).toList());
-            for (Path p : all) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("could not remove " + dir + ": " + e.getMessage(), e);
         }
     }
 }

@@ -26,7 +26,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -218,7 +217,7 @@ public final class DemoRecipe {
                 saved = Saved.read(work.resolve(STATE_FILE), fingerprint);
                 if (saved == null) {
                     listener.stage("discarding " + work + " (a partial build with other settings, or without a checkpoint)");
-                    deleteTree(work);
+                    AtomicFiles.deleteTree(work);
                 }
             }
             Files.createDirectories(work);
@@ -256,7 +255,7 @@ public final class DemoRecipe {
     /** Keeps a partial directory that holds a checkpoint (a later build resumes from it); deletes any other. */
     private static void cleanUp(Path work) {
         if (!Files.exists(work.resolve(STATE_FILE))) {
-            deleteTree(work);
+            AtomicFiles.deleteTree(work);
         }
     }
 
@@ -432,20 +431,6 @@ public final class DemoRecipe {
             return s.findAny().isEmpty();
         } catch (IOException e) {
             return false;
-        }
-    }
-
-    private static void deleteTree(Path p) {
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(x -> {
-                try {
-                    Files.deleteIfExists(x);
-                } catch (IOException ignored) {
-                    // best effort
-                }
-            });
-        } catch (IOException ignored) {
-            // best effort
         }
     }
 

@@ -2,6 +2,7 @@ package dev.ipg.core.io;
 
 import dev.ipg.core.IpgException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
@@ -15,9 +16,11 @@ import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Writes a file atomically: the content goes to a hidden temporary file {@code .NAME.<16 hex>.tmp}
@@ -105,6 +108,24 @@ public final class AtomicFiles {
             throw new IpgException(target + ": exists and is " + kind(abs) + ", not a regular file; refusing to replace it");
         }
         return abs;
+    }
+
+    /**
+     * Removes the directory tree (or file) {@code p}, best effort: whatever cannot be removed
+     * stays, and nothing is thrown (for temporary work directories and half-built outputs).
+     */
+    public static void deleteTree(Path p) {
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+                try {
+                    Files.deleteIfExists(x);
+                } catch (IOException ignored) {
+                    // best effort: it stays
+                }
+            }
+        } catch (IOException | UncheckedIOException ignored) {
+            // best effort: gone already, or unreadable
+        }
     }
 
     /**

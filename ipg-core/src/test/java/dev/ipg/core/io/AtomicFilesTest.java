@@ -115,4 +115,19 @@ class AtomicFilesTest {
             return s.sorted().toList();
         }
     }
+
+    @Test
+    void deleteTreeRemovesNestedFilesAndIgnoresWhatIsNotThere() throws IOException {
+        Path root = dir.resolve("tree");
+        Files.createDirectories(root.resolve("a/b"));
+        Files.writeString(root.resolve("a/b/f.txt"), "x");
+        Files.writeString(root.resolve("g.txt"), "y");
+        Path outside = dir.resolve("kept.txt");
+        Files.writeString(outside, "z");
+        Files.createSymbolicLink(root.resolve("link"), outside);
+        AtomicFiles.deleteTree(root);
+        assertFalse(Files.exists(root, LinkOption.NOFOLLOW_LINKS));
+        assertTrue(Files.exists(outside), "a symlink's target outside the tree stays");
+        AtomicFiles.deleteTree(root); // already gone: nothing thrown
+    }
 }
