@@ -216,9 +216,9 @@ AVX512 static void matmul_avx512(const uint32_t *xp, int m, int k, int kp, const
  * beyond a row is read); M rows by NJ weight rows of accumulators, each summed over its 16 lanes at
  * the end in a fixed tree (_mm512_reduce_add_ps).
  */
-AVX512 static void convert_rows(const float *x, int m, int k, int kr, uint16_t *xr) {
+AVX512 static void convert_rows(const float *x, int m, int k, size_t ldx, int kr, uint16_t *xr) {
     for (int i = 0; i < m; i++) {
-        const float *row = x + (size_t) i * k;
+        const float *row = x + (size_t) i * ldx;
         for (int s = 0; s < kr; s += 32) {
             int r = k - s;
             __mmask16 lo = r >= 16 ? 0xffff : r <= 0 ? 0 : (__mmask16) ((1u << r) - 1);
@@ -389,7 +389,7 @@ int ipg_bf16_matmul(int path, const float *x, int m, int k, const uint16_t *w, i
         if (xr == NULL) {
             return -2;
         }
-        convert_rows(x, m, k, kr, xr);
+        convert_rows(x, m, k, (size_t) k, kr, xr);
         matmul_dot(xr, m, kr, w, k, n, j0, j1, out);
         return 0;
     }
@@ -411,4 +411,102 @@ int ipg_bf16_matmul(int path, const float *x, int m, int k, const uint16_t *w, i
         matmul_amx(xp, m, k, kp, w, n, j0, j1, out, wpad);
     }
     return 0;
+}
+
+/*
+ * The input gradient of the product: dx[i * k + s] += sum_j bf16(dy[i * n + j]) * w[j * k + s] for
+ * i < m, s0 <= s < s1 (other columns of dx untouched). Here the inner index j runs down the weight
+ * rows, so the weights are the vector operand: per block of DEPTH_PAIRS pairs of rows and 32
+ * columns, they are interleaved into pairs of j (wp[(v * np + p) * 16 + l] = (w[j0 + 2p, c + 16v + l],
+ * w[j0 + 2p + 1, c + 16v + l]), zero past n and s1), and IG_ROWS rows of bf16 dy broadcast a pair at
+ * a time against them. Each block's F32 sums (vdpbf16ps, pairs in order) are added to dx, blocks
+ * in order of j; the order does not depend on s0, s1, so neither on the split over threads.
+ */
+#define DEPTH_PAIRS 512
+#define IG_ROWS 12
+#define IG_CHUNK 240
+
+AVX512 static void pack_pairs(const uint16_t *w, int n, int k, int j0, int np, int c, int nc, uint32_t *wp) {
+    static const short lo_idx[32] = {0, 32, 1, 33, 2, 34, 3, 35, 4, 36, 5, 37, 6, 38, 7, 39,
+                                     8, 40, 9, 41, 10, 42, 11, 43, 12, 44, 13, 45, 14, 46, 15, 47};
+    __m512i lo = _mm512_loadu_si512(lo_idx);
+    __m512i hi = _mm512_add_epi16(lo, _mm512_set1_epi16(16));
+    __mmask32 mk = nc >= 32 ? 0xffffffffu : (__mmask32) ((1u << nc) - 1);
+    for (int p = 0; p < np; p++) {
+        int j = j0 + 2 * p;
+        __m512i a = j < n ? _mm512_maskz_loadu_epi16(mk, w + (size_t) j * k + c) : _mm512_setzero_si512();
+        __m512i b = j + 1 < n ? _mm512_maskz_loadu_epi16(mk, w + (size_t) (j + 1) * k + c) : _mm512_setzero_si512();
+        _mm512_storeu_si512(wp + (size_t) p * 16, _mm512_permutex2var_epi16(a, lo, b));
+        _mm512_storeu_si512(wp + ((size_t) np + p) * 16, _mm512_permutex2var_epi16(a, hi, b));
+    }
+}
+
+/* dx rows r < ni (row r at dx + r * ldx), columns < nc (<= 32) += the sums over np pairs of the IG_ROWS dy rows dr[r]. */
+AVX512 static void igrad_tile(const uint32_t *wp, int np, const uint16_t *const *dr, float *dx, size_t ldx, int ni, int nc) {
+    __m512 c[IG_ROWS][2];
+    for (int r = 0; r < IG_ROWS; r++) {
+        c[r][0] = _mm512_setzero_ps();
+        c[r][1] = _mm512_setzero_ps();
+    }
+    for (int p = 0; p < np; p++) {
+        __m512bh b0 = (__m512bh) _mm512_loadu_si512(wp + (size_t) p * 16);
+        __m512bh b1 = (__m512bh) _mm512_loadu_si512(wp + ((size_t) np + p) * 16);
+        for (int r = 0; r < IG_ROWS; r++) {
+            __m512bh a = (__m512bh) _mm512_set1_epi32((int) pair_at(dr[r] + 2 * p));
+            c[r][0] = _mm512_dpbf16_ps(c[r][0], a, b0);
+            c[r][1] = _mm512_dpbf16_ps(c[r][1], a, b1);
+        }
+    }
+    __mmask16 m0 = nc >= 16 ? 0xffff : (__mmask16) ((1u << nc) - 1);
+    __mmask16 m1 = nc >= 32 ? 0xffff : nc <= 16 ? 0 : (__mmask16) ((1u << (nc - 16)) - 1);
+    for (int r = 0; r < ni; r++) {
+        float *o = dx + (size_t) r * ldx;
+        _mm512_mask_storeu_ps(o, m0, _mm512_add_ps(_mm512_maskz_loadu_ps(m0, o), c[r][0]));
+        _mm512_mask_storeu_ps(o + 16, m1, _mm512_add_ps(_mm512_maskz_loadu_ps(m1, o + 16), c[r][1]));
+    }
+}
+
+AVX512 static int igrad_avx512(const float *dy, int m, int n, const uint16_t *w, int k, int s0, int s1, float *dx) {
+    int rows = m < IG_CHUNK ? m : IG_CHUNK;
+    uint16_t *db = grow(&scratch_x, &scratch_x_bytes, (size_t) rows * 2 * DEPTH_PAIRS * 2);
+    uint32_t *wp = grow(&scratch_w, &scratch_w_bytes, (size_t) 2 * DEPTH_PAIRS * 16 * 4);
+    if (db == NULL || wp == NULL) {
+        return -2;
+    }
+    const uint16_t *dr[IG_ROWS];
+    for (int i0 = 0; i0 < m; i0 += IG_CHUNK) {
+        int mi = m - i0 < IG_CHUNK ? m - i0 : IG_CHUNK;
+        for (int j0 = 0; j0 < n; j0 += 2 * DEPTH_PAIRS) {
+            int nj = n - j0 < 2 * DEPTH_PAIRS ? n - j0 : 2 * DEPTH_PAIRS;
+            int np = (nj + 1) / 2;
+            int kr = (2 * np + 31) / 32 * 32; /* whole groups of 32, zero past nj; at most 2 DEPTH_PAIRS */
+            convert_rows(dy + (size_t) i0 * n + j0, mi, nj, (size_t) n, kr, db);
+            for (int c = s0; c < s1; c += 32) {
+                int nc = s1 - c < 32 ? s1 - c : 32;
+                pack_pairs(w, n, k, j0, np, c, nc, wp);
+                for (int r0 = 0; r0 < mi; r0 += IG_ROWS) {
+                    int ni = mi - r0 < IG_ROWS ? mi - r0 : IG_ROWS;
+                    for (int r = 0; r < IG_ROWS; r++) dr[r] = db + (size_t) (r0 + (r < ni ? r : 0)) * kr;
+                    igrad_tile(wp, np, dr, dx + (size_t) (i0 + r0) * k + c, (size_t) k, ni, nc);
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+/*
+ * dx[i * k + s] += sum_j bf16(dy[i * n + j]) * w[j * k + s] for i < m, s0 <= s < s1. Both paths
+ * run on vdpbf16ps (AVX512_BF16). Returns 0, -1 when the path is not available on this CPU, -2
+ * when scratch memory could not be allocated.
+ */
+int ipg_bf16_matmul_input_grad(int path, const float *dy, int m, int n, const uint16_t *w, int k, int s0, int s1, float *dx) {
+    int caps = ipg_bf16_caps();
+    if ((path == 1 && !(caps & CAP_AVX512BF16)) || (path == 2 && !(caps & CAP_AMX)) || (path != 1 && path != 2)) {
+        return -1;
+    }
+    if (m <= 0 || n <= 0 || s0 >= s1) {
+        return 0;
+    }
+    return igrad_avx512(dy, m, n, w, k, s0, s1, dx);
 }

@@ -13,7 +13,9 @@ import dev.ipg.core.compare.Spearman;
 import dev.ipg.core.model.RandomCheckpoint;
 import dev.ipg.core.model.Site;
 import dev.ipg.core.model.Transformer;
+import dev.ipg.core.tensor.Bf16Compute;
 import dev.ipg.core.tensor.DType;
+import dev.ipg.core.tensor.Kernels;
 import dev.ipg.core.tensor.KernelsProvider;
 import dev.ipg.core.tensor.Parallel;
 import java.nio.file.Files;
@@ -54,6 +56,11 @@ public final class IpgBench implements Callable<Integer> {
     @Option(names = "--work", paramLabel = "DIR", defaultValue = "bench-out",
             description = "Where random checkpoints are written and kept (default: ${DEFAULT-VALUE}).")
     Path work;
+
+    @Option(names = "--bf16-compute", paramLabel = "HOW", defaultValue = "java", converter = Bf16ComputeConverter.class,
+            description = "How ipg computes products with BF16 weights: java, native, native-avx512 or native-amx "
+                    + "(default: ${DEFAULT-VALUE}; a native one this machine cannot run is refused).")
+    Bf16Compute bf16Compute;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "2", description = "Threads (default: ${DEFAULT-VALUE}).")
     int threads;
@@ -133,7 +140,12 @@ public final class IpgBench implements Callable<Integer> {
         r.put("model", dir.toString());
         List<int[]> promptIds = new ArrayList<>();
         String siteName;
-        try (Parallel pool = Parallel.of(threads); Transformer m = Transformer.load(dir, KernelsProvider.lookup(), pool)) {
+        Kernels kernels = KernelsProvider.lookup(bf16Compute);
+        if (bf16Compute != Bf16Compute.JAVA && !kernels.name().contains("+bf16-")) {
+            throw new IllegalStateException("--bf16-compute " + bf16Compute + " is not available here (kernels " + kernels.name() + ")");
+        }
+        r.put("bf16_compute", bf16Compute.spelling());
+        try (Parallel pool = Parallel.of(threads); Transformer m = Transformer.load(dir, kernels, pool)) {
             Site site = Site.parse("blocks." + m.config().numLayers() / 2 + "." + siteKind).checkIn(m.config());
             siteName = site.toString();
             for (int p = 0; p < prompts; p++) {

@@ -76,57 +76,52 @@ public final class TokenLogProbs {
             int c = Math.min(chunk, rows - r0);
             System.arraycopy(h, r0 * d, hc, 0, c * d);
             k.matmul(pool, hc, 0, c, head, l, 0);
-            for (int i = 0; i < c; i++) {
-                int o = i * v;
-                int y = targets[r0 + i];
-                float w = weights[r0 + i];
-                if (sampling != null) {
-                    samplingLogp[r0 + i] = sampling.logProbability(l, o, v, y, sScratch, sIds, sProbs);
-                }
-                if (policy.untruncated()) {
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < v; j++) {
-                        max = Math.max(max, l[o + j]);
+            if (policy.untruncated() && sampling == null) {
+                // rows are independent: split over the pool, a few rows per task
+                int base = r0;
+                pool.forRange(c, 4, (i0, i1) -> {
+                    for (int i = i0; i < i1; i++) {
+                        logp[base + i] = softmaxRow(k, l, i * v, v, targets[base + i], weights[base + i], invT, grad);
                     }
-                    double sum = 0;
-                    for (int j = 0; j < v; j++) {
-                        sum += Math.exp((l[o + j] - max) * invT);
+                });
+            } else {
+                for (int i = 0; i < c; i++) {
+                    int o = i * v;
+                    int y = targets[r0 + i];
+                    float w = weights[r0 + i];
+                    if (sampling != null) {
+                        samplingLogp[r0 + i] = sampling.logProbability(l, o, v, y, sScratch, sIds, sProbs);
                     }
-                    double lse = max * invT + Math.log(sum);
-                    logp[r0 + i] = (float) (l[o + y] * invT - lse);
-                    if (grad) {
-                        for (int j = 0; j < v; j++) {
-                            l[o + j] = normal((float) (-w * Math.exp(l[o + j] * invT - lse) * invT));
-                        }
-                        l[o + y] += (float) (w * invT);
-                    }
-                } else {
-                    int n = policy.distribution(l, o, v, scratch, ids, probs);
-                    int at = -1;
-                    for (int j = 0; j < n; j++) {
-                        if (ids[j] == y) {
-                            at = j;
-                            break;
-                        }
-                    }
-                    if (at < 0) {
-                        // the target sits just outside the recomputed kept set: add it
-                        double py = Math.exp((l[o + y] - l[o + ids[0]]) * invT) * probs[0];
-                        double z = 1 + py;
+                    if (policy.untruncated()) {
+                        logp[r0 + i] = softmaxRow(k, l, o, v, y, w, invT, grad);
+                    } else {
+                        int n = policy.distribution(l, o, v, scratch, ids, probs);
+                        int at = -1;
                         for (int j = 0; j < n; j++) {
-                            probs[j] = (float) (probs[j] / z);
+                            if (ids[j] == y) {
+                                at = j;
+                                break;
+                            }
                         }
-                        ids[n] = y;
-                        probs[n] = (float) (py / z);
-                        at = n++;
-                    }
-                    logp[r0 + i] = (float) Math.log(probs[at]);
-                    if (grad) {
-                        java.util.Arrays.fill(l, o, o + v, 0f);
-                        for (int j = 0; j < n; j++) {
-                            l[o + ids[j]] = normal((float) (-w * probs[j] * invT));
+                        if (at < 0) {
+                            // the target sits just outside the recomputed kept set: add it
+                            double py = Math.exp((l[o + y] - l[o + ids[0]]) * invT) * probs[0];
+                            double z = 1 + py;
+                            for (int j = 0; j < n; j++) {
+                                probs[j] = (float) (probs[j] / z);
+                            }
+                            ids[n] = y;
+                            probs[n] = (float) (py / z);
+                            at = n++;
                         }
-                        l[o + y] += (float) (w * invT);
+                        logp[r0 + i] = (float) Math.log(probs[at]);
+                        if (grad) {
+                            java.util.Arrays.fill(l, o, o + v, 0f);
+                            for (int j = 0; j < n; j++) {
+                                l[o + ids[j]] = normal((float) (-w * probs[j] * invT));
+                            }
+                            l[o + y] += (float) (w * invT);
+                        }
                     }
                 }
             }
@@ -138,6 +133,19 @@ public final class TokenLogProbs {
             }
         }
         return logp;
+    }
+
+    /**
+     * One row of the plain tempered softmax at {@code l[o .. o + v)}: returns {@code logp_y}; with
+     * {@code grad}, overwrites the row with {@code dl = w (1[j = y] - p_j) / T}.
+     */
+    private static float softmaxRow(Kernels k, float[] l, int o, int v, int y, float w, double invT, boolean grad) {
+        float ly = l[o + y];
+        double lse = k.logSoftmaxRow(l, o, v, invT, (float) (-w * invT), grad);
+        if (grad) {
+            l[o + y] += (float) (w * invT);
+        }
+        return (float) (ly * invT - lse);
     }
 
     /**

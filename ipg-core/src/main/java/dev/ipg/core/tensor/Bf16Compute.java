@@ -21,9 +21,13 @@ import java.util.Locale;
  *       step), which also treats subnormal bf16 inputs as zero. The relative error of an output
  *       against the exact product of the stored weights and the F32 activations is thus bounded by
  *       about {@code 2^-9} of {@code sum |x w|} (the activation rounding) plus the F32 summation.
- *       Only the forward product goes native; the backward products ({@link Kernels#matmulInputGrad},
- *       {@link Kernels#matmulWeightGrad}) and products with F32 or F16 weights stay on the Java path.
- *       Results do not depend on the number of threads.</li>
+ *       The input gradient of such a product ({@link Kernels#matmulInputGrad}, the backward pass to a
+ *       site) goes native too, on {@code vdpbf16ps} on both native choices: the output gradient is
+ *       rounded to bf16 the same way, the products are exact, the sums F32 over blocks of 1024 weight
+ *       rows, each block added to the gradient in order; the bound is the same with the output
+ *       gradient in place of the activations. The weight gradient ({@link Kernels#matmulWeightGrad})
+ *       and products with F32 or F16 weights stay on the Java path. Results do not depend on the
+ *       number of threads.</li>
  * </ul>
  * When a native choice is not available (no library in the build, another OS or CPU architecture,
  * a CPU without AVX512_BF16 or, for {@link #AMX}, without AMX-BF16), {@link KernelsProvider#lookup()}

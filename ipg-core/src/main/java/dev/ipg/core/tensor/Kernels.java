@@ -61,6 +61,15 @@ public interface Kernels {
     void softmax(float[] x, int off, int n);
 
     /**
+     * One row of a tempered log-softmax and its gradient, the LM head's: with
+     * {@code l = x[off .. off + n)}, {@code m = max(l)} and {@code s = scale > 0}, returns
+     * {@code lse = s m + log sum_j exp(s (l_j - m))} (sum in double); when {@code write}, overwrites
+     * {@code x[off + j] = alpha exp(s l_j - lse)}, 0 where that is subnormal (a probability this small
+     * is below the rounding of the others, and subnormal operands slow the following product).
+     */
+    double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write);
+
+    /**
      * Backward of {@link #matmul} with respect to its input: {@code dx[i, k] += sum_j dy[i, j] * w[j, k]}
      * for {@code i < m}. {@code dy} is {@code [m, w.rows()]} at {@code dyOff}, {@code dx} is
      * {@code [m, w.cols()]} at {@code dxOff}. Split over columns k, so deterministic.

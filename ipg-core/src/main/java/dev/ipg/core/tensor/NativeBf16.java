@@ -22,7 +22,7 @@ import java.util.Objects;
  * heap arrays of activations and outputs directly (critical downcalls, no copies) and the weight
  * segment as it is (mapped checkpoint or heap).
  *
- * <p>{@link #matmul} splits the output columns over the {@link Parallel} pool, one native call
+ * <p>{@link #matmul} and {@link #matmulInputGrad} split the output columns over the {@link Parallel} pool, one native call
  * per contiguous slice of 32-column panels; each call converts the activations itself (a cost of
  * {@code m k} against {@code m k n / threads} products), so the pool's thread count is the only
  * parallelism and every output is computed the same way whatever the split.
@@ -52,7 +52,7 @@ final class NativeBf16 {
         }
     }
 
-    private record Library(MethodHandle matmul, int caps) {
+    private record Library(MethodHandle matmul, MethodHandle inputGrad, int caps) {
     }
 
     /** The loaded library, or the one-line reason it is not there. */
@@ -115,6 +115,50 @@ final class NativeBf16 {
         pool.forRange(panels, grain, (p0, p1) -> call(lib, path, xs, m, k, ws, n, p0 * PANEL, Math.min(n, p1 * PANEL), os));
     }
 
+    /**
+     * {@code dx[i, s] += sum_j bf16(dy[i, j]) * w[j, s]} for {@code i < m}, {@code s < w.cols()}, as
+     * {@link Kernels#matmulInputGrad} (dy {@code [m, w.rows()]} at {@code dyOff}, dx
+     * {@code [m, w.cols()]} at {@code dxOff}): the output gradient is rounded to bf16, each product
+     * is exact in F32, the sums are F32 in blocks of 1024 weight rows, each block added to dx in
+     * order. Split over panels of 32 columns of dx, so the result does not depend on the threads.
+     */
+    static void matmulInputGrad(Path path, Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        if (w.dtype() != DType.BF16) {
+            throw new IllegalArgumentException("the native BF16 GEMM needs BF16 weights, got " + w.dtype());
+        }
+        int n = w.rows();
+        int k = w.cols();
+        Objects.checkFromIndexSize(dyOff, (long) m * n, dy.length);
+        Objects.checkFromIndexSize(dxOff, (long) m * k, dx.length);
+        if (m == 0 || n == 0 || k == 0) {
+            return;
+        }
+        Library lib = library(path);
+        MemorySegment ds = MemorySegment.ofArray(dy).asSlice(dyOff * 4L, (long) m * n * 4);
+        MemorySegment xs = MemorySegment.ofArray(dx).asSlice(dxOff * 4L, (long) m * k * 4);
+        MemorySegment ws = w.data();
+        int panels = (k + PANEL - 1) / PANEL;
+        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / Math.max(1, 2L * m * n * PANEL));
+        pool.forRange(panels, grain, (p0, p1) -> {
+            int rc;
+            try {
+                rc = (int) lib.inputGrad.invokeExact(path.code, ds, m, n, ws, k, p0 * PANEL, Math.min(k, p1 * PANEL), xs);
+            } catch (Throwable e) {
+                throw new IllegalStateException("native BF16 GEMM call failed: " + e, e);
+            }
+            check(rc, path, m, n);
+        });
+    }
+
+    private static void check(int rc, Path path, int m, int k) {
+        if (rc == -2) {
+            throw new OutOfMemoryError("native BF16 GEMM: no memory for its scratch (" + m + " x " + k + ")");
+        }
+        if (rc != 0) {
+            throw new IllegalStateException("native BF16 GEMM refused path " + path.label + " (code " + rc + ")");
+        }
+    }
+
     private static void call(Library lib, Path path, MemorySegment x, int m, int k, MemorySegment w, int n, int j0, int j1,
                              MemorySegment out) {
         int rc;
@@ -123,12 +167,7 @@ final class NativeBf16 {
         } catch (Throwable e) {
             throw new IllegalStateException("native BF16 GEMM call failed: " + e, e);
         }
-        if (rc == -2) {
-            throw new OutOfMemoryError("native BF16 GEMM: no memory for its scratch (" + m + " x " + k + ")");
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("native BF16 GEMM refused path " + path.label + " (code " + rc + ")");
-        }
+        check(rc, path, m, k);
     }
 
     private static Library library(Path path) {
@@ -177,7 +216,12 @@ final class NativeBf16 {
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
                             ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
                     Linker.Option.critical(true));
-            return new Library(matmul, (int) caps.invokeExact());
+            MethodHandle inputGrad = linker.downcallHandle(lookup.findOrThrow("ipg_bf16_matmul_input_grad"),
+                    FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_INT,
+                            ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.ADDRESS),
+                    Linker.Option.critical(true));
+            return new Library(matmul, inputGrad, (int) caps.invokeExact());
         } catch (Throwable e) { // an I/O failure, a library the linker refuses, a missing symbol
             return "the native BF16 GEMM failed to load: " + e;
         }

@@ -1,9 +1,9 @@
 package dev.ipg.core.tensor;
 
 /**
- * {@link Kernels} whose forward products with BF16 weights run on the native BF16 GEMM
- * ({@link NativeBf16}, one instruction path), every other kernel (and products with F32 or F16
- * weights) on the kernels it wraps. Made by {@link KernelsProvider#lookup(Bf16Compute)} for a
+ * {@link Kernels} whose forward products with BF16 weights and their input gradients run on the
+ * native BF16 GEMM ({@link NativeBf16}, one instruction path), every other kernel (the weight
+ * gradient, and products with F32 or F16 weights) on the kernels it wraps. Made by {@link KernelsProvider#lookup(Bf16Compute)} for a
  * native {@link Bf16Compute}; its precision contract is stated there.
  */
 final class NativeBf16Kernels implements Kernels {
@@ -80,8 +80,17 @@ final class NativeBf16Kernels implements Kernels {
     }
 
     @Override
+    public double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write) {
+        return base.logSoftmaxRow(x, off, n, scale, alpha, write);
+    }
+
+    @Override
     public void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
-        base.matmulInputGrad(pool, dy, dyOff, m, w, dx, dxOff);
+        if (w.dtype() == DType.BF16 && w.cols() > 0) {
+            NativeBf16.matmulInputGrad(path, pool, dy, dyOff, m, w, dx, dxOff);
+        } else {
+            base.matmulInputGrad(pool, dy, dyOff, m, w, dx, dxOff);
+        }
     }
 
     @Override

@@ -151,6 +151,26 @@ public final class ScalarKernels implements Kernels {
     }
 
     @Override
+    public double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = 0; j < n; j++) {
+            max = Math.max(max, x[off + j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < n; j++) {
+            sum += Math.exp((x[off + j] - max) * scale);
+        }
+        double lse = max * scale + Math.log(sum);
+        if (write) {
+            for (int j = 0; j < n; j++) {
+                float g = (float) (alpha * Math.exp(x[off + j] * scale - lse));
+                x[off + j] = Math.abs(g) < Float.MIN_NORMAL ? 0f : g;
+            }
+        }
+        return lse;
+    }
+
+    @Override
     public void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n) {
         for (int i = 0; i < n; i++) {
             float g = gate[go + i];

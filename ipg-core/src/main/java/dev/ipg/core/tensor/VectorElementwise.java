@@ -183,6 +183,39 @@ final class VectorElementwise {
         scale(x, off, n, inv);
     }
 
+    /**
+     * {@link Kernels#logSoftmaxRow}: the exponentials are the lane-wise {@link #exp} of the F32
+     * argument {@code s (l_j - m)} (then {@code s (l_j - m) - log sum}), summed per vector in F32
+     * and those sums in double.
+     */
+    static double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            mx = mx.max(FloatVector.fromArray(F, x, off + i, mk).blend(Float.NEGATIVE_INFINITY, mk.not()));
+        }
+        float max = mx.reduceLanes(VectorOperators.MAX);
+        float s = (float) scale;
+        double sum = 0;
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector e = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max).mul(s));
+            sum += e.reduceLanes(VectorOperators.ADD, mk);
+        }
+        double logSum = Math.log(sum);
+        double lse = max * scale + logSum;
+        if (write) {
+            float ls = (float) logSum;
+            for (int i = 0; i < n; i += L) {
+                VectorMask<Float> mk = F.indexInRange(i, n);
+                FloatVector g = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max).mul(s).sub(ls)).mul(alpha);
+                g.blend(0f, g.abs().compare(VectorOperators.LT, Float.MIN_NORMAL)).intoArray(x, off + i, mk);
+            }
+        }
+        return lse;
+    }
+
     static void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n) {
         Objects.checkFromIndexSize(go, n, gate.length);
         Objects.checkFromIndexSize(uo, n, up.length);

@@ -67,6 +67,11 @@ final class VectorKernels implements Kernels {
     }
 
     @Override
+    public double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write) {
+        return VectorElementwise.logSoftmaxRow(x, off, n, scale, alpha, write);
+    }
+
+    @Override
     public void matmulInputGrad(Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
         VectorBackward.inputGrad(pool, dy, dyOff, m, w, dx, dxOff);
     }

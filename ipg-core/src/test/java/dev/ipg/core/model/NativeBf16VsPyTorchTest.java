@@ -3,6 +3,9 @@ package dev.ipg.core.model;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.ipg.core.grad.Interpolation;
+import dev.ipg.core.grad.ReverseMode;
+import dev.ipg.core.grad.Trajectory;
 import dev.ipg.core.io.SafetensorsFile;
 import dev.ipg.core.tensor.Bf16Compute;
 import dev.ipg.core.tensor.DType;
@@ -37,7 +40,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * no further from the float64 reference than PyTorch's own bfloat16 computation is (which rounds
  * every intermediate, not only the inputs of the products). The Java path on the same checkpoints
  * stays within 1e-4 ({@link ModelVsPyTorchTest}); that the native path is further away than that
- * shows its activations really are rounded.
+ * shows its activations really are rounded. The site gradient through the native path (whose
+ * input-gradient products round the output gradients to bf16 as well) is checked against float64
+ * autograd the same way.
  */
 class NativeBf16VsPyTorchTest {
 
@@ -63,16 +68,7 @@ class NativeBf16VsPyTorchTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("families")
     void nativePathIsCloseToTheReferenceAndCloserThanPyTorchBfloat16(String name, RandomCheckpoint.Spec spec) {
-        List<Kernels> paths = new ArrayList<>();
-        for (Bf16Compute c : new Bf16Compute[] {Bf16Compute.AVX512, Bf16Compute.AMX}) {
-            Kernels k = KernelsProvider.lookup(c);
-            if (k.name().endsWith("+bf16-" + (c == Bf16Compute.AMX ? "amx" : "avx512bf16"))) {
-                paths.add(k);
-            } else {
-                System.out.println("NativeBf16VsPyTorchTest: " + c + " unavailable here, kernels " + k.name());
-            }
-        }
-        // the CPU test (NativeBf16Test) fails where gcc and the instructions are present but the library is not
+        List<Kernels> paths = nativePaths();
         if (paths.isEmpty()) {
             return;
         }
@@ -109,6 +105,77 @@ class NativeBf16VsPyTorchTest {
                 }
             }
         }
+    }
+
+    /**
+     * The site gradient of every family through the native path (forward products and their input
+     * gradients on the bf16 instructions) against float64 autograd: {@code dL/dh} at the first
+     * block's output and {@code dL/dalpha}, relative error at most {@code 2^-5} (bf16 rounding of
+     * the activations and of the output gradients at every product, over the tiny checkpoints'
+     * layers) and above 1e-4 (the exact-F32 path's {@link dev.ipg.core.grad.GradVsPyTorchTest}
+     * bound is 1e-3, its error about 1e-6: the native rounding is really in effect).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("families")
+    void nativeSiteGradientIsCloseToAutograd(String name, RandomCheckpoint.Spec spec) {
+        List<Kernels> paths = nativePaths();
+        if (paths.isEmpty()) {
+            return;
+        }
+        Path dir = RandomCheckpoint.write(tmp.resolve(name + "-grad"), spec, name.hashCode() + 1);
+        int t = 24;
+        int from = 5;
+        int[] ids = new int[t];
+        SplittableRandom r = new SplittableRandom(name.hashCode() + 2);
+        for (int i = 0; i < t; i++) {
+            ids[i] = r.nextInt(spec.vocab());
+        }
+        Site site = new Site(0, Site.Kind.RESID_POST);
+        Path ref = PyTorchReference.forModel(dir).tokens(ids).gradient(site.toString(), from).run(tmp.resolve(name + "-grad.safetensors"));
+        try (SafetensorsFile exp = SafetensorsFile.open(ref)) {
+            for (Kernels kernels : paths) {
+                try (Transformer m = Transformer.load(dir, kernels, pool)) {
+                    int width = site.width(m.config());
+                    var res = new ReverseMode(m).siteGradients(List.of(new Trajectory(ids, from)),
+                            Interpolation.uniform(site, width, 1f), true).getFirst();
+                    String what = name + " " + kernels.name();
+                    double g = relativeError(exp.matrix("grad"), res.siteGrad());
+                    double sg = relativeError(exp.matrix("scale_grad"), res.scaleGrad());
+                    System.out.printf("NativeBf16VsPyTorchTest: %s: site gradient relative error %.3g, scale gradient %.3g%n", what, g, sg);
+                    for (double e : new double[] {g, sg}) {
+                        assertTrue(e <= 0x1p-5, what + ": relative error " + e + " > 2^-5");
+                        assertTrue(e > 1e-4, what + ": relative error " + e + " as small as the exact-F32 path's: not rounded?");
+                    }
+                }
+            }
+        }
+    }
+
+    private static double relativeError(Matrix expected, float[] actual) {
+        assertEquals(expected.size(), actual.length, "size");
+        double num = 0, den = 0;
+        for (int i = 0; i < actual.length; i++) {
+            double e = expected.getFlat(i);
+            num += (actual[i] - e) * (actual[i] - e);
+            den += e * e;
+        }
+        assertTrue(den > 0, "reference gradient is all zero");
+        return Math.sqrt(num / den);
+    }
+
+    /** The native kernels this CPU can run, each path once. */
+    private static List<Kernels> nativePaths() {
+        List<Kernels> paths = new ArrayList<>();
+        for (Bf16Compute c : new Bf16Compute[] {Bf16Compute.AVX512, Bf16Compute.AMX}) {
+            Kernels k = KernelsProvider.lookup(c);
+            if (k.name().endsWith("+bf16-" + (c == Bf16Compute.AMX ? "amx" : "avx512bf16"))) {
+                paths.add(k);
+            } else {
+                System.out.println("NativeBf16VsPyTorchTest: " + c + " unavailable here, kernels " + k.name());
+            }
+        }
+        // the CPU test (NativeBf16Test) fails where gcc and the instructions are present but the library is not
+        return paths;
     }
 
     private static void check(String what, Matrix exact, Matrix torchBf16, float[] actual) {

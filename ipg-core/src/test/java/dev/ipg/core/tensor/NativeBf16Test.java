@@ -41,6 +41,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  *       activation by at most {@code 2^-8} of itself, so the two differ by at most
  *       {@code (2^-8 + 2 k u) sum_s |x w|}.</li>
  * </ul>
+ * The input gradient ({@link NativeBf16#matmulInputGrad}) is checked the same way, with dy rounded.
  * Where the library or a path cannot run (no gcc, another CPU), the test says so and checks that the
  * lookup falls back to the Java path; where gcc is present on x86-64 Linux, a missing library fails.
  */
@@ -216,6 +217,102 @@ class NativeBf16Test {
             if (m * k >= 33 * 33) {
                 assertTrue(worstJava > 4 * worstRounded && worstJava > k * U,
                         "native and Java agree too well for rounded activations: " + worstJava + " vs " + worstRounded);
+            }
+        }
+    }
+
+    /**
+     * The input gradient {@code dx[i, s] += sum_j bf16(dy[i, j]) * w[j, s]} against the float64 sum
+     * of the rounded operands added to the prior dx (bound {@code (n + 1) u} of the absolute sum: F32
+     * sums in blocks, each block added to dx) and against the Java path (which keeps dy unrounded).
+     */
+    @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
+    @MethodSource("cases")
+    void inputGradientMatchesReferencesWithinTheirBounds(NativeBf16.Path path, int m, int n, int k) {
+        if (NativeBf16.refusal(path) != null) {
+            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+            return;
+        }
+        SplittableRandom r = new SplittableRandom(17L * m + 5L * n + k);
+        float[] dy = TensorFixtures.uniform(r, m * n);
+        float[] wv = TensorFixtures.uniform(r, n * k);
+        float[] dx0 = TensorFixtures.uniform(r, m * k);
+        try (Arena arena = Arena.ofShared()) {
+            Matrix w = TensorFixtures.matrix(wv, n, k, DType.BF16, n * k > 5000 ? arena : null);
+            int dyOff = 2, dxOff = 3;
+            float[] dys = new float[dyOff + m * n];
+            System.arraycopy(dy, 0, dys, dyOff, m * n);
+            float[] dx = new float[dxOff + m * k + 4];
+            Arrays.fill(dx, Float.NaN);
+            System.arraycopy(dx0, 0, dx, dxOff, m * k);
+            NativeBf16.matmulInputGrad(path, pool, dys, dyOff, m, w, dx, dxOff);
+            for (int q = 0; q < dxOff; q++) {
+                assertTrue(Float.isNaN(dx[q]), "written before the output at " + q);
+            }
+            for (int q = dxOff + m * k; q < dx.length; q++) {
+                assertTrue(Float.isNaN(dx[q]), "written after the output at " + q);
+            }
+            float[] java = dx0.clone();
+            KernelsProvider.lookup(Bf16Compute.JAVA).matmulInputGrad(pool, dy, 0, m, w, java, 0);
+            double worstRounded = 0, worstJava = 0;
+            for (int i = 0; i < m; i++) {
+                for (int s = 0; s < k; s++) {
+                    double ref = dx0[i * k + s], abs = Math.abs(ref), absY = abs;
+                    for (int j = 0; j < n; j++) {
+                        double p = TensorFixtures.rounded(DType.BF16, dy[i * n + j]) * wv[j * k + s];
+                        ref += p;
+                        abs += Math.abs(p);
+                        absY += Math.abs((double) dy[i * n + j] * wv[j * k + s]);
+                    }
+                    double got = dx[dxOff + i * k + s];
+                    double boundRounded = (n + 1) * U * abs * 1.0001 + Float.MIN_NORMAL;
+                    double boundJava = (0x1p-8 + 2 * (n + 1) * U) * absY * 1.0001 + Float.MIN_NORMAL;
+                    String at = path + " input grad m=" + m + " n=" + n + " k=" + k + " [" + i + ", " + s + "]";
+                    assertTrue(Math.abs(got - ref) <= boundRounded,
+                            at + ": " + got + " vs float64 of the rounded operands " + ref + ", bound " + boundRounded);
+                    assertTrue(Math.abs(got - java[i * k + s]) <= boundJava,
+                            at + ": " + got + " vs Java " + java[i * k + s] + ", bound " + boundJava);
+                    worstRounded = Math.max(worstRounded, Math.abs(got - ref) / Math.max(abs, Float.MIN_NORMAL));
+                    worstJava = Math.max(worstJava, Math.abs(got - java[i * k + s]) / Math.max(absY, Float.MIN_NORMAL));
+                }
+            }
+            if (m * n >= 33 * 45) {
+                assertTrue(worstJava > 4 * worstRounded,
+                        "native and Java input gradients agree too well for a rounded dy: " + worstJava + " vs " + worstRounded);
+            }
+        }
+    }
+
+    /** Several blocks of weight rows (n > 1024, odd) and of dy rows (m > 240), split over 1 and 3 threads. */
+    @ParameterizedTest
+    @EnumSource(NativeBf16.Path.class)
+    void inputGradientDoesNotDependOnTheThreadCount(NativeBf16.Path path) {
+        if (NativeBf16.refusal(path) != null) {
+            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+            return;
+        }
+        SplittableRandom r = new SplittableRandom(11);
+        int m = 250, n = 2101, k = 200;
+        float[] dy = TensorFixtures.uniform(r, m * n);
+        float[] wv = TensorFixtures.uniform(r, n * k);
+        Matrix w = TensorFixtures.matrix(wv, n, k, DType.BF16, null);
+        float[] one = new float[m * k];
+        float[] three = new float[m * k];
+        try (Parallel p1 = Parallel.of(1); Parallel p3 = Parallel.of(3)) {
+            NativeBf16.matmulInputGrad(path, p1, dy, 0, m, w, one, 0);
+            NativeBf16.matmulInputGrad(path, p3, dy, 0, m, w, three, 0);
+        }
+        assertArrayEquals(one, three);
+        // and right: spot rows across the blocks against the float64 sum of the rounded operands
+        for (int i : new int[] {0, 239, 240, 249}) {
+            for (int s : new int[] {0, 31, 32, 199}) {
+                double ref = 0, abs = 0;
+                for (int j = 0; j < n; j++) {
+                    double p = TensorFixtures.rounded(DType.BF16, dy[i * n + j]) * wv[j * k + s];
+                    ref += p;
+                    abs += Math.abs(p);
+                }
+                assertEquals(ref, one[i * k + s], (n + 1) * U * abs + Float.MIN_NORMAL, "[" + i + ", " + s + "]");
             }
         }
     }

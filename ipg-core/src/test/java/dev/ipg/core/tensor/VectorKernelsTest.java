@@ -291,6 +291,58 @@ class VectorKernelsTest {
     }
 
     @Test
+    void logSoftmaxRowMatchesScalarWithinItsBounds() {
+        int[] sizes = java.util.stream.IntStream.concat(java.util.Arrays.stream(SIZES), java.util.stream.IntStream.of(50021)).toArray();
+        for (double scale : new double[] {1.0, 1 / 0.7}) {
+            for (int n : sizes) {
+                float[] x = uniform(rnd, n + 2);
+                for (int i = 0; i < x.length; i++) {
+                    x[i] *= 30;
+                }
+                if (n > 4) {
+                    x[3] = Float.NEGATIVE_INFINITY;
+                    x[4] = -1e4f;   // exp underflows: written as 0
+                }
+                float alpha = -0.37f;
+                float[] a = x.clone();
+                float[] b = x.clone();
+                double lseRef = ref.logSoftmaxRow(a, 1, n, scale, alpha, true);
+                double lseVec = vec.logSoftmaxRow(b, 1, n, scale, alpha, true);
+                double lseOnly = vec.logSoftmaxRow(x.clone(), 1, n, scale, alpha, false);
+                assertEquals(lseVec, lseOnly, "n=" + n + ": lse must not depend on writing the row");
+                float max = Float.NEGATIVE_INFINITY;
+                for (int i = 1; i <= n; i++) {
+                    max = Math.max(max, x[i]);
+                }
+                // each exponential: 2 ulp, plus the rounding of its F32 argument s (l - max); the sum: n/L F32 lane sums
+                double maxArg = 0;
+                for (int i = 1; i <= n; i++) {
+                    if (x[i] > -1e3f) {
+                        maxArg = Math.max(maxArg, Math.abs(scale * (x[i] - max)));
+                    }
+                }
+                double lseBound = (4 + 4 * maxArg + 16 + n) * U;
+                assertEquals(lseRef, lseVec, lseBound, "n=" + n + " scale=" + scale + " lse");
+                double total = 0;
+                for (int i = 1; i <= n; i++) {
+                    double arg = x[i] > -1e3f ? Math.abs(scale * (x[i] - max)) : 0;
+                    double bound = (lseBound + (8 + 4 * arg) * U) * Math.abs(a[i]) + 1e-37;
+                    assertEquals(a[i], b[i], bound, "n=" + n + " scale=" + scale + " i=" + i);
+                    total += b[i];
+                }
+                assertEquals(alpha, total, Math.abs(alpha) * (lseBound + (8 + 4 * maxArg) * U + n * U), "n=" + n + ": sum of p");
+                assertEquals(x[0], b[0]);
+                assertEquals(x[n + 1], b[n + 1]);
+                if (n > 4) {
+                    assertEquals(0f, b[3]);
+                    assertEquals(0f, b[4]);
+                    assertEquals(0f, a[4]);
+                }
+            }
+        }
+    }
+
+    @Test
     void siluMulMatchesScalar() {
         for (int n : SIZES) {
             float[] g = uniform(rnd, n + 1);
