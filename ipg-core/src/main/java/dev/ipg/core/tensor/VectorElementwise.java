@@ -163,17 +163,9 @@ final class VectorElementwise {
         if (n == 0) {
             return;
         }
-        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        int i = 0;
-        for (; i <= n - L; i += L) {
-            mx = mx.max(FloatVector.fromArray(F, x, off + i));
-        }
-        float max = mx.reduceLanes(VectorOperators.MAX);
-        for (; i < n; i++) {
-            max = Math.max(max, x[off + i]);
-        }
+        float max = max(x, off, n);
         FloatVector acc = FloatVector.zero(F);
-        for (i = 0; i < n; i += L) {
+        for (int i = 0; i < n; i += L) {
             VectorMask<Float> mk = F.indexInRange(i, n);
             FloatVector e = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max));
             e.intoArray(x, off + i, mk);
@@ -184,36 +176,76 @@ final class VectorElementwise {
     }
 
     /**
+     * {@code max(x[off .. off + n))} ({@link Math#max} lane-wise, -infinity when n = 0). Four
+     * accumulators, so that the latency of the lane-wise max does not bound the loop, each the
+     * receiver of a freshly loaded vector: a running maximum of the static type {@code FloatVector}
+     * as receiver is a call the JIT cannot bind to the species' class, which then runs the lane-wise
+     * operation as Java code, an order of magnitude slower (seen in attention's softmax).
+     */
+    static float max(float[] x, int off, int n) {
+        Objects.checkFromIndexSize(off, n, x.length);
+        int i = 0;
+        float max = Float.NEGATIVE_INFINITY;
+        if (n >= 4 * L) {
+            FloatVector m0 = FloatVector.fromArray(F, x, off);
+            FloatVector m1 = FloatVector.fromArray(F, x, off + L);
+            FloatVector m2 = FloatVector.fromArray(F, x, off + 2 * L);
+            FloatVector m3 = FloatVector.fromArray(F, x, off + 3 * L);
+            for (i = 4 * L; i <= n - 4 * L; i += 4 * L) {
+                m0 = FloatVector.fromArray(F, x, off + i).max(m0);
+                m1 = FloatVector.fromArray(F, x, off + i + L).max(m1);
+                m2 = FloatVector.fromArray(F, x, off + i + 2 * L).max(m2);
+                m3 = FloatVector.fromArray(F, x, off + i + 3 * L).max(m3);
+            }
+            max = m0.max(m1).max(m2.max(m3)).reduceLanes(VectorOperators.MAX);
+        }
+        for (; i <= n - L; i += L) {
+            max = Math.max(max, FloatVector.fromArray(F, x, off + i).reduceLanes(VectorOperators.MAX));
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        return max;
+    }
+
+    /**
      * {@link Kernels#logSoftmaxRow}: the exponentials are the lane-wise {@link #exp} of the F32
      * argument {@code s (l_j - m)} (then {@code s (l_j - m) - log sum}), summed per vector in F32
      * and those sums in double.
      */
     static double logSoftmaxRow(float[] x, int off, int n, double scale, float alpha, boolean write) {
         Objects.checkFromIndexSize(off, n, x.length);
-        FloatVector mx = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
-        for (int i = 0; i < n; i += L) {
-            VectorMask<Float> mk = F.indexInRange(i, n);
-            mx = mx.max(FloatVector.fromArray(F, x, off + i, mk).blend(Float.NEGATIVE_INFINITY, mk.not()));
-        }
-        float max = mx.reduceLanes(VectorOperators.MAX);
+        float max = max(x, off, n);
         float s = (float) scale;
+        double logSum = Math.log(sumExp(x, off, n, max, s));
+        if (write) {
+            writeExp(x, off, n, max, s, (float) logSum, alpha);
+        }
+        return max * scale + logSum;
+    }
+
+    // The two passes of logSoftmaxRow are methods of their own, each with one inlined exp: with
+    // both in one method the JIT stops inlining at its node budget and calls exp out of line, on
+    // boxed vectors, several times slower.
+
+    /** {@code sum_j exp(s (x_j - max))}: F32 within a vector, the vectors' sums in double. */
+    private static double sumExp(float[] x, int off, int n, float max, float s) {
         double sum = 0;
         for (int i = 0; i < n; i += L) {
             VectorMask<Float> mk = F.indexInRange(i, n);
             FloatVector e = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max).mul(s));
             sum += e.reduceLanes(VectorOperators.ADD, mk);
         }
-        double logSum = Math.log(sum);
-        double lse = max * scale + logSum;
-        if (write) {
-            float ls = (float) logSum;
-            for (int i = 0; i < n; i += L) {
-                VectorMask<Float> mk = F.indexInRange(i, n);
-                FloatVector g = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max).mul(s).sub(ls)).mul(alpha);
-                g.blend(0f, g.abs().compare(VectorOperators.LT, Float.MIN_NORMAL)).intoArray(x, off + i, mk);
-            }
+        return sum;
+    }
+
+    /** {@code x_j = alpha exp(s (x_j - max) - logSum)}, 0 where subnormal. */
+    private static void writeExp(float[] x, int off, int n, float max, float s, float logSum, float alpha) {
+        for (int i = 0; i < n; i += L) {
+            VectorMask<Float> mk = F.indexInRange(i, n);
+            FloatVector g = exp(FloatVector.fromArray(F, x, off + i, mk).sub(max).mul(s).sub(logSum)).mul(alpha);
+            g.blend(0f, g.abs().compare(VectorOperators.LT, Float.MIN_NORMAL)).intoArray(x, off + i, mk);
         }
-        return lse;
     }
 
     static void siluMul(float[] gate, int go, float[] up, int uo, float[] out, int oo, int n) {
