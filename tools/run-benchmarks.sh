@@ -24,6 +24,7 @@ case "$what" in all|hash) bench hash --out bench-out/hash.json | tee bench-out/h
 # the whole estimator, ipg vs the same estimator in PyTorch: 0.5B shape F32 and BF16, the bundled model
 case "$what" in all|ipg) bench ipg --out bench-out/ipg.json | tee bench-out/ipg.txt
   bench ipg --dtype BF16 --out bench-out/ipg-bf16.json | tee bench-out/ipg-bf16.txt
+  bench ipg --dtype BF16 --bf16-compute native --out bench-out/ipg-bf16-native.json | tee bench-out/ipg-bf16-native.txt
   bench ipg --model models/ipg-demo --prompts 8 --out bench-out/ipg-demo.json | tee bench-out/ipg-demo.txt ;; esac
 # reuse-weighted vs on-path: seconds per prompt and agreement of the scores at equal cost
 case "$what" in all|sampling) bench ipg --model models/ipg-demo --prompts 8 --compare-sampling --no-torch \

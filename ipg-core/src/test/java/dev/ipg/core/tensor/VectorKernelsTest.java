@@ -157,6 +157,30 @@ class VectorKernelsTest {
         }
     }
 
+    /** Batch-1 decode (one row after the other) sums each output as the decode of a batch does. */
+    @Test
+    void oneInputRowGivesTheBitsOfThatRowInABatch() {
+        int[][] nk = {{1003, 300}, {130, 517}, {64, 64}, {7, 33}};
+        for (DType dt : new DType[] {DType.F32, DType.BF16, DType.F16}) {
+            for (int[] s : nk) {
+                int n = s[0];
+                int k = s[1];
+                Matrix w = matrix(uniform(rnd, n * k), n, k, dt, arena);
+                for (int m : new int[] {2, 5, 8}) {
+                    float[] x = uniform(rnd, m * k);
+                    float[] batch = new float[m * n];
+                    vec.matmul(pool, x, 0, m, w, batch, 0);
+                    for (int i = 0; i < m; i++) {
+                        float[] one = new float[n];
+                        vec.matmul(pool, x, i * k, 1, w, one, 0);
+                        assertArrayEquals(java.util.Arrays.copyOfRange(batch, i * n, (i + 1) * n), one,
+                                dt + " n=" + n + " k=" + k + " row " + i + " of " + m);
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void matmulRejectsArraysTooSmall() {
         Matrix w = Matrix.of(new float[12], 3, 4);
