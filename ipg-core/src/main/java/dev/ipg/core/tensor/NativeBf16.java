@@ -96,23 +96,7 @@ final class NativeBf16 {
      * {@code outOff}); {@code w} must be BF16 and {@code path} available ({@link #refusal}).
      */
     static void matmul(Path path, Parallel pool, float[] x, int xOff, int m, Matrix w, float[] out, int outOff) {
-        if (w.dtype() != DType.BF16) {
-            throw new IllegalArgumentException("the native BF16 GEMM needs BF16 weights, got " + w.dtype());
-        }
-        int n = w.rows();
-        int k = w.cols();
-        Objects.checkFromIndexSize(xOff, (long) m * k, x.length);
-        Objects.checkFromIndexSize(outOff, (long) m * n, out.length);
-        if (m == 0 || n == 0) {
-            return;
-        }
-        Library lib = library(path);
-        MemorySegment xs = MemorySegment.ofArray(x).asSlice(xOff * 4L, (long) m * k * 4);
-        MemorySegment os = MemorySegment.ofArray(out).asSlice(outOff * 4L, (long) m * n * 4);
-        MemorySegment ws = w.data();
-        int panels = (n + PANEL - 1) / PANEL;
-        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / Math.max(1, 2L * m * k * PANEL));
-        pool.forRange(panels, grain, (p0, p1) -> call(lib, path, xs, m, k, ws, n, p0 * PANEL, Math.min(n, p1 * PANEL), os));
+        run(library(path).matmul, path, pool, x, xOff, m, w.cols(), w, w.rows(), out, outOff);
     }
 
     /**
@@ -123,51 +107,44 @@ final class NativeBf16 {
      * order. Split over panels of 32 columns of dx, so the result does not depend on the threads.
      */
     static void matmulInputGrad(Path path, Parallel pool, float[] dy, int dyOff, int m, Matrix w, float[] dx, int dxOff) {
+        run(library(path).inputGrad, path, pool, dy, dyOff, m, w.rows(), w, w.cols(), dx, dxOff);
+    }
+
+    /**
+     * One of the library's two products, whose C signatures agree: {@code (path, in, m, inWidth, w,
+     * outWidth, c0, c1, out)} computes columns {@code [c0, c1)} of the {@code [m, outWidth]} output from
+     * the {@code [m, inWidth]} input. The output columns are split over the pool in panels of
+     * {@value #PANEL}.
+     */
+    private static void run(MethodHandle h, Path path, Parallel pool, float[] in, int inOff, int m, int inWidth, Matrix w,
+                            int outWidth, float[] out, int outOff) {
         if (w.dtype() != DType.BF16) {
             throw new IllegalArgumentException("the native BF16 GEMM needs BF16 weights, got " + w.dtype());
         }
-        int n = w.rows();
-        int k = w.cols();
-        Objects.checkFromIndexSize(dyOff, (long) m * n, dy.length);
-        Objects.checkFromIndexSize(dxOff, (long) m * k, dx.length);
-        if (m == 0 || n == 0 || k == 0) {
+        Objects.checkFromIndexSize(inOff, (long) m * inWidth, in.length);
+        Objects.checkFromIndexSize(outOff, (long) m * outWidth, out.length);
+        if (m == 0 || outWidth == 0) {
             return;
         }
-        Library lib = library(path);
-        MemorySegment ds = MemorySegment.ofArray(dy).asSlice(dyOff * 4L, (long) m * n * 4);
-        MemorySegment xs = MemorySegment.ofArray(dx).asSlice(dxOff * 4L, (long) m * k * 4);
+        MemorySegment is = MemorySegment.ofArray(in).asSlice(inOff * 4L, (long) m * inWidth * 4);
+        MemorySegment os = MemorySegment.ofArray(out).asSlice(outOff * 4L, (long) m * outWidth * 4);
         MemorySegment ws = w.data();
-        int panels = (k + PANEL - 1) / PANEL;
-        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / Math.max(1, 2L * m * n * PANEL));
+        int panels = (outWidth + PANEL - 1) / PANEL;
+        int grain = (int) Math.max(1, MIN_CHUNK_FLOPS / Math.max(1, 2L * m * inWidth * PANEL));
         pool.forRange(panels, grain, (p0, p1) -> {
             int rc;
             try {
-                rc = (int) lib.inputGrad.invokeExact(path.code, ds, m, n, ws, k, p0 * PANEL, Math.min(k, p1 * PANEL), xs);
+                rc = (int) h.invokeExact(path.code, is, m, inWidth, ws, outWidth, p0 * PANEL, Math.min(outWidth, p1 * PANEL), os);
             } catch (Throwable e) {
                 throw new IllegalStateException("native BF16 GEMM call failed: " + e, e);
             }
-            check(rc, path, m, n);
+            if (rc == -2) {
+                throw new OutOfMemoryError("native BF16 GEMM: no memory for its scratch (" + m + " x " + inWidth + ")");
+            }
+            if (rc != 0) {
+                throw new IllegalStateException("native BF16 GEMM refused path " + path.label + " (code " + rc + ")");
+            }
         });
-    }
-
-    private static void check(int rc, Path path, int m, int k) {
-        if (rc == -2) {
-            throw new OutOfMemoryError("native BF16 GEMM: no memory for its scratch (" + m + " x " + k + ")");
-        }
-        if (rc != 0) {
-            throw new IllegalStateException("native BF16 GEMM refused path " + path.label + " (code " + rc + ")");
-        }
-    }
-
-    private static void call(Library lib, Path path, MemorySegment x, int m, int k, MemorySegment w, int n, int j0, int j1,
-                             MemorySegment out) {
-        int rc;
-        try {
-            rc = (int) lib.matmul.invokeExact(path.code, x, m, k, w, n, j0, j1, out);
-        } catch (Throwable e) {
-            throw new IllegalStateException("native BF16 GEMM call failed: " + e, e);
-        }
-        check(rc, path, m, k);
     }
 
     private static Library library(Path path) {

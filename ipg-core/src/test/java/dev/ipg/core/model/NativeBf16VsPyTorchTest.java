@@ -139,8 +139,8 @@ class NativeBf16VsPyTorchTest {
                     var res = new ReverseMode(m).siteGradients(List.of(new Trajectory(ids, from)),
                             Interpolation.uniform(site, width, 1f), true).getFirst();
                     String what = name + " " + kernels.name();
-                    double g = relativeError(exp.matrix("grad"), res.siteGrad());
-                    double sg = relativeError(exp.matrix("scale_grad"), res.scaleGrad());
+                    double g = PyTorchReference.relativeError(what + " grad", exp.matrix("grad"), res.siteGrad());
+                    double sg = PyTorchReference.relativeError(what + " scale_grad", exp.matrix("scale_grad"), res.scaleGrad());
                     System.out.printf("NativeBf16VsPyTorchTest: %s: site gradient relative error %.3g, scale gradient %.3g%n", what, g, sg);
                     for (double e : new double[] {g, sg}) {
                         assertTrue(e <= 0x1p-5, what + ": relative error " + e + " > 2^-5");
@@ -149,18 +149,6 @@ class NativeBf16VsPyTorchTest {
                 }
             }
         }
-    }
-
-    private static double relativeError(Matrix expected, float[] actual) {
-        assertEquals(expected.size(), actual.length, "size");
-        double num = 0, den = 0;
-        for (int i = 0; i < actual.length; i++) {
-            double e = expected.getFlat(i);
-            num += (actual[i] - e) * (actual[i] - e);
-            den += e * e;
-        }
-        assertTrue(den > 0, "reference gradient is all zero");
-        return Math.sqrt(num / den);
     }
 
     /** The native kernels this CPU can run, each path once. */

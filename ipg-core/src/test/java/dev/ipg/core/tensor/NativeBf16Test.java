@@ -99,6 +99,16 @@ class NativeBf16Test {
         return path == NativeBf16.Path.AVX512 ? bf16 : bf16 && f.contains("amx_bf16") && f.contains("amx_tile");
     }
 
+    /**
+     * Whether {@code path} can run here; where it cannot, asserts that it should not (no gcc, another
+     * OS or CPU), so a missing library or a refused path on a capable machine fails.
+     */
+    static boolean runnable(NativeBf16.Path path) {
+        String why = NativeBf16.refusal(path);
+        assertFalse(why != null && x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + why);
+        return why == null;
+    }
+
     @Test
     void libraryIsBuiltWhereGccIs() {
         String why = NativeBf16.libraryRefusal();
@@ -164,8 +174,7 @@ class NativeBf16Test {
     @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
     @MethodSource("cases")
     void matchesReferencesWithinTheirBounds(NativeBf16.Path path, int m, int n, int k) {
-        if (NativeBf16.refusal(path) != null) {
-            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+        if (!runnable(path)) {
             System.out.println("NativeBf16Test: " + path + " skipped on this machine: " + NativeBf16.refusal(path));
             return;
         }
@@ -229,8 +238,7 @@ class NativeBf16Test {
     @ParameterizedTest(name = "{0} m={1} n={2} k={3}")
     @MethodSource("cases")
     void inputGradientMatchesReferencesWithinTheirBounds(NativeBf16.Path path, int m, int n, int k) {
-        if (NativeBf16.refusal(path) != null) {
-            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+        if (!runnable(path)) {
             return;
         }
         SplittableRandom r = new SplittableRandom(17L * m + 5L * n + k);
@@ -287,8 +295,7 @@ class NativeBf16Test {
     @ParameterizedTest
     @EnumSource(NativeBf16.Path.class)
     void inputGradientDoesNotDependOnTheThreadCount(NativeBf16.Path path) {
-        if (NativeBf16.refusal(path) != null) {
-            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+        if (!runnable(path)) {
             return;
         }
         SplittableRandom r = new SplittableRandom(11);
@@ -320,8 +327,7 @@ class NativeBf16Test {
     @ParameterizedTest
     @EnumSource(NativeBf16.Path.class)
     void resultDoesNotDependOnTheThreadCount(NativeBf16.Path path) {
-        if (NativeBf16.refusal(path) != null) {
-            assertFalse(x86Linux() && gccOnPath() && cpuHas(path), "path " + path + " refused: " + NativeBf16.refusal(path));
+        if (!runnable(path)) {
             return;
         }
         SplittableRandom r = new SplittableRandom(9);
